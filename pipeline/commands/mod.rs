@@ -1,0 +1,50 @@
+//! One `run()` per subcommand: wires inputs → stages → writers.
+
+pub mod demo;
+pub mod telomere;
+
+use std::fmt;
+
+use agemark::{reads::ReadError, tidy::WriteError};
+
+/// Errors a command ends with; printed as one line on stderr.
+#[derive(Debug)]
+pub enum AppError {
+    /// Reading an input failed.
+    Read(ReadError),
+    /// Writing an output failed.
+    Write(WriteError),
+    /// The arguments do not make sense together.
+    Usage(String),
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Read(e) => e.fmt(f),
+            AppError::Write(e) => e.fmt(f),
+            AppError::Usage(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<ReadError> for AppError {
+    fn from(e: ReadError) -> Self {
+        AppError::Read(e)
+    }
+}
+
+impl From<WriteError> for AppError {
+    fn from(e: WriteError) -> Self {
+        AppError::Write(e)
+    }
+}
+
+/// Exit code for an error.
+pub fn exit_code(e: &AppError) -> i32 {
+    match e {
+        AppError::Read(_) => 1,
+        AppError::Write(_) => 3,
+        AppError::Usage(_) => 2,
+    }
+}

@@ -1,0 +1,50 @@
+//! The `agemark` binary: parse arguments, set up logging and threads, run one command.
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+
+fn main() {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    if cli.version {
+        println!("agemark {}", agemark::core::AGEMARK_VERSION);
+        return;
+    }
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    agemark::reads::install_panic_filter();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .init();
+    let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+        tracing::debug!("thread pool already set up: {e}");
+    }
+    let Some(command) = cli.command else {
+        eprintln!("agemark: no command given; see agemark --help");
+        std::process::exit(2);
+    };
+    let result = match &command {
+        cli::Command::Telomere(a) => commands::telomere::run(a, threads),
+        cli::Command::Demo(a) => commands::demo::run(a, threads),
+    };
+    if let Err(e) = result {
+        eprintln!("agemark: error: {e}");
+        std::process::exit(commands::exit_code(&e));
+    }
+}

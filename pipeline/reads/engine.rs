@@ -1,0 +1,642 @@
+//! The one-pass engine: one decode of the input feeds every registered [`ReadStage`].
+//!
+//! A producer thread pulls raw records (BAM records, SAM lines, FASTQ records, or whole CRAM
+//! containers) from the decoder into batches and hands them over a bounded channel to
+//! `threads` rayon workers. Each worker turns a batch into [`ReadView`]s once (unpacking bases,
+//! decoding CRAM slices) and passes the same views to every stage's per-worker accumulator.
+//! At the end the accumulators are merged in worker order. Stages accumulate integer counts, so
+//! the result does not depend on the number of threads.
+//!
+//! Memory bound: at most `3 × threads + 2` batches exist at once (queued, being processed and
+//! recycled). A batch holds at most [`BATCH_RECORDS`] records and stops early once it holds
+//! [`BATCH_BASES`] bases, so the read pass needs roughly `(3 × threads + 2) × 2 × BATCH_BASES`
+//! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (a few MiB), whatever the file
+//! size. A CRAM batch is one container (typically 10,000 reads).
+
+use std::{
+    any::Any,
+    collections::HashMap,
+    io,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
+    time::Instant,
+};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use noodles_bam as bam;
+use noodles_cram as cram;
+use noodles_fasta as fasta;
+use noodles_fastq as fastq;
+use noodles_sam as sam;
+
+use super::{
+    error::{describe_io, ReadError},
+    input::{Decoder, ReadSource},
+    view::{encode_ascii_sequence, flags, unpack_bam_sequence, CigarOp, ReadView},
+};
+
+/// Records per batch at most.
+pub const BATCH_RECORDS: usize = 4096;
+/// Bases per batch at most (long reads make smaller batches).
+pub const BATCH_BASES: usize = 4 << 20;
+
+/// A read-based stage: accumulates over batches of reads, per worker; partial accumulators are
+/// merged at the end.
+pub trait ReadStage: Sync {
+    /// Per-worker state.
+    type Acc: Send + 'static;
+    /// A fresh accumulator.
+    fn accumulator(&self) -> Self::Acc;
+    /// Updates an accumulator with a batch of reads (in input order).
+    fn observe(&self, acc: &mut Self::Acc, reads: &[ReadView<'_>]);
+    /// Merges `from` into `into`.
+    fn merge(&self, into: &mut Self::Acc, from: Self::Acc);
+}
+
+/// Object-safe form of [`ReadStage`], so one pass can run stages of different types.
+pub trait ErasedStage: Sync {
+    /// A fresh, boxed accumulator.
+    fn new_acc(&self) -> Box<dyn Any + Send>;
+    /// Updates a boxed accumulator.
+    fn observe_boxed(&self, acc: &mut (dyn Any + Send), reads: &[ReadView<'_>]);
+    /// Merges two boxed accumulators.
+    fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>);
+}
+
+impl<S: ReadStage> ErasedStage for S {
+    fn new_acc(&self) -> Box<dyn Any + Send> {
+        Box::new(self.accumulator())
+    }
+    fn observe_boxed(&self, acc: &mut (dyn Any + Send), reads: &[ReadView<'_>]) {
+        let acc = acc.downcast_mut::<S::Acc>().expect("accumulator type matches its stage");
+        self.observe(acc, reads);
+    }
+    fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>) {
+        let into = into.downcast_mut::<S::Acc>().expect("accumulator type matches its stage");
+        let from = *from.downcast::<S::Acc>().expect("accumulator type matches its stage");
+        self.merge(into, from);
+    }
+}
+
+/// Takes a merged accumulator back out of a pass result.
+pub fn take_acc<S: ReadStage>(_stage: &S, acc: Box<dyn Any + Send>) -> S::Acc {
+    *acc.downcast::<S::Acc>().expect("accumulator type matches its stage")
+}
+
+/// What a pass saw, beyond what the stages count.
+#[derive(Clone, Debug, Default)]
+pub struct PassStats {
+    /// Records decoded.
+    pub records: u64,
+    /// Wall-clock seconds of the pass.
+    pub seconds: f64,
+}
+
+enum Raw {
+    Bam(Vec<bam::Record>),
+    Sam(Vec<sam::Record>),
+    Cram(Box<cram::io::reader::Container>),
+    Fastq(Vec<fastq::Record>),
+}
+
+struct Batch {
+    /// 1-based number of the batch's first record.
+    first: u64,
+    /// Records filled (for vectors, which are reused and may be longer).
+    len: usize,
+    raw: Raw,
+    /// FASTQ only: records alternate first/second of a pair.
+    paired: bool,
+}
+
+/// Read-only context shared by the workers.
+struct DecodeCtx<'a> {
+    path: &'a str,
+    header: &'a sam::Header,
+    repository: &'a fasta::Repository,
+    rg_index: &'a HashMap<Vec<u8>, usize>,
+    has_reference: bool,
+}
+
+/// Per-worker reusable buffers.
+#[derive(Default)]
+struct Scratch {
+    seq: Vec<u8>,
+    names: Vec<u8>,
+    cigar: Vec<CigarOp>,
+    spans: Vec<Span>,
+}
+
+#[derive(Clone, Copy)]
+struct Span {
+    record: u64,
+    name: (usize, usize),
+    flags: u16,
+    tid: Option<usize>,
+    pos: Option<u64>,
+    mapq: u8,
+    mate_tid: Option<usize>,
+    mate_pos: Option<u64>,
+    read_group: Option<usize>,
+    seq: (usize, usize),
+    cigar: (usize, usize),
+}
+
+/// Runs one pass over `source`, feeding every stage; returns the merged accumulators in
+/// stage order.
+pub fn run_pass(
+    source: ReadSource,
+    stages: &[&dyn ErasedStage],
+    threads: usize,
+) -> Result<(Vec<Box<dyn Any + Send>>, PassStats), ReadError> {
+    let started = Instant::now();
+    let threads = threads.max(1);
+    let ReadSource { spec, decoder, sam_header, repository, read_group_index, .. } = source;
+    let path = spec.path.clone();
+    let ctx = DecodeCtx {
+        path: &path,
+        header: &sam_header,
+        repository: &repository,
+        rg_index: &read_group_index,
+        has_reference: spec.reference.is_some(),
+    };
+    let (tx, rx) = bounded::<Batch>(threads * 2);
+    let (recycle_tx, recycle_rx) = bounded::<Batch>(threads + 2);
+    let cancel = AtomicBool::new(false);
+    let first_error: Mutex<Option<ReadError>> = Mutex::new(None);
+    let results: Mutex<Vec<(usize, Vec<Box<dyn Any + Send>>)>> = Mutex::new(Vec::new());
+    let mut records = 0u64;
+
+    let report = |e: ReadError| {
+        let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+        let earlier = match (&*slot, e.record) {
+            (None, _) => true,
+            (Some(old), Some(n)) => old.record.is_none_or(|o| n < o),
+            (Some(_), None) => false,
+        };
+        if earlier {
+            *slot = Some(e);
+        }
+        cancel.store(true, Ordering::SeqCst);
+    };
+
+    std::thread::scope(|ts| {
+        let producer = ts.spawn(|| {
+            let r = produce(decoder, &path, &tx, &recycle_rx, &cancel);
+            drop(tx);
+            r
+        });
+        rayon::scope(|s| {
+            for worker in 0..threads {
+                let rx: Receiver<Batch> = rx.clone();
+                let recycle_tx: Sender<Batch> = recycle_tx.clone();
+                let (ctx, cancel, results, report) = (&ctx, &cancel, &results, &report);
+                s.spawn(move |_| {
+                    let mut accs: Vec<Box<dyn Any + Send>> = stages.iter().map(|s| s.new_acc()).collect();
+                    let mut scratch = Scratch::default();
+                    for batch in rx.iter() {
+                        if cancel.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        match decode(ctx, &batch, &mut scratch) {
+                            Ok(()) => {
+                                let views = make_views(&scratch);
+                                for (stage, acc) in stages.iter().zip(accs.iter_mut()) {
+                                    stage.observe_boxed(acc.as_mut(), &views);
+                                }
+                            }
+                            Err(e) => report(e),
+                        }
+                        let _ = recycle_tx.try_send(batch);
+                    }
+                    results.lock().unwrap_or_else(|p| p.into_inner()).push((worker, accs));
+                });
+            }
+            drop(rx);
+        });
+        match producer.join() {
+            Ok(Ok(n)) => records = n,
+            Ok(Err(e)) => report(e),
+            Err(_) => report(ReadError::file(&path, "internal error: the decoder thread panicked")),
+        }
+    });
+
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let mut parts = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    parts.sort_by_key(|(w, _)| *w);
+    let mut merged: Vec<Box<dyn Any + Send>> = stages.iter().map(|s| s.new_acc()).collect();
+    for (_, accs) in parts {
+        for ((stage, into), from) in stages.iter().zip(merged.iter_mut()).zip(accs) {
+            stage.merge_boxed(into.as_mut(), from);
+        }
+    }
+    Ok((merged, PassStats { records, seconds: started.elapsed().as_secs_f64() }))
+}
+
+fn produce(
+    mut decoder: Decoder,
+    path: &str,
+    tx: &Sender<Batch>,
+    recycle: &Receiver<Batch>,
+    cancel: &AtomicBool,
+) -> Result<u64, ReadError> {
+    let mut n: u64 = 0;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(n);
+        }
+        let first = n + 1;
+        let mut batch = recycle.try_recv().ok();
+        let batch = match &mut decoder {
+            Decoder::Bam(reader) => {
+                let mut recs = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Bam(v)) => v,
+                    _ => Vec::new(),
+                };
+                let (mut len, mut bases) = (0usize, 0usize);
+                while len < BATCH_RECORDS && bases < BATCH_BASES {
+                    if recs.len() == len {
+                        recs.push(bam::Record::default());
+                    }
+                    match reader.read_record(&mut recs[len]) {
+                        Ok(0) => break,
+                        Ok(_) => {
+                            bases += recs[len].sequence().len();
+                            len += 1;
+                        }
+                        Err(e) => return Err(ReadError::io(path, Some(n + len as u64 + 1), &e)),
+                    }
+                }
+                n += len as u64;
+                Batch { first, len, raw: Raw::Bam(recs), paired: false }
+            }
+            Decoder::Sam(reader) => {
+                let mut recs = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Sam(v)) => v,
+                    _ => Vec::new(),
+                };
+                let (mut len, mut bases) = (0usize, 0usize);
+                while len < BATCH_RECORDS && bases < BATCH_BASES {
+                    if recs.len() == len {
+                        recs.push(sam::Record::default());
+                    }
+                    match reader.read_record(&mut recs[len]) {
+                        Ok(0) => break,
+                        Ok(_) => {
+                            bases += recs[len].sequence().len();
+                            len += 1;
+                        }
+                        Err(e) => return Err(ReadError::record(path, n + len as u64 + 1, format!("invalid SAM record: {}", describe_io(&e)))),
+                    }
+                }
+                n += len as u64;
+                Batch { first, len, raw: Raw::Sam(recs), paired: false }
+            }
+            Decoder::Cram(reader) => {
+                let mut container = Box::<cram::io::reader::Container>::default();
+                match reader.read_container(&mut container) {
+                    Ok(0) => Batch { first, len: 0, raw: Raw::Cram(container), paired: false },
+                    Ok(_) => {
+                        let count = u64::try_from(container.header().record_count()).unwrap_or(0);
+                        n += count;
+                        Batch { first, len: count as usize, raw: Raw::Cram(container), paired: false }
+                    }
+                    Err(e) => return Err(ReadError::io(path, Some(first), &e)),
+                }
+            }
+            Decoder::Fastq { r1, r2, interleaved } => {
+                let mut recs = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Fastq(v)) => v,
+                    _ => Vec::new(),
+                };
+                let (mut len, mut bases) = (0usize, 0usize);
+                let paired = r2.is_some() || *interleaved;
+                'fill: while len + 1 < BATCH_RECORDS && bases < BATCH_BASES {
+                    let take = if r2.is_some() { 2 } else { 1 };
+                    for k in 0..take {
+                        if recs.len() == len {
+                            recs.push(fastq::Record::default());
+                        }
+                        let (reader, name) = match (k, r2.as_mut()) {
+                            (1, Some((p2, rd2))) => (rd2, p2.as_str()),
+                            _ => (&mut *r1, path),
+                        };
+                        let recno = if take == 2 { (n + len as u64) / 2 + 1 } else { n + len as u64 + 1 };
+                        match reader.read_record(&mut recs[len]) {
+                            Ok(0) => {
+                                if k == 1 {
+                                    return Err(ReadError::record(name, recno, "this file ended before the first read file: the pair files have different numbers of reads"));
+                                }
+                                if take == 2 {
+                                    // r1 ended: r2 must end too.
+                                    let mut probe = fastq::Record::default();
+                                    if let Some((p2, rd2)) = r2.as_mut() {
+                                        if rd2.read_record(&mut probe).map_err(|e| ReadError::io(p2, Some(recno), &e))? > 0 {
+                                            return Err(ReadError::record(p2, recno, "this file has more reads than the first read file"));
+                                        }
+                                    }
+                                }
+                                break 'fill;
+                            }
+                            Ok(_) => {
+                                let rec = &recs[len];
+                                if rec.sequence().len() != rec.quality_scores().len() {
+                                    return Err(ReadError::record(
+                                        name,
+                                        recno,
+                                        format!(
+                                            "read '{}' has {} bases but {} quality scores",
+                                            String::from_utf8_lossy(rec.name()),
+                                            rec.sequence().len(),
+                                            rec.quality_scores().len()
+                                        ),
+                                    ));
+                                }
+                                bases += rec.sequence().len();
+                                len += 1;
+                            }
+                            Err(e) => return Err(ReadError::record(name, recno, format!("invalid FASTQ record: {}", describe_io(&e)))),
+                        }
+                    }
+                }
+                n += len as u64;
+                Batch { first, len, raw: Raw::Fastq(recs), paired }
+            }
+        };
+        if batch.len == 0 {
+            return Ok(n);
+        }
+        if tx.send(batch).is_err() {
+            return Ok(n);
+        }
+    }
+}
+
+fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
+    scratch
+        .spans
+        .iter()
+        .map(|s| ReadView {
+            record: s.record,
+            name: &scratch.names[s.name.0..s.name.1],
+            flags: s.flags,
+            tid: s.tid,
+            pos: s.pos,
+            mapq: s.mapq,
+            mate_tid: s.mate_tid,
+            mate_pos: s.mate_pos,
+            read_group: s.read_group,
+            seq: &scratch.seq[s.seq.0..s.seq.1],
+            cigar: &scratch.cigar[s.cigar.0..s.cigar.1],
+        })
+        .collect()
+}
+
+fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(), ReadError> {
+    scratch.seq.clear();
+    scratch.names.clear();
+    scratch.cigar.clear();
+    scratch.spans.clear();
+    match &batch.raw {
+        Raw::Bam(recs) => {
+            for (i, rec) in recs[..batch.len].iter().enumerate() {
+                decode_bam(ctx, batch.first + i as u64, rec, scratch).map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+            }
+        }
+        Raw::Sam(recs) => {
+            for (i, rec) in recs[..batch.len].iter().enumerate() {
+                decode_alignment(ctx, batch.first + i as u64, rec, scratch)
+                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+            }
+        }
+        Raw::Cram(container) => decode_cram(ctx, container, batch.first, scratch)?,
+        Raw::Fastq(recs) => {
+            for (i, rec) in recs[..batch.len].iter().enumerate() {
+                let name = push_name(scratch, Some(rec.name().as_ref()));
+                let start = scratch.seq.len();
+                encode_ascii_sequence(rec.sequence(), &mut scratch.seq);
+                let mut f = flags::UNMAPPED;
+                if batch.paired {
+                    // Batches always start at the first read of a pair.
+                    f |= flags::PAIRED | flags::MATE_UNMAPPED | if i % 2 == 0 { flags::READ1 } else { flags::READ2 };
+                }
+                scratch.spans.push(Span {
+                    record: batch.first + i as u64,
+                    name,
+                    flags: f,
+                    tid: None,
+                    pos: None,
+                    mapq: 255,
+                    mate_tid: None,
+                    mate_pos: None,
+                    read_group: None,
+                    seq: (start, scratch.seq.len()),
+                    cigar: (0, 0),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode_bam(ctx: &DecodeCtx<'_>, record: u64, rec: &bam::Record, scratch: &mut Scratch) -> Result<(), String> {
+    let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
+    let seq = rec.sequence();
+    let start = scratch.seq.len();
+    unpack_bam_sequence(seq.as_bytes(), seq.len(), &mut scratch.seq);
+    let cstart = scratch.cigar.len();
+    let raw = rec.cigar();
+    for chunk in raw.as_bytes().chunks_exact(4) {
+        let v = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        let kind = (v & 0xf) as u8;
+        if kind > 8 {
+            return Err(format!("invalid CIGAR operation code {kind}"));
+        }
+        scratch.cigar.push(CigarOp { kind, len: v >> 4 });
+    }
+    let read_group = if ctx.rg_index.is_empty() {
+        None
+    } else {
+        read_group_of(ctx, rec.data().get(&sam::alignment::record::data::field::Tag::READ_GROUP))
+    };
+    scratch.spans.push(Span {
+        record,
+        name,
+        flags: rec.flags().bits(),
+        tid: rec.reference_sequence_id().transpose().map_err(|e| format!("invalid reference sequence id: {e}"))?,
+        pos: rec
+            .alignment_start()
+            .transpose()
+            .map_err(|e| format!("invalid position: {e}"))?
+            .map(|p| (usize::from(p) - 1) as u64),
+        mapq: rec.mapping_quality().map(u8::from).unwrap_or(255),
+        mate_tid: rec.mate_reference_sequence_id().transpose().map_err(|e| format!("invalid mate reference id: {e}"))?,
+        mate_pos: rec
+            .mate_alignment_start()
+            .transpose()
+            .map_err(|e| format!("invalid mate position: {e}"))?
+            .map(|p| (usize::from(p) - 1) as u64),
+        read_group,
+        seq: (start, scratch.seq.len()),
+        cigar: (cstart, scratch.cigar.len()),
+    });
+    Ok(())
+}
+
+/// Copies a read name into the batch's name buffer; FASTQ `/1` and `/2` mate suffixes are
+/// dropped so that mates share a name, as they do in SAM.
+fn push_name(scratch: &mut Scratch, name: Option<&[u8]>) -> (usize, usize) {
+    let start = scratch.names.len();
+    if let Some(mut n) = name {
+        if n.len() > 2 && n[n.len() - 2] == b'/' && matches!(n[n.len() - 1], b'1' | b'2') {
+            n = &n[..n.len() - 2];
+        }
+        scratch.names.extend_from_slice(n);
+    }
+    (start, scratch.names.len())
+}
+
+fn read_group_of(
+    ctx: &DecodeCtx<'_>,
+    value: Option<io::Result<sam::alignment::record::data::field::Value<'_>>>,
+) -> Option<usize> {
+    match value {
+        Some(Ok(sam::alignment::record::data::field::Value::String(s))) => ctx.rg_index.get(s.as_ref() as &[u8]).copied(),
+        _ => None,
+    }
+}
+
+/// SAM and CRAM records, through noodles' alignment-record trait.
+fn decode_alignment(
+    ctx: &DecodeCtx<'_>,
+    record: u64,
+    rec: &dyn sam::alignment::Record,
+    scratch: &mut Scratch,
+) -> Result<(), String> {
+    let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
+    let start = scratch.seq.len();
+    scratch.seq.extend(rec.sequence().iter().map(|b| super::view::ASCII_TO_CODE[b as usize]));
+    let cstart = scratch.cigar.len();
+    for op in rec.cigar().iter() {
+        let op = op.map_err(|e| format!("invalid CIGAR: {e}"))?;
+        use sam::alignment::record::cigar::op::Kind;
+        let kind = match op.kind() {
+            Kind::Match => 0,
+            Kind::Insertion => 1,
+            Kind::Deletion => 2,
+            Kind::Skip => 3,
+            Kind::SoftClip => 4,
+            Kind::HardClip => 5,
+            Kind::Pad => 6,
+            Kind::SequenceMatch => 7,
+            Kind::SequenceMismatch => 8,
+        };
+        scratch.cigar.push(CigarOp { kind, len: u32::try_from(op.len()).unwrap_or(u32::MAX) });
+    }
+    let read_group = if ctx.rg_index.is_empty() {
+        None
+    } else {
+        read_group_of(ctx, rec.data().get(&sam::alignment::record::data::field::Tag::READ_GROUP))
+    };
+    let flags = rec.flags().map_err(|e| format!("invalid FLAG: {e}"))?.bits();
+    scratch.spans.push(Span {
+        record,
+        name,
+        flags,
+        tid: rec.reference_sequence_id(ctx.header).transpose().map_err(|e| format!("invalid RNAME: {e}"))?,
+        pos: rec
+            .alignment_start()
+            .transpose()
+            .map_err(|e| format!("invalid POS: {e}"))?
+            .map(|p| (usize::from(p) - 1) as u64),
+        mapq: rec.mapping_quality().transpose().map_err(|e| format!("invalid MAPQ: {e}"))?.map(u8::from).unwrap_or(255),
+        mate_tid: rec.mate_reference_sequence_id(ctx.header).transpose().map_err(|e| format!("invalid RNEXT: {e}"))?,
+        mate_pos: rec
+            .mate_alignment_start()
+            .transpose()
+            .map_err(|e| format!("invalid PNEXT: {e}"))?
+            .map(|p| (usize::from(p) - 1) as u64),
+        read_group,
+        seq: (start, scratch.seq.len()),
+        cigar: (cstart, scratch.cigar.len()),
+    });
+    Ok(())
+}
+
+fn decode_cram(
+    ctx: &DecodeCtx<'_>,
+    container: &cram::io::reader::Container,
+    first: u64,
+    scratch: &mut Scratch,
+) -> Result<(), ReadError> {
+    let wrap = |e: io::Error| {
+        let msg = describe_io(&e);
+        let lower = msg.to_lowercase();
+        let message = if lower.contains("checksum") {
+            "the reference given with --reference does not match the one this CRAM was made with (MD5 of the reference differs)".to_string()
+        } else if lower.contains("reference sequence name") {
+            let name = msg.rsplit(": ").next().unwrap_or("").to_string();
+            if ctx.has_reference {
+                format!("the reference FASTA given with --reference has no sequence named '{name}' (wrong reference?)")
+            } else {
+                "this CRAM needs its reference sequence to decode: pass --reference ref.fa".to_string()
+            }
+        } else {
+            format!("cannot decode CRAM container: {msg}")
+        };
+        ReadError::record(ctx.path, first, message)
+    };
+    let compression_header = container.compression_header().map_err(wrap)?;
+    for slice in container.slices() {
+        let slice = slice.map_err(wrap)?;
+        let (core, external) = slice.decode_blocks().map_err(wrap)?;
+        // noodles-cram panics (rather than erring) when a needed reference sequence is absent:
+        // catch that here and say what the user can do about it.
+        let decoded = quietly_catch(|| {
+            slice.records(ctx.repository.clone(), ctx.header, &compression_header, &core, &external)
+        });
+        let records = match decoded {
+            Ok(r) => r.map_err(wrap)?,
+            Err(()) => {
+                let message = if ctx.has_reference {
+                    "the reference FASTA given with --reference has no sequence for a contig this CRAM needs (wrong reference?)"
+                } else {
+                    "this CRAM needs its reference sequence to decode: pass --reference ref.fa"
+                };
+                return Err(ReadError::record(ctx.path, first, message));
+            }
+        };
+        for (i, rec) in records.iter().enumerate() {
+            decode_alignment(ctx, first + i as u64, rec, scratch).map_err(|m| ReadError::record(ctx.path, first + i as u64, m))?;
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    static SILENCE_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs a panic hook that stays quiet while [`quietly_catch`] runs a decoder that may panic
+/// on bad input; every other panic is reported as before. Call once from `main`.
+pub fn install_panic_filter() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !SILENCE_PANICS.with(|s| s.get()) {
+            previous(info);
+        }
+    }));
+}
+
+/// Runs `f`, turning a panic inside it into `Err(())` without printing it (when the filter is
+/// installed).
+fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    SILENCE_PANICS.with(|s| s.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    SILENCE_PANICS.with(|s| s.set(false));
+    r.map_err(|_| ())
+}

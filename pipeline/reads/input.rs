@@ -1,0 +1,377 @@
+//! Opening read inputs: format sniffing, headers, and the decoders behind the one-pass engine.
+//!
+//! Formats are recognised from their first bytes, never from the file name: BAM (BGZF holding
+//! `BAM\1`), CRAM (`CRAM` magic), SAM (text whose first line is a header line or an 11-column
+//! record), FASTQ (plain, gzip, or BGZF). `-` reads standard input the same way.
+//!
+//! BAM goes through noodles-bgzf's multithreaded reader with libdeflate. CRAM containers are read
+//! here and decoded in parallel by the engine's workers (noodles-cram); a CRAM that needs a
+//! reference gets it only from `--reference` (the header's `UR`/`M5` are never fetched), and a
+//! missing one is an error, never an empty result.
+
+use std::{
+    collections::HashMap,
+    fs::File,
+    io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom},
+    num::NonZero,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use noodles_bam as bam;
+use noodles_bgzf as bgzf;
+use noodles_cram as cram;
+use noodles_fasta as fasta;
+use noodles_fastq as fastq;
+use noodles_sam as sam;
+
+use super::error::ReadError;
+use crate::core::build::{detect_build, Build};
+
+/// Recognised input formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// BAM.
+    Bam,
+    /// CRAM 2.1/3.0/3.1.
+    Cram,
+    /// SAM text (plain or compressed).
+    Sam,
+    /// FASTQ (plain, gzip or BGZF).
+    Fastq,
+}
+
+impl Format {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Bam => "BAM",
+            Format::Cram => "CRAM",
+            Format::Sam => "SAM",
+            Format::Fastq => "FASTQ",
+        }
+    }
+}
+
+/// What the user asked to read.
+#[derive(Clone, Debug, Default)]
+pub struct InputSpec {
+    /// Path, or `-` for standard input.
+    pub path: String,
+    /// Second FASTQ of a pair, read in lockstep with `path`.
+    pub path2: Option<String>,
+    /// Reference FASTA for CRAM (always wins over the header's `UR`/`M5`).
+    pub reference: Option<PathBuf>,
+    /// FASTQ holds pairs as consecutive records.
+    pub interleaved: bool,
+}
+
+/// A read group from the header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadGroup {
+    /// `ID`.
+    pub id: String,
+    /// `SM`, if given.
+    pub sample: Option<String>,
+    /// `LB`, if given.
+    pub library: Option<String>,
+}
+
+/// What the header tells about an input.
+#[derive(Clone, Debug)]
+pub struct InputInfo {
+    /// The input's format.
+    pub format: Format,
+    /// Reference sequences: name and length, in header order.
+    pub contigs: Vec<(String, usize)>,
+    /// Read groups, in header order.
+    pub read_groups: Vec<ReadGroup>,
+    /// Build recognised from the contigs.
+    pub build: Build,
+}
+
+pub(crate) type DynRead = Box<dyn Read + Send>;
+
+/// The open decoders (the engine pulls batches from these).
+pub(crate) enum Decoder {
+    Bam(bam::io::Reader<bgzf::io::MultithreadedReader<DynRead>>),
+    Sam(sam::io::Reader<Box<dyn BufRead + Send>>),
+    Cram(cram::io::Reader<DynRead>),
+    Fastq {
+        r1: fastq::io::Reader<Box<dyn BufRead + Send>>,
+        r2: Option<(String, fastq::io::Reader<Box<dyn BufRead + Send>>)>,
+        interleaved: bool,
+    },
+}
+
+/// An opened input: its header information and its decoder.
+pub struct ReadSource {
+    /// Input as the user named it.
+    pub spec: InputSpec,
+    /// Header information.
+    pub info: InputInfo,
+    pub(crate) decoder: Decoder,
+    pub(crate) sam_header: Arc<sam::Header>,
+    pub(crate) repository: fasta::Repository,
+    pub(crate) read_group_index: Arc<HashMap<Vec<u8>, usize>>,
+}
+
+const SNIFF_BYTES: usize = 64 * 1024;
+const BGZF_EOF: [u8; 28] = [
+    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00, 0x1b, 0x00,
+    0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// Compression found by sniffing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+    Bgzf,
+}
+
+/// Opens a path (or stdin for `-`) with its first bytes read ahead for sniffing.
+fn open_raw(path: &str) -> Result<(Vec<u8>, DynRead, bool), ReadError> {
+    let mut inner: DynRead = if path == "-" {
+        Box::new(io::stdin())
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| ReadError::io(path, None, &e))?;
+        if meta.is_dir() {
+            return Err(ReadError::file(path, "is a directory, not a read file"));
+        }
+        Box::new(File::open(path).map_err(|e| ReadError::io(path, None, &e))?)
+    };
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut inner).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(|e| ReadError::io(path, None, &e))?;
+    let complete = head.len() < SNIFF_BYTES;
+    Ok((head, inner, complete))
+}
+
+fn chain(head: Vec<u8>, rest: DynRead) -> DynRead {
+    Box::new(Cursor::new(head).chain(rest))
+}
+
+fn sniff_compression(head: &[u8]) -> Compression {
+    if head.len() >= 18 && head[0] == 0x1f && head[1] == 0x8b {
+        // FEXTRA set and a "BC" subfield in the extra field → BGZF.
+        if head[3] & 0x04 != 0 && head[12] == b'B' && head[13] == b'C' {
+            return Compression::Bgzf;
+        }
+        return Compression::Gzip;
+    }
+    if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+        return Compression::Gzip;
+    }
+    Compression::None
+}
+
+/// The first decompressed bytes of a gzip/BGZF head (partial data at a truncated end is fine).
+fn inflate_head(head: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(head);
+    let mut buf = [0u8; 8192];
+    while out.len() < 16 * 1024 {
+        match dec.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    out
+}
+
+fn sniff_text(path: &str, text: &[u8]) -> Result<Format, ReadError> {
+    if text.is_empty() {
+        return Err(ReadError::file(path, "empty file"));
+    }
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or(text);
+    let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
+    if first_line.len() >= 4
+        && first_line[0] == b'@'
+        && [&b"HD"[..], b"SQ", b"RG", b"PG", b"CO"].contains(&&first_line[1..3])
+        && first_line[3] == b'\t'
+    {
+        return Ok(Format::Sam);
+    }
+    if first_line.first() == Some(&b'@') {
+        return Ok(Format::Fastq);
+    }
+    if first_line.split(|&b| b == b'\t').count() >= 11 {
+        return Ok(Format::Sam);
+    }
+    if first_line.first() == Some(&b'>') {
+        return Err(ReadError::file(path, "this is a FASTA file, not reads (BAM, CRAM, SAM or FASTQ)"));
+    }
+    Err(ReadError::file(path, "not a BAM, CRAM, SAM or FASTQ file (unrecognised content at its start)"))
+}
+
+/// Checks that a BGZF file on disk ends with the BGZF end-of-file marker.
+fn check_bgzf_eof(path: &str) -> Result<(), ReadError> {
+    if path == "-" {
+        return Ok(());
+    }
+    let mut f = File::open(path).map_err(|e| ReadError::io(path, None, &e))?;
+    let len = f.metadata().map_err(|e| ReadError::io(path, None, &e))?.len();
+    if len < BGZF_EOF.len() as u64 {
+        return Err(ReadError::file(path, "truncated file (shorter than a BGZF end-of-file marker)"));
+    }
+    f.seek(SeekFrom::End(-(BGZF_EOF.len() as i64))).map_err(|e| ReadError::io(path, None, &e))?;
+    let mut tail = [0u8; 28];
+    f.read_exact(&mut tail).map_err(|e| ReadError::io(path, None, &e))?;
+    if tail != BGZF_EOF {
+        return Err(ReadError::file(
+            path,
+            "truncated file: the BGZF end-of-file marker is missing (incomplete copy or download?)",
+        ));
+    }
+    Ok(())
+}
+
+/// Opens an input, reads its header, and prepares its decoder.
+pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
+    let path = spec.path.as_str();
+    let (head, rest, complete) = open_raw(path)?;
+    if head.is_empty() {
+        return Err(ReadError::file(path, "empty file"));
+    }
+    let compression = sniff_compression(&head);
+    let (format, inner_head) = if head.starts_with(b"CRAM") {
+        (Format::Cram, Vec::new())
+    } else {
+        match compression {
+            Compression::None => (sniff_text(path, &head)?, head.clone()),
+            Compression::Gzip | Compression::Bgzf => {
+                let inner = inflate_head(&head);
+                if inner.starts_with(b"BAM\x01") {
+                    (Format::Bam, inner)
+                } else if inner.is_empty() {
+                    return Err(ReadError::file(path, "compressed data could not be decompressed (corrupt or truncated)"));
+                } else {
+                    (sniff_text(path, &inner)?, inner)
+                }
+            }
+        }
+    };
+    let _ = complete;
+    let _ = inner_head;
+    let workers = NonZero::new(threads.max(1)).unwrap_or(NonZero::<usize>::MIN);
+    let stream = chain(head, rest);
+
+    let mut repository = fasta::Repository::default();
+    let (decoder, header) = match format {
+        Format::Bam => {
+            if compression != Compression::Bgzf {
+                return Err(ReadError::file(path, "BAM data that is not BGZF-compressed"));
+            }
+            check_bgzf_eof(path)?;
+            let bgzf_reader = bgzf::io::MultithreadedReader::with_worker_count(workers, stream);
+            let mut reader = bam::io::Reader::from(bgzf_reader);
+            let header = reader
+                .read_header()
+                .map_err(|e| ReadError::file(path, format!("invalid BAM header: {}", super::error::describe_io(&e))))?;
+            (Decoder::Bam(reader), header)
+        }
+        Format::Sam => {
+            let buf: Box<dyn BufRead + Send> = match compression {
+                Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
+                Compression::Gzip => Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(stream))),
+                Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(workers, stream)),
+            };
+            let mut reader = sam::io::Reader::new(buf);
+            let header = reader.read_header().map_err(|e| ReadError::file(path, format!("invalid SAM header: {e}")))?;
+            (Decoder::Sam(reader), header)
+        }
+        Format::Cram => {
+            if let Some(reference) = &spec.reference {
+                repository = open_reference(reference)?;
+            }
+            let mut reader = cram::io::Reader::new(stream);
+            let header = reader
+                .read_header()
+                .map_err(|e| ReadError::file(path, format!("invalid CRAM header: {}", super::error::describe_io(&e))))?;
+            (Decoder::Cram(reader), header)
+        }
+        Format::Fastq => {
+            let r1 = fastq_reader(path, compression, stream, workers);
+            let r2 = match &spec.path2 {
+                Some(p2) => {
+                    let (h2, rest2, _) = open_raw(p2)?;
+                    if h2.is_empty() {
+                        return Err(ReadError::file(p2, "empty file"));
+                    }
+                    let c2 = sniff_compression(&h2);
+                    let inner2 = if c2 == Compression::None { h2.clone() } else { inflate_head(&h2) };
+                    if sniff_text(p2, &inner2)? != Format::Fastq {
+                        return Err(ReadError::file(p2, "second read file is not FASTQ"));
+                    }
+                    Some((p2.clone(), fastq_reader(p2, c2, chain(h2, rest2), workers)))
+                }
+                None => None,
+            };
+            (Decoder::Fastq { r1, r2, interleaved: spec.interleaved }, sam::Header::default())
+        }
+    };
+    if format != Format::Fastq && spec.path2.is_some() {
+        return Err(ReadError::file(path, "a second read file is only accepted with FASTQ input"));
+    }
+
+    let contigs: Vec<(String, usize)> = header
+        .reference_sequences()
+        .iter()
+        .map(|(name, rs)| (name.to_string(), rs.length().get()))
+        .collect();
+    let mut read_groups = Vec::new();
+    let mut read_group_index = HashMap::new();
+    for (id, rg) in header.read_groups() {
+        let field = |tag: [u8; 2]| {
+            rg.other_fields()
+                .get(&sam::header::record::value::map::tag::Other::try_from(tag).ok()?)
+                .map(|v| v.to_string())
+        };
+        read_group_index.insert(id.to_vec(), read_groups.len());
+        read_groups.push(ReadGroup { id: id.to_string(), sample: field(*b"SM"), library: field(*b"LB") });
+    }
+    let build = if format == Format::Fastq {
+        Build::Unaligned
+    } else {
+        detect_build(contigs.iter().map(|(n, l)| (n.as_str(), *l)))
+    };
+    Ok(ReadSource {
+        spec: spec.clone(),
+        info: InputInfo { format, contigs, read_groups, build },
+        decoder,
+        sam_header: Arc::new(header),
+        repository,
+        read_group_index: Arc::new(read_group_index),
+    })
+}
+
+fn fastq_reader(
+    _path: &str,
+    compression: Compression,
+    stream: DynRead,
+    workers: NonZero<usize>,
+) -> fastq::io::Reader<Box<dyn BufRead + Send>> {
+    let buf: Box<dyn BufRead + Send> = match compression {
+        Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
+        Compression::Gzip => Box::new(BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(stream))),
+        Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(workers, stream)),
+    };
+    fastq::io::Reader::new(buf)
+}
+
+/// Opens a reference FASTA for CRAM decoding, indexing it in memory when it has no `.fai`.
+fn open_reference(path: &Path) -> Result<fasta::Repository, ReadError> {
+    let shown = path.display().to_string();
+    if !path.exists() {
+        return Err(ReadError::file(&shown, "reference FASTA not found"));
+    }
+    let fai = PathBuf::from(format!("{}.fai", path.display()));
+    let index = if fai.exists() {
+        fasta::fai::fs::read(&fai).map_err(|e| ReadError::file(&fai.display().to_string(), format!("invalid FASTA index: {e}")))?
+    } else {
+        fasta::fs::index(path).map_err(|e| ReadError::file(&shown, format!("cannot index reference FASTA: {e}")))?
+    };
+    let file = File::open(path).map_err(|e| ReadError::io(&shown, None, &e))?;
+    let reader = fasta::io::IndexedReader::new(BufReader::new(file), index);
+    Ok(fasta::Repository::new(fasta::repository::adapters::IndexedReader::new(reader)))
+}

@@ -1,0 +1,221 @@
+//! One scan of a read's bases that serves both telomere estimators.
+//!
+//! A rolling 2-bit code of the last six bases (12 bits) indexes a 4,096-entry table that says
+//! whether the 6-mer is TelSeq's `TTAGGG` / `CCCTAA` or one of TelomereHunter's forward or
+//! reverse repeat types. N (and every non-ACGT symbol) breaks the window. The same pass counts
+//! G+C and N bases.
+//!
+//! `TTAGGG` and `CCCTAA` have no self-overlap, so counting every occurrence equals TelSeq's
+//! non-overlapping search. TelomereHunter counts non-overlapping leftmost matches of an
+//! alternation of six 6-mers (a greedy scan); the total number of occurrences bounds that count
+//! from above, so the greedy re-scan runs only on reads that could reach the threshold.
+
+use crate::reads::view::{BASE_C, BASE_G};
+
+/// TelSeq's forward motif.
+pub const TELSEQ_MOTIF: &[u8; 6] = b"TTAGGG";
+/// TelomereHunter's repeat types (telomerehunter2 1.0.12 defaults), forward strand.
+pub const TH_REPEATS: [&[u8; 6]; 6] = [b"TTAGGG", b"TGAGGG", b"TCAGGG", b"TTGGGG", b"TTCGGG", b"TTTGGG"];
+
+const TELSEQ_FWD: u8 = 1;
+const TELSEQ_REV: u8 = 2;
+const TH_FWD: u8 = 4;
+const TH_REV: u8 = 8;
+
+fn code_of(kmer: &[u8; 6]) -> usize {
+    kmer.iter().fold(0usize, |acc, &b| {
+        let c = match b {
+            b'A' => 0,
+            b'C' => 1,
+            b'G' => 2,
+            _ => 3,
+        };
+        (acc << 2) | c
+    })
+}
+
+fn reverse_complement(kmer: &[u8; 6]) -> [u8; 6] {
+    let mut out = [0u8; 6];
+    for (i, &b) in kmer.iter().rev().enumerate() {
+        out[i] = match b {
+            b'A' => b'T',
+            b'C' => b'G',
+            b'G' => b'C',
+            _ => b'A',
+        };
+    }
+    out
+}
+
+/// The 6-mer class table.
+fn table() -> &'static [u8; 4096] {
+    static TABLE: std::sync::OnceLock<[u8; 4096]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [0u8; 4096];
+        t[code_of(TELSEQ_MOTIF)] |= TELSEQ_FWD;
+        t[code_of(&reverse_complement(TELSEQ_MOTIF))] |= TELSEQ_REV;
+        for r in TH_REPEATS {
+            t[code_of(r)] |= TH_FWD;
+            t[code_of(&reverse_complement(r))] |= TH_REV;
+        }
+        t
+    })
+}
+
+/// What one scan of a read finds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadScan {
+    /// Bases in the read.
+    pub len: u32,
+    /// G and C bases.
+    pub gc: u32,
+    /// N (and other non-ACGT) bases.
+    pub n: u32,
+    /// Occurrences of `TTAGGG`.
+    pub telseq_fwd: u32,
+    /// Occurrences of `CCCTAA`.
+    pub telseq_rev: u32,
+    /// Occurrences of any TelomereHunter forward repeat (upper bound of the greedy count).
+    pub th_fwd_hits: u32,
+    /// Occurrences of any TelomereHunter reverse-complement repeat.
+    pub th_rev_hits: u32,
+}
+
+impl ReadScan {
+    /// TelSeq's per-read repeat count: the larger of the two strands.
+    pub fn telseq_repeats(&self) -> u32 {
+        self.telseq_fwd.max(self.telseq_rev)
+    }
+}
+
+/// Scans a read given as base codes (0..=4).
+#[inline]
+pub fn scan(seq: &[u8]) -> ReadScan {
+    let t = table();
+    let mut s = ReadScan { len: seq.len() as u32, ..ReadScan::default() };
+    let mut code = 0usize;
+    let mut valid = 0u32;
+    for &b in seq {
+        if b > 3 {
+            s.n += 1;
+            valid = 0;
+            continue;
+        }
+        s.gc += u32::from(b == BASE_C || b == BASE_G);
+        code = ((code << 2) | b as usize) & 0xfff;
+        valid += 1;
+        if valid >= 6 {
+            let c = t[code];
+            if c != 0 {
+                s.telseq_fwd += u32::from(c & TELSEQ_FWD != 0);
+                s.telseq_rev += u32::from(c & TELSEQ_REV != 0);
+                s.th_fwd_hits += u32::from(c & TH_FWD != 0);
+                s.th_rev_hits += u32::from(c & TH_REV != 0);
+            }
+        }
+    }
+    s
+}
+
+/// TelomereHunter's count for one strand: non-overlapping leftmost matches of the repeat set,
+/// i.e. scanning left to right, a match at `i` counts and the scan jumps to `i + 6`.
+pub fn th_greedy_count(seq: &[u8], reverse: bool) -> u32 {
+    let t = table();
+    let flag = if reverse { TH_REV } else { TH_FWD };
+    let mut count = 0;
+    let mut i = 0;
+    while i + 6 <= seq.len() {
+        let w = &seq[i..i + 6];
+        if w.iter().all(|&b| b <= 3) {
+            let code = w.iter().fold(0usize, |acc, &b| (acc << 2) | b as usize);
+            if t[code] & flag != 0 {
+                count += 1;
+                i += 6;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reads::view::encode_ascii_sequence;
+
+    fn codes(s: &str) -> Vec<u8> {
+        let mut v = Vec::new();
+        encode_ascii_sequence(s.as_bytes(), &mut v);
+        v
+    }
+
+    /// Naive non-overlapping leftmost count of an alternation, as Python's `re.findall` does.
+    fn naive_findall(seq: &str, pats: &[String]) -> u32 {
+        let b = seq.as_bytes();
+        let (mut i, mut n) = (0, 0);
+        while i + 6 <= b.len() {
+            if pats.iter().any(|p| &b[i..i + 6] == p.as_bytes()) {
+                n += 1;
+                i += 6;
+            } else {
+                i += 1;
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn counts_motifs_gc_and_n() {
+        let s = scan(&codes("TTAGGGTTAGGGNTTAGGGCCCTAA"));
+        assert_eq!(s.len, 25);
+        assert_eq!(s.n, 1);
+        assert_eq!(s.telseq_fwd, 3);
+        assert_eq!(s.telseq_rev, 1);
+        assert_eq!(s.telseq_repeats(), 3);
+        assert_eq!(s.gc, 3 * 3 + 3 + 2);
+        // N breaks a window: TTAGG N G is not a motif.
+        assert_eq!(scan(&codes("TTAGGNGTTAGG")).telseq_fwd, 0);
+    }
+
+    #[test]
+    fn greedy_count_matches_regex_semantics() {
+        let fwd: Vec<String> = TH_REPEATS.iter().map(|r| String::from_utf8(r.to_vec()).unwrap()).collect();
+        let rev: Vec<String> =
+            TH_REPEATS.iter().map(|r| String::from_utf8(reverse_complement(r).to_vec()).unwrap()).collect();
+        // Overlapping variants: TTTGGGG holds TTTGGG and TTGGGG overlapping; greedy takes the first.
+        let cases = [
+            "TTTGGGGTTAGGG",
+            "TTAGGGTTAGGGTCAGGGTGAGGGTTGGGGTTCGGG",
+            "CCCTAACCCTAACCCAAACCCCAA",
+            "ACGTTTTGGGGGTTTTGGGGG",
+            "NNNNTTAGGGNTTAGGG",
+            "",
+        ];
+        for c in cases {
+            let v = codes(c);
+            assert_eq!(th_greedy_count(&v, false), naive_findall(c, &fwd), "{c}");
+            assert_eq!(th_greedy_count(&v, true), naive_findall(c, &rev), "{c}");
+            let s = scan(&v);
+            assert!(s.th_fwd_hits >= th_greedy_count(&v, false));
+            assert!(s.th_rev_hits >= th_greedy_count(&v, true));
+        }
+        // Pseudo-random sequences over a telomere-rich alphabet.
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        for _ in 0..2000 {
+            let mut s = String::new();
+            for _ in 0..60 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(b"TTAGGGCTN"[(x % 9) as usize] as char);
+            }
+            let v = codes(&s);
+            assert_eq!(th_greedy_count(&v, false), naive_findall(&s, &fwd), "{s}");
+            assert_eq!(th_greedy_count(&v, true), naive_findall(&s, &rev), "{s}");
+            let sc = scan(&v);
+            assert_eq!(sc.telseq_fwd as usize, s.matches("TTAGGG").count());
+            assert_eq!(sc.telseq_rev as usize, s.matches("CCCTAA").count());
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The tidy long table: the single output currency of every stage.
+//!
+//! One row per sample × measure (× read group where a stage reports per read group), with the
+//! columns listed in [`COLUMNS`]. Every table is written twice with the same schema — TSV and
+//! Parquet — each under a temporary name in the destination directory and renamed into place
+//! only when complete, so a crash never leaves a half table behind.
+//!
+//! Numbers are written in their shortest round-trip form (Rust's `Display` for `f64`); a value
+//! that cannot be computed is empty, with `qc_status = fail` and the reason in `qc_note`.
+//! `NaN` and infinities are never written: [`Row::set_value`] turns them into failures.
+
+mod parquet_out;
+
+use std::{
+    fmt, fs,
+    io::{self, Write},
+    path::{Path, PathBuf},
+};
+
+use crate::core::{Provenance, QcStatus, AGEMARK_VERSION};
+
+/// Column names, in order, of every tidy table.
+pub const COLUMNS: [&str; 13] = [
+    "sample_id",
+    "assay",
+    "measure",
+    "value",
+    "unit",
+    "method",
+    "n_used",
+    "qc_status",
+    "qc_note",
+    "read_group",
+    "input",
+    "reference_build",
+    "agemark_version",
+];
+
+/// One row of a tidy table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Sample identifier.
+    pub sample_id: String,
+    /// Which biomarker family (`telomere`, `mtdna`, …).
+    pub assay: String,
+    /// What is measured (`telseq_length_kb`, …).
+    pub measure: String,
+    /// The value; `None` when it could not be computed.
+    pub value: Option<f64>,
+    /// Unit of `value` (`kb`, `reads`, `reads_per_million_gc_reads`, …).
+    pub unit: String,
+    /// Estimator and its parameters, e.g. `telseq(k=7,read_length=100)`.
+    pub method: String,
+    /// How many observations (reads, CpGs) the value rests on.
+    pub n_used: Option<u64>,
+    /// QC outcome.
+    pub qc_status: QcStatus,
+    /// Why the row is not a plain pass, and every fallback taken.
+    pub qc_note: String,
+    /// Read group for per-read-group rows; empty on sample-level rows.
+    pub read_group: String,
+    /// Input file name(s), without directories.
+    pub input: String,
+    /// Reference build of the input.
+    pub reference_build: String,
+    /// agemark version that wrote the row.
+    pub agemark_version: String,
+}
+
+impl Row {
+    /// A passing row for `measure` with provenance filled in.
+    pub fn new(prov: &Provenance, assay: &str, measure: &str, value: f64, unit: &str, method: &str) -> Self {
+        let mut row = Row {
+            sample_id: prov.sample_id.clone(),
+            assay: assay.to_string(),
+            measure: measure.to_string(),
+            value: None,
+            unit: unit.to_string(),
+            method: method.to_string(),
+            n_used: None,
+            qc_status: QcStatus::Pass,
+            qc_note: String::new(),
+            read_group: String::new(),
+            input: prov.input.clone(),
+            reference_build: prov.reference_build.clone(),
+            agemark_version: AGEMARK_VERSION.to_string(),
+        };
+        row.set_value(value);
+        row
+    }
+
+    /// Sets the value; a non-finite value becomes an empty cell with `qc_status = fail`.
+    pub fn set_value(&mut self, value: f64) {
+        if value.is_finite() {
+            self.value = Some(value);
+        } else {
+            self.value = None;
+            self.fail("value could not be computed (not a finite number)");
+        }
+    }
+
+    /// Marks the row failed (value emptied) and records why.
+    pub fn fail(&mut self, why: &str) {
+        self.value = None;
+        self.qc_status = QcStatus::Fail;
+        self.add_note(why);
+    }
+
+    /// Raises the row to `warn` (unless it already failed) and records why.
+    pub fn warn(&mut self, why: &str) {
+        if self.qc_status < QcStatus::Warn {
+            self.qc_status = QcStatus::Warn;
+        }
+        self.add_note(why);
+    }
+
+    /// Appends to `qc_note` (`; `-separated) without changing the status.
+    pub fn add_note(&mut self, note: &str) {
+        if note.is_empty() || self.qc_note.split("; ").any(|n| n == note) {
+            return;
+        }
+        if !self.qc_note.is_empty() {
+            self.qc_note.push_str("; ");
+        }
+        self.qc_note.push_str(note);
+    }
+
+    /// Builder-style `n_used`.
+    pub fn with_n(mut self, n: u64) -> Self {
+        self.n_used = Some(n);
+        self
+    }
+
+    /// Builder-style read group.
+    pub fn with_read_group(mut self, rg: &str) -> Self {
+        self.read_group = rg.to_string();
+        self
+    }
+
+    /// The row's cells as TSV text, in [`COLUMNS`] order.
+    fn cells(&self) -> [String; 13] {
+        [
+            self.sample_id.clone(),
+            self.assay.clone(),
+            self.measure.clone(),
+            self.value.map(format_number).unwrap_or_default(),
+            self.unit.clone(),
+            self.method.clone(),
+            self.n_used.map(|n| n.to_string()).unwrap_or_default(),
+            self.qc_status.as_str().to_string(),
+            self.qc_note.clone(),
+            self.read_group.clone(),
+            self.input.clone(),
+            self.reference_build.clone(),
+            self.agemark_version.clone(),
+        ]
+    }
+}
+
+/// Shortest round-trip text of a finite number (`420`, `5924.0123`, `1e-7`).
+pub fn format_number(x: f64) -> String {
+    if x == 0.0 {
+        return "0".to_string(); // also folds -0
+    }
+    let plain = format!("{x}");
+    let sci = format!("{x:e}");
+    if sci.len() < plain.len() {
+        sci
+    } else {
+        plain
+    }
+}
+
+/// Error of the output layer: which file, and what went wrong.
+#[derive(Debug)]
+pub struct WriteError {
+    /// The file (or directory) that could not be written.
+    pub path: PathBuf,
+    /// What failed.
+    pub source: io::Error,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: cannot write output: {}", self.path.display(), self.source)
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The output file names for a prefix and a stage suffix: `<prefix>.<suffix>.tsv` and `.parquet`.
+pub fn output_paths(prefix: &Path, suffix: &str) -> (PathBuf, PathBuf) {
+    let base = prefix.as_os_str().to_string_lossy().into_owned();
+    (
+        PathBuf::from(format!("{base}.{suffix}.tsv")),
+        PathBuf::from(format!("{base}.{suffix}.parquet")),
+    )
+}
+
+/// Checks up front that the output directory of `prefix` exists (creating it if needed) and
+/// is writable, so a long run does not fail at its very end.
+pub fn prepare_output_dir(prefix: &Path) -> Result<(), WriteError> {
+    let dir = match prefix.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
+    let probe = dir.join(format!(".agemark-write-test-{}", std::process::id()));
+    match fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(source) => Err(WriteError { path: dir, source }),
+    }
+}
+
+/// Writes `rows` as `<prefix>.<suffix>.tsv` and `<prefix>.<suffix>.parquet`, each atomically.
+/// Returns the two paths.
+pub fn write_table(prefix: &Path, suffix: &str, rows: &[Row]) -> Result<(PathBuf, PathBuf), WriteError> {
+    let (tsv, parquet) = output_paths(prefix, suffix);
+    write_atomic(&tsv, |w| write_tsv(w, rows))?;
+    write_atomic(&parquet, |w| parquet_out::write_parquet(w, rows))?;
+    Ok((tsv, parquet))
+}
+
+/// Writes rows as TSV (header line first) to any writer.
+pub fn write_tsv<W: Write>(w: &mut W, rows: &[Row]) -> io::Result<()> {
+    writeln!(w, "{}", COLUMNS.join("\t"))?;
+    for row in rows {
+        let cells = row.cells();
+        let mut first = true;
+        for cell in cells.iter() {
+            if !first {
+                w.write_all(b"\t")?;
+            }
+            first = false;
+            w.write_all(sanitize(cell).as_bytes())?;
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Tabs and newlines inside a cell would break the table: replace them with spaces.
+fn sanitize(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.contains(['\t', '\n', '\r']) {
+        std::borrow::Cow::Owned(cell.replace(['\t', '\n', '\r'], " "))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Writes a file under a temporary name in the same directory and renames it into place when
+/// `fill` succeeded; on any failure the temporary file is removed and nothing is left behind.
+pub fn write_atomic<F>(path: &Path, fill: F) -> Result<(), WriteError>
+where
+    F: FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
+{
+    let err = |source| WriteError { path: path.to_path_buf(), source };
+    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let file = fs::File::create(&tmp)?;
+        let mut w = io::BufWriter::new(file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prov() -> Provenance {
+        Provenance { sample_id: "S1".into(), input: "s1.bam".into(), reference_build: "GRCh38".into() }
+    }
+
+    #[test]
+    fn numbers_are_shortest_round_trip() {
+        assert_eq!(format_number(420.0), "420");
+        assert_eq!(format_number(5924.012345678), "5924.012345678");
+        assert_eq!(format_number(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(1e-12), "1e-12");
+        for x in [1.0 / 3.0, 2.5e-9, 123456789.125, 7e22] {
+            assert_eq!(format_number(x).parse::<f64>().unwrap(), x);
+        }
+    }
+
+    #[test]
+    fn non_finite_values_become_failures() {
+        let row = Row::new(&prov(), "telomere", "x", f64::NAN, "kb", "m");
+        assert_eq!(row.value, None);
+        assert_eq!(row.qc_status, QcStatus::Fail);
+        let mut tsv = Vec::new();
+        write_tsv(&mut tsv, &[row]).unwrap();
+        let text = String::from_utf8(tsv).unwrap();
+        assert!(!text.to_lowercase().contains("nan"));
+        assert!(!text.contains("inf"));
+    }
+
+    #[test]
+    fn tsv_has_header_and_one_line_per_row() {
+        let mut row = Row::new(&prov(), "telomere", "reads_total", 10.0, "reads", "count").with_n(10);
+        row.warn("few\treads");
+        let mut buf = Vec::new();
+        write_tsv(&mut buf, &[row]).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], COLUMNS.join("\t"));
+        let cells: Vec<&str> = lines[1].split('\t').collect();
+        assert_eq!(cells.len(), COLUMNS.len());
+        assert_eq!(cells[3], "10");
+        assert_eq!(cells[7], "warn");
+        assert_eq!(cells[8], "few reads");
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.tsv");
+        let r = write_atomic(&path, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
