@@ -8,5 +8,6 @@
 
 pub mod core;
 pub mod reads;
+pub mod synthetic;
 pub mod telomere;
 pub mod tidy;
