@@ -31,8 +31,14 @@ fn main() {
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .init();
-    let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+    let threads = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+    {
         tracing::debug!("thread pool already set up: {e}");
     }
     let Some(command) = cli.command else {

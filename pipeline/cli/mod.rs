@@ -7,7 +7,12 @@ use clap::{Args, Parser, Subcommand};
 /// agemark: biomarkers of biological ageing and early-life stress from sequencing reads and
 /// methylation data, written as tidy tables ready for cohort linkage.
 #[derive(Debug, Parser)]
-#[command(name = "agemark", version, disable_version_flag = true, arg_required_else_help = true)]
+#[command(
+    name = "agemark",
+    version,
+    disable_version_flag = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// Print the version (one line) and exit.
     #[arg(long, short = 'V', global = true)]

@@ -28,7 +28,10 @@ pub fn sample_id(given: Option<&str>, path: &str, info: &InputInfo) -> String {
     if let Some(s) = given {
         return s.to_string();
     }
-    let mut sms = info.read_groups.iter().filter_map(|rg| rg.sample.as_deref());
+    let mut sms = info
+        .read_groups
+        .iter()
+        .filter_map(|rg| rg.sample.as_deref());
     if let Some(first) = sms.next() {
         if sms.all(|s| s == first) && info.read_groups.iter().all(|rg| rg.sample.is_some()) {
             return first.to_string();
@@ -44,7 +47,11 @@ pub fn provenance(spec: &InputSpec, sample_id: String, info: &InputInfo) -> Prov
         input.push('+');
         input.push_str(&file_name_of(p2));
     }
-    Provenance { sample_id, input, reference_build: info.build.as_str().to_string() }
+    Provenance {
+        sample_id,
+        input,
+        reference_build: info.build.as_str().to_string(),
+    }
 }
 
 /// Writes a stage's rows to `<prefix>.<suffix>.tsv/.parquet`, or the TSV to stdout for `-`.
@@ -52,8 +59,10 @@ pub fn write_rows(output: &str, suffix: &str, rows: &[Row]) -> Result<Vec<PathBu
     if output == "-" {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
-        tidy::write_tsv(&mut lock, rows)
-            .map_err(|source| tidy::WriteError { path: PathBuf::from("stdout"), source })?;
+        tidy::write_tsv(&mut lock, rows).map_err(|source| tidy::WriteError {
+            path: PathBuf::from("stdout"),
+            source,
+        })?;
         return Ok(Vec::new());
     }
     let (tsv, parquet) = tidy::write_table(Path::new(output), suffix, rows)?;
@@ -99,7 +108,10 @@ pub fn run(args: &TelomereArgs, threads: usize) -> Result<(), AppError> {
         th_remove_duplicates: args.th_remove_duplicates,
     };
     if args.k == 0 || args.k as usize >= agemark::telomere::telseq::TEL_BINS {
-        return Err(AppError::Usage(format!("-k {}: must be between 1 and 16", args.k)));
+        return Err(AppError::Usage(format!(
+            "-k {}: must be between 1 and 16",
+            args.k
+        )));
     }
     let rows = telomere_rows(&spec, args.input.sample_id.as_deref(), opts, threads)?;
     for p in write_rows(&args.input.output, SUFFIX, &rows)? {

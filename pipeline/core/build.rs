@@ -125,8 +125,14 @@ mod tests {
 
     #[test]
     fn builds_from_chr1_length_and_naming() {
-        assert_eq!(detect_build([("1", 249_250_621), ("MT", 16_569)]), Build::Grch37);
-        assert_eq!(detect_build([("chr1", 249_250_621), ("chrM", 16_571)]), Build::Hg19);
+        assert_eq!(
+            detect_build([("1", 249_250_621), ("MT", 16_569)]),
+            Build::Grch37
+        );
+        assert_eq!(
+            detect_build([("chr1", 249_250_621), ("chrM", 16_571)]),
+            Build::Hg19
+        );
         assert_eq!(detect_build([("chr1", 248_956_422)]), Build::Grch38);
         assert_eq!(detect_build([("chr1", 248_387_328)]), Build::T2tChm13);
         assert_eq!(detect_build([("fwd:", 197)]), Build::Unknown);

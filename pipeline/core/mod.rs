@@ -71,7 +71,9 @@ pub fn sample_id_from_path(path: &str) -> String {
             name = s.to_string();
         }
     }
-    for suffix in [".bam", ".cram", ".sam", ".fastq", ".fq", ".ifq", ".fa", ".fasta"] {
+    for suffix in [
+        ".bam", ".cram", ".sam", ".fastq", ".fq", ".ifq", ".fa", ".fasta",
+    ] {
         if let Some(s) = name.strip_suffix(suffix) {
             name = s.to_string();
             break;

@@ -70,19 +70,26 @@ impl<S: ReadStage> ErasedStage for S {
         Box::new(self.accumulator())
     }
     fn observe_boxed(&self, acc: &mut (dyn Any + Send), reads: &[ReadView<'_>]) {
-        let acc = acc.downcast_mut::<S::Acc>().expect("accumulator type matches its stage");
+        let acc = acc
+            .downcast_mut::<S::Acc>()
+            .expect("accumulator type matches its stage");
         self.observe(acc, reads);
     }
     fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>) {
-        let into = into.downcast_mut::<S::Acc>().expect("accumulator type matches its stage");
-        let from = *from.downcast::<S::Acc>().expect("accumulator type matches its stage");
+        let into = into
+            .downcast_mut::<S::Acc>()
+            .expect("accumulator type matches its stage");
+        let from = *from
+            .downcast::<S::Acc>()
+            .expect("accumulator type matches its stage");
         self.merge(into, from);
     }
 }
 
 /// Takes a merged accumulator back out of a pass result.
 pub fn take_acc<S: ReadStage>(_stage: &S, acc: Box<dyn Any + Send>) -> S::Acc {
-    *acc.downcast::<S::Acc>().expect("accumulator type matches its stage")
+    *acc.downcast::<S::Acc>()
+        .expect("accumulator type matches its stage")
 }
 
 /// What a pass saw, beyond what the stages count.
@@ -153,7 +160,14 @@ pub fn run_pass(
 ) -> Result<(Vec<Box<dyn Any + Send>>, PassStats), ReadError> {
     let started = Instant::now();
     let threads = threads.max(1);
-    let ReadSource { spec, decoder, sam_header, repository, read_group_index, .. } = source;
+    let ReadSource {
+        spec,
+        decoder,
+        sam_header,
+        repository,
+        read_group_index,
+        ..
+    } = source;
     let path = spec.path.clone();
     let ctx = DecodeCtx {
         path: &path,
@@ -194,7 +208,8 @@ pub fn run_pass(
                 let recycle_tx: Sender<Batch> = recycle_tx.clone();
                 let (ctx, cancel, results, report) = (&ctx, &cancel, &results, &report);
                 s.spawn(move |_| {
-                    let mut accs: Vec<Box<dyn Any + Send>> = stages.iter().map(|s| s.new_acc()).collect();
+                    let mut accs: Vec<Box<dyn Any + Send>> =
+                        stages.iter().map(|s| s.new_acc()).collect();
                     let mut scratch = Scratch::default();
                     for batch in rx.iter() {
                         if cancel.load(Ordering::Relaxed) {
@@ -211,7 +226,10 @@ pub fn run_pass(
                         }
                         let _ = recycle_tx.try_send(batch);
                     }
-                    results.lock().unwrap_or_else(|p| p.into_inner()).push((worker, accs));
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((worker, accs));
                 });
             }
             drop(rx);
@@ -219,7 +237,10 @@ pub fn run_pass(
         match producer.join() {
             Ok(Ok(n)) => records = n,
             Ok(Err(e)) => report(e),
-            Err(_) => report(ReadError::file(&path, "internal error: the decoder thread panicked")),
+            Err(_) => report(ReadError::file(
+                &path,
+                "internal error: the decoder thread panicked",
+            )),
         }
     });
 
@@ -234,7 +255,13 @@ pub fn run_pass(
             stage.merge_boxed(into.as_mut(), from);
         }
     }
-    Ok((merged, PassStats { records, seconds: started.elapsed().as_secs_f64() }))
+    Ok((
+        merged,
+        PassStats {
+            records,
+            seconds: started.elapsed().as_secs_f64(),
+        },
+    ))
 }
 
 fn produce(
@@ -272,7 +299,12 @@ fn produce(
                     }
                 }
                 n += len as u64;
-                Batch { first, len, raw: Raw::Bam(recs), paired: false }
+                Batch {
+                    first,
+                    len,
+                    raw: Raw::Bam(recs),
+                    paired: false,
+                }
             }
             Decoder::Sam(reader) => {
                 let mut recs = match batch.take().map(|b| b.raw) {
@@ -290,25 +322,50 @@ fn produce(
                             bases += recs[len].sequence().len();
                             len += 1;
                         }
-                        Err(e) => return Err(ReadError::record(path, n + len as u64 + 1, format!("invalid SAM record: {}", describe_io(&e)))),
+                        Err(e) => {
+                            return Err(ReadError::record(
+                                path,
+                                n + len as u64 + 1,
+                                format!("invalid SAM record: {}", describe_io(&e)),
+                            ))
+                        }
                     }
                 }
                 n += len as u64;
-                Batch { first, len, raw: Raw::Sam(recs), paired: false }
+                Batch {
+                    first,
+                    len,
+                    raw: Raw::Sam(recs),
+                    paired: false,
+                }
             }
             Decoder::Cram(reader) => {
                 let mut container = Box::<cram::io::reader::Container>::default();
                 match reader.read_container(&mut container) {
-                    Ok(0) => Batch { first, len: 0, raw: Raw::Cram(container), paired: false },
+                    Ok(0) => Batch {
+                        first,
+                        len: 0,
+                        raw: Raw::Cram(container),
+                        paired: false,
+                    },
                     Ok(_) => {
                         let count = u64::try_from(container.header().record_count()).unwrap_or(0);
                         n += count;
-                        Batch { first, len: count as usize, raw: Raw::Cram(container), paired: false }
+                        Batch {
+                            first,
+                            len: count as usize,
+                            raw: Raw::Cram(container),
+                            paired: false,
+                        }
                     }
                     Err(e) => return Err(ReadError::io(path, Some(first), &e)),
                 }
             }
-            Decoder::Fastq { r1, r2, interleaved } => {
+            Decoder::Fastq {
+                r1,
+                r2,
+                interleaved,
+            } => {
                 let mut recs = match batch.take().map(|b| b.raw) {
                     Some(Raw::Fastq(v)) => v,
                     _ => Vec::new(),
@@ -325,7 +382,11 @@ fn produce(
                             (1, Some((p2, rd2))) => (rd2, p2.as_str()),
                             _ => (&mut *r1, path),
                         };
-                        let recno = if take == 2 { (n + len as u64) / 2 + 1 } else { n + len as u64 + 1 };
+                        let recno = if take == 2 {
+                            (n + len as u64) / 2 + 1
+                        } else {
+                            n + len as u64 + 1
+                        };
                         match reader.read_record(&mut recs[len]) {
                             Ok(0) => {
                                 if k == 1 {
@@ -335,8 +396,16 @@ fn produce(
                                     // r1 ended: r2 must end too.
                                     let mut probe = fastq::Record::default();
                                     if let Some((p2, rd2)) = r2.as_mut() {
-                                        if rd2.read_record(&mut probe).map_err(|e| ReadError::io(p2, Some(recno), &e))? > 0 {
-                                            return Err(ReadError::record(p2, recno, "this file has more reads than the first read file"));
+                                        if rd2
+                                            .read_record(&mut probe)
+                                            .map_err(|e| ReadError::io(p2, Some(recno), &e))?
+                                            > 0
+                                        {
+                                            return Err(ReadError::record(
+                                                p2,
+                                                recno,
+                                                "this file has more reads than the first read file",
+                                            ));
                                         }
                                     }
                                 }
@@ -359,12 +428,23 @@ fn produce(
                                 bases += rec.sequence().len();
                                 len += 1;
                             }
-                            Err(e) => return Err(ReadError::record(name, recno, format!("invalid FASTQ record: {}", describe_io(&e)))),
+                            Err(e) => {
+                                return Err(ReadError::record(
+                                    name,
+                                    recno,
+                                    format!("invalid FASTQ record: {}", describe_io(&e)),
+                                ))
+                            }
                         }
                     }
                 }
                 n += len as u64;
-                Batch { first, len, raw: Raw::Fastq(recs), paired }
+                Batch {
+                    first,
+                    len,
+                    raw: Raw::Fastq(recs),
+                    paired,
+                }
             }
         };
         if batch.len == 0 {
@@ -404,7 +484,8 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
     match &batch.raw {
         Raw::Bam(recs) => {
             for (i, rec) in recs[..batch.len].iter().enumerate() {
-                decode_bam(ctx, batch.first + i as u64, rec, scratch).map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+                decode_bam(ctx, batch.first + i as u64, rec, scratch)
+                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
             }
         }
         Raw::Sam(recs) => {
@@ -422,7 +503,13 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
                 let mut f = flags::UNMAPPED;
                 if batch.paired {
                     // Batches always start at the first read of a pair.
-                    f |= flags::PAIRED | flags::MATE_UNMAPPED | if i % 2 == 0 { flags::READ1 } else { flags::READ2 };
+                    f |= flags::PAIRED
+                        | flags::MATE_UNMAPPED
+                        | if i % 2 == 0 {
+                            flags::READ1
+                        } else {
+                            flags::READ2
+                        };
                 }
                 scratch.spans.push(Span {
                     record: batch.first + i as u64,
@@ -443,7 +530,12 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
     Ok(())
 }
 
-fn decode_bam(ctx: &DecodeCtx<'_>, record: u64, rec: &bam::Record, scratch: &mut Scratch) -> Result<(), String> {
+fn decode_bam(
+    ctx: &DecodeCtx<'_>,
+    record: u64,
+    rec: &bam::Record,
+    scratch: &mut Scratch,
+) -> Result<(), String> {
     let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
     let seq = rec.sequence();
     let start = scratch.seq.len();
@@ -461,20 +553,30 @@ fn decode_bam(ctx: &DecodeCtx<'_>, record: u64, rec: &bam::Record, scratch: &mut
     let read_group = if ctx.rg_index.is_empty() {
         None
     } else {
-        read_group_of(ctx, rec.data().get(&sam::alignment::record::data::field::Tag::READ_GROUP))
+        read_group_of(
+            ctx,
+            rec.data()
+                .get(&sam::alignment::record::data::field::Tag::READ_GROUP),
+        )
     };
     scratch.spans.push(Span {
         record,
         name,
         flags: rec.flags().bits(),
-        tid: rec.reference_sequence_id().transpose().map_err(|e| format!("invalid reference sequence id: {e}"))?,
+        tid: rec
+            .reference_sequence_id()
+            .transpose()
+            .map_err(|e| format!("invalid reference sequence id: {e}"))?,
         pos: rec
             .alignment_start()
             .transpose()
             .map_err(|e| format!("invalid position: {e}"))?
             .map(|p| (usize::from(p) - 1) as u64),
         mapq: rec.mapping_quality().map(u8::from).unwrap_or(255),
-        mate_tid: rec.mate_reference_sequence_id().transpose().map_err(|e| format!("invalid mate reference id: {e}"))?,
+        mate_tid: rec
+            .mate_reference_sequence_id()
+            .transpose()
+            .map_err(|e| format!("invalid mate reference id: {e}"))?,
         mate_pos: rec
             .mate_alignment_start()
             .transpose()
@@ -505,7 +607,9 @@ fn read_group_of(
     value: Option<io::Result<sam::alignment::record::data::field::Value<'_>>>,
 ) -> Option<usize> {
     match value {
-        Some(Ok(sam::alignment::record::data::field::Value::String(s))) => ctx.rg_index.get(s.as_ref() as &[u8]).copied(),
+        Some(Ok(sam::alignment::record::data::field::Value::String(s))) => {
+            ctx.rg_index.get(s.as_ref() as &[u8]).copied()
+        }
         _ => None,
     }
 }
@@ -519,7 +623,11 @@ fn decode_alignment(
 ) -> Result<(), String> {
     let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
     let start = scratch.seq.len();
-    scratch.seq.extend(rec.sequence().iter().map(|b| super::view::ASCII_TO_CODE[b as usize]));
+    scratch.seq.extend(
+        rec.sequence()
+            .iter()
+            .map(|b| super::view::ASCII_TO_CODE[b as usize]),
+    );
     let cstart = scratch.cigar.len();
     for op in rec.cigar().iter() {
         let op = op.map_err(|e| format!("invalid CIGAR: {e}"))?;
@@ -535,26 +643,47 @@ fn decode_alignment(
             Kind::SequenceMatch => 7,
             Kind::SequenceMismatch => 8,
         };
-        scratch.cigar.push(CigarOp { kind, len: u32::try_from(op.len()).unwrap_or(u32::MAX) });
+        scratch.cigar.push(CigarOp {
+            kind,
+            len: u32::try_from(op.len()).unwrap_or(u32::MAX),
+        });
     }
     let read_group = if ctx.rg_index.is_empty() {
         None
     } else {
-        read_group_of(ctx, rec.data().get(&sam::alignment::record::data::field::Tag::READ_GROUP))
+        read_group_of(
+            ctx,
+            rec.data()
+                .get(&sam::alignment::record::data::field::Tag::READ_GROUP),
+        )
     };
-    let flags = rec.flags().map_err(|e| format!("invalid FLAG: {e}"))?.bits();
+    let flags = rec
+        .flags()
+        .map_err(|e| format!("invalid FLAG: {e}"))?
+        .bits();
     scratch.spans.push(Span {
         record,
         name,
         flags,
-        tid: rec.reference_sequence_id(ctx.header).transpose().map_err(|e| format!("invalid RNAME: {e}"))?,
+        tid: rec
+            .reference_sequence_id(ctx.header)
+            .transpose()
+            .map_err(|e| format!("invalid RNAME: {e}"))?,
         pos: rec
             .alignment_start()
             .transpose()
             .map_err(|e| format!("invalid POS: {e}"))?
             .map(|p| (usize::from(p) - 1) as u64),
-        mapq: rec.mapping_quality().transpose().map_err(|e| format!("invalid MAPQ: {e}"))?.map(u8::from).unwrap_or(255),
-        mate_tid: rec.mate_reference_sequence_id(ctx.header).transpose().map_err(|e| format!("invalid RNEXT: {e}"))?,
+        mapq: rec
+            .mapping_quality()
+            .transpose()
+            .map_err(|e| format!("invalid MAPQ: {e}"))?
+            .map(u8::from)
+            .unwrap_or(255),
+        mate_tid: rec
+            .mate_reference_sequence_id(ctx.header)
+            .transpose()
+            .map_err(|e| format!("invalid RNEXT: {e}"))?,
         mate_pos: rec
             .mate_alignment_start()
             .transpose()
@@ -583,7 +712,8 @@ fn decode_cram(
             if ctx.has_reference {
                 format!("the reference FASTA given with --reference has no sequence named '{name}' (wrong reference?)")
             } else {
-                "this CRAM needs its reference sequence to decode: pass --reference ref.fa".to_string()
+                "this CRAM needs its reference sequence to decode: pass --reference ref.fa"
+                    .to_string()
             }
         } else {
             format!("cannot decode CRAM container: {msg}")
@@ -597,7 +727,13 @@ fn decode_cram(
         // noodles-cram panics (rather than erring) when a needed reference sequence is absent:
         // catch that here and say what the user can do about it.
         let decoded = quietly_catch(|| {
-            slice.records(ctx.repository.clone(), ctx.header, &compression_header, &core, &external)
+            slice.records(
+                ctx.repository.clone(),
+                ctx.header,
+                &compression_header,
+                &core,
+                &external,
+            )
         });
         let records = match decoded {
             Ok(r) => r.map_err(wrap)?,
@@ -611,7 +747,8 @@ fn decode_cram(
             }
         };
         for (i, rec) in records.iter().enumerate() {
-            decode_alignment(ctx, first + i as u64, rec, scratch).map_err(|m| ReadError::record(ctx.path, first + i as u64, m))?;
+            decode_alignment(ctx, first + i as u64, rec, scratch)
+                .map_err(|m| ReadError::record(ctx.path, first + i as u64, m))?;
         }
     }
     Ok(())

@@ -18,18 +18,30 @@ pub struct ReadError {
 impl ReadError {
     /// An error about the file as a whole.
     pub fn file(path: &str, message: impl Into<String>) -> Self {
-        ReadError { path: display_path(path), record: None, message: message.into() }
+        ReadError {
+            path: display_path(path),
+            record: None,
+            message: message.into(),
+        }
     }
 
     /// An error at a record.
     pub fn record(path: &str, record: u64, message: impl Into<String>) -> Self {
-        ReadError { path: display_path(path), record: Some(record), message: message.into() }
+        ReadError {
+            path: display_path(path),
+            record: Some(record),
+            message: message.into(),
+        }
     }
 
     /// An I/O error, worded for people ("truncated file" rather than "failed to fill whole buffer").
     pub fn io(path: &str, record: Option<u64>, e: &io::Error) -> Self {
         let message = describe_io(e);
-        ReadError { path: display_path(path), record, message }
+        ReadError {
+            path: display_path(path),
+            record,
+            message,
+        }
     }
 }
 
@@ -61,7 +73,13 @@ pub fn describe_io(e: &io::Error) -> String {
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.record {
-            Some(n) => write!(f, "{}: record {}: {}", self.path, thousands(n), self.message),
+            Some(n) => write!(
+                f,
+                "{}: record {}: {}",
+                self.path,
+                thousands(n),
+                self.message
+            ),
             None => write!(f, "{}: {}", self.path, self.message),
         }
     }

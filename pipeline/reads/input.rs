@@ -118,8 +118,8 @@ pub struct ReadSource {
 
 const SNIFF_BYTES: usize = 64 * 1024;
 const BGZF_EOF: [u8; 28] = [
-    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00, 0x1b, 0x00,
-    0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
+    0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
 
 /// Compression found by sniffing.
@@ -142,7 +142,10 @@ fn open_raw(path: &str) -> Result<(Vec<u8>, DynRead, bool), ReadError> {
         Box::new(File::open(path).map_err(|e| ReadError::io(path, None, &e))?)
     };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    (&mut inner).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(|e| ReadError::io(path, None, &e))?;
+    (&mut inner)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| ReadError::io(path, None, &e))?;
     let complete = head.len() < SNIFF_BYTES;
     Ok((head, inner, complete))
 }
@@ -199,9 +202,15 @@ fn sniff_text(path: &str, text: &[u8]) -> Result<Format, ReadError> {
         return Ok(Format::Sam);
     }
     if first_line.first() == Some(&b'>') {
-        return Err(ReadError::file(path, "this is a FASTA file, not reads (BAM, CRAM, SAM or FASTQ)"));
+        return Err(ReadError::file(
+            path,
+            "this is a FASTA file, not reads (BAM, CRAM, SAM or FASTQ)",
+        ));
     }
-    Err(ReadError::file(path, "not a BAM, CRAM, SAM or FASTQ file (unrecognised content at its start)"))
+    Err(ReadError::file(
+        path,
+        "not a BAM, CRAM, SAM or FASTQ file (unrecognised content at its start)",
+    ))
 }
 
 /// Checks that a BGZF file on disk ends with the BGZF end-of-file marker.
@@ -210,13 +219,21 @@ fn check_bgzf_eof(path: &str) -> Result<(), ReadError> {
         return Ok(());
     }
     let mut f = File::open(path).map_err(|e| ReadError::io(path, None, &e))?;
-    let len = f.metadata().map_err(|e| ReadError::io(path, None, &e))?.len();
+    let len = f
+        .metadata()
+        .map_err(|e| ReadError::io(path, None, &e))?
+        .len();
     if len < BGZF_EOF.len() as u64 {
-        return Err(ReadError::file(path, "truncated file (shorter than a BGZF end-of-file marker)"));
+        return Err(ReadError::file(
+            path,
+            "truncated file (shorter than a BGZF end-of-file marker)",
+        ));
     }
-    f.seek(SeekFrom::End(-(BGZF_EOF.len() as i64))).map_err(|e| ReadError::io(path, None, &e))?;
+    f.seek(SeekFrom::End(-(BGZF_EOF.len() as i64)))
+        .map_err(|e| ReadError::io(path, None, &e))?;
     let mut tail = [0u8; 28];
-    f.read_exact(&mut tail).map_err(|e| ReadError::io(path, None, &e))?;
+    f.read_exact(&mut tail)
+        .map_err(|e| ReadError::io(path, None, &e))?;
     if tail != BGZF_EOF {
         return Err(ReadError::file(
             path,
@@ -244,7 +261,10 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                 if inner.starts_with(b"BAM\x01") {
                     (Format::Bam, inner)
                 } else if inner.is_empty() {
-                    return Err(ReadError::file(path, "compressed data could not be decompressed (corrupt or truncated)"));
+                    return Err(ReadError::file(
+                        path,
+                        "compressed data could not be decompressed (corrupt or truncated)",
+                    ));
                 } else {
                     (sniff_text(path, &inner)?, inner)
                 }
@@ -260,24 +280,36 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
     let (decoder, header) = match format {
         Format::Bam => {
             if compression != Compression::Bgzf {
-                return Err(ReadError::file(path, "BAM data that is not BGZF-compressed"));
+                return Err(ReadError::file(
+                    path,
+                    "BAM data that is not BGZF-compressed",
+                ));
             }
             check_bgzf_eof(path)?;
             let bgzf_reader = bgzf::io::MultithreadedReader::with_worker_count(workers, stream);
             let mut reader = bam::io::Reader::from(bgzf_reader);
-            let header = reader
-                .read_header()
-                .map_err(|e| ReadError::file(path, format!("invalid BAM header: {}", super::error::describe_io(&e))))?;
+            let header = reader.read_header().map_err(|e| {
+                ReadError::file(
+                    path,
+                    format!("invalid BAM header: {}", super::error::describe_io(&e)),
+                )
+            })?;
             (Decoder::Bam(reader), header)
         }
         Format::Sam => {
             let buf: Box<dyn BufRead + Send> = match compression {
                 Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
-                Compression::Gzip => Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(stream))),
-                Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(workers, stream)),
+                Compression::Gzip => {
+                    Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(stream)))
+                }
+                Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(
+                    workers, stream,
+                )),
             };
             let mut reader = sam::io::Reader::new(buf);
-            let header = reader.read_header().map_err(|e| ReadError::file(path, format!("invalid SAM header: {e}")))?;
+            let header = reader
+                .read_header()
+                .map_err(|e| ReadError::file(path, format!("invalid SAM header: {e}")))?;
             (Decoder::Sam(reader), header)
         }
         Format::Cram => {
@@ -285,9 +317,12 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                 repository = open_reference(reference)?;
             }
             let mut reader = cram::io::Reader::new(stream);
-            let header = reader
-                .read_header()
-                .map_err(|e| ReadError::file(path, format!("invalid CRAM header: {}", super::error::describe_io(&e))))?;
+            let header = reader.read_header().map_err(|e| {
+                ReadError::file(
+                    path,
+                    format!("invalid CRAM header: {}", super::error::describe_io(&e)),
+                )
+            })?;
             (Decoder::Cram(reader), header)
         }
         Format::Fastq => {
@@ -299,7 +334,11 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                         return Err(ReadError::file(p2, "empty file"));
                     }
                     let c2 = sniff_compression(&h2);
-                    let inner2 = if c2 == Compression::None { h2.clone() } else { inflate_head(&h2) };
+                    let inner2 = if c2 == Compression::None {
+                        h2.clone()
+                    } else {
+                        inflate_head(&h2)
+                    };
                     if sniff_text(p2, &inner2)? != Format::Fastq {
                         return Err(ReadError::file(p2, "second read file is not FASTQ"));
                     }
@@ -307,11 +346,21 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                 }
                 None => None,
             };
-            (Decoder::Fastq { r1, r2, interleaved: spec.interleaved }, sam::Header::default())
+            (
+                Decoder::Fastq {
+                    r1,
+                    r2,
+                    interleaved: spec.interleaved,
+                },
+                sam::Header::default(),
+            )
         }
     };
     if format != Format::Fastq && spec.path2.is_some() {
-        return Err(ReadError::file(path, "a second read file is only accepted with FASTQ input"));
+        return Err(ReadError::file(
+            path,
+            "a second read file is only accepted with FASTQ input",
+        ));
     }
 
     let contigs: Vec<(String, usize)> = header
@@ -328,7 +377,11 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                 .map(|v| v.to_string())
         };
         read_group_index.insert(id.to_vec(), read_groups.len());
-        read_groups.push(ReadGroup { id: id.to_string(), sample: field(*b"SM"), library: field(*b"LB") });
+        read_groups.push(ReadGroup {
+            id: id.to_string(),
+            sample: field(*b"SM"),
+            library: field(*b"LB"),
+        });
     }
     let build = if format == Format::Fastq {
         Build::Unaligned
@@ -337,7 +390,12 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
     };
     Ok(ReadSource {
         spec: spec.clone(),
-        info: InputInfo { format, contigs, read_groups, build },
+        info: InputInfo {
+            format,
+            contigs,
+            read_groups,
+            build,
+        },
         decoder,
         sam_header: Arc::new(header),
         repository,
@@ -353,8 +411,13 @@ fn fastq_reader(
 ) -> fastq::io::Reader<Box<dyn BufRead + Send>> {
     let buf: Box<dyn BufRead + Send> = match compression {
         Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
-        Compression::Gzip => Box::new(BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(stream))),
-        Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(workers, stream)),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::read::MultiGzDecoder::new(stream),
+        )),
+        Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(
+            workers, stream,
+        )),
     };
     fastq::io::Reader::new(buf)
 }
@@ -367,11 +430,19 @@ fn open_reference(path: &Path) -> Result<fasta::Repository, ReadError> {
     }
     let fai = PathBuf::from(format!("{}.fai", path.display()));
     let index = if fai.exists() {
-        fasta::fai::fs::read(&fai).map_err(|e| ReadError::file(&fai.display().to_string(), format!("invalid FASTA index: {e}")))?
+        fasta::fai::fs::read(&fai).map_err(|e| {
+            ReadError::file(
+                &fai.display().to_string(),
+                format!("invalid FASTA index: {e}"),
+            )
+        })?
     } else {
-        fasta::fs::index(path).map_err(|e| ReadError::file(&shown, format!("cannot index reference FASTA: {e}")))?
+        fasta::fs::index(path)
+            .map_err(|e| ReadError::file(&shown, format!("cannot index reference FASTA: {e}")))?
     };
     let file = File::open(path).map_err(|e| ReadError::io(&shown, None, &e))?;
     let reader = fasta::io::IndexedReader::new(BufReader::new(file), index);
-    Ok(fasta::Repository::new(fasta::repository::adapters::IndexedReader::new(reader)))
+    Ok(fasta::Repository::new(
+        fasta::repository::adapters::IndexedReader::new(reader),
+    ))
 }

@@ -103,7 +103,12 @@ impl ReadView<'_> {
     pub fn reference_span(&self) -> u64 {
         self.cigar
             .iter()
-            .filter(|op| matches!(op.kind, cigar::M | cigar::D | cigar::N | cigar::EQ | cigar::X))
+            .filter(|op| {
+                matches!(
+                    op.kind,
+                    cigar::M | cigar::D | cigar::N | cigar::EQ | cigar::X
+                )
+            })
             .map(|op| u64::from(op.len))
             .sum()
     }

@@ -46,7 +46,12 @@ pub struct TelomereOptions {
 
 impl Default for TelomereOptions {
     fn default() -> Self {
-        TelomereOptions { k: 7, telseq_compat: false, th_threshold: None, th_remove_duplicates: false }
+        TelomereOptions {
+            k: 7,
+            telseq_compat: false,
+            th_threshold: None,
+            th_remove_duplicates: false,
+        }
     }
 }
 
@@ -84,7 +89,10 @@ impl TelomereStage {
     }
 
     fn candidate_floor(&self) -> u32 {
-        self.opts.th_threshold.unwrap_or(telomerehunter::MIN_THRESHOLD).max(1)
+        self.opts
+            .th_threshold
+            .unwrap_or(telomerehunter::MIN_THRESHOLD)
+            .max(1)
     }
 }
 
@@ -115,7 +123,10 @@ impl ReadStage for TelomereStage {
         for r in reads {
             let s = scan::scan(r.seq);
             let primary = r.is_primary();
-            let group = r.read_group.unwrap_or(self.read_groups).min(self.read_groups);
+            let group = r
+                .read_group
+                .unwrap_or(self.read_groups)
+                .min(self.read_groups);
             // TelSeq.
             if compat || primary {
                 acc.telseq[group].observe(s.telseq_repeats(), s.gc, s.len, r.flags, compat);
@@ -144,8 +155,16 @@ impl ReadStage for TelomereStage {
                 acc.th_gc[p.min(100)] += 1;
             }
             if s.th_fwd_hits >= floor || s.th_rev_hits >= floor {
-                let fwd = if s.th_fwd_hits >= floor { scan::th_greedy_count(r.seq, false) } else { 0 };
-                let rev = if s.th_rev_hits >= floor { scan::th_greedy_count(r.seq, true) } else { 0 };
+                let fwd = if s.th_fwd_hits >= floor {
+                    scan::th_greedy_count(r.seq, false)
+                } else {
+                    0
+                };
+                let rev = if s.th_rev_hits >= floor {
+                    scan::th_greedy_count(r.seq, true)
+                } else {
+                    0
+                };
                 if fwd >= floor || rev >= floor {
                     acc.candidates.push(Candidate {
                         name_hash: name_hash(r.name),
@@ -154,7 +173,8 @@ impl ReadStage for TelomereStage {
                         fwd,
                         rev,
                         place: PlaceKey {
-                            unmapped: r.flags & flags::UNMAPPED != 0 || r.mapq < telomerehunter::MAPQ_THRESHOLD,
+                            unmapped: r.flags & flags::UNMAPPED != 0
+                                || r.mapq < telomerehunter::MAPQ_THRESHOLD,
                             tid: r.tid.map(|t| t as u32),
                             pos: r.pos.unwrap_or(0),
                         },
@@ -179,7 +199,8 @@ impl ReadStage for TelomereStage {
         }
         into.th_first_lengths.extend(from.th_first_lengths);
         into.th_first_lengths.sort_unstable();
-        into.th_first_lengths.truncate(telomerehunter::LENGTH_SAMPLE);
+        into.th_first_lengths
+            .truncate(telomerehunter::LENGTH_SAMPLE);
         into.candidates.extend(from.candidates);
         if into.lengths.len() < from.lengths.len() {
             into.lengths.resize(from.lengths.len(), 0);
@@ -232,14 +253,29 @@ impl TelomereStage {
             );
         }
 
-        let mut r = Row::new(prov, ASSAY, "reads_total", sample.total as f64, "reads", &telseq_method).with_n(sample.total);
+        let mut r = Row::new(
+            prov,
+            ASSAY,
+            "reads_total",
+            sample.total as f64,
+            "reads",
+            &telseq_method,
+        )
+        .with_n(sample.total);
         if sample.total == 0 {
             r.warn("input holds no reads");
         }
         rows.push(r);
         rows.push(
-            Row::new(prov, ASSAY, "read_length", read_length as f64, "bp", "mode of primary read lengths")
-                .with_n(acc.lengths.iter().sum()),
+            Row::new(
+                prov,
+                ASSAY,
+                "read_length",
+                read_length as f64,
+                "bp",
+                "mode of primary read lengths",
+            )
+            .with_n(acc.lengths.iter().sum()),
         );
         let telseq_rows = |c: &TelseqCounts, rg: &str, rows: &mut Vec<Row>| {
             let acc_reads = c.reads_ge(o.k);
@@ -249,36 +285,68 @@ impl TelomereStage {
             } else {
                 telseq::length_kb(acc_reads, gc_tel)
             };
-            let mut row = Row::new(prov, ASSAY, "telseq_length_kb", len.unwrap_or(f64::NAN), "kb", &telseq_method)
-                .with_n(acc_reads)
-                .with_read_group(rg);
+            let mut row = Row::new(
+                prov,
+                ASSAY,
+                "telseq_length_kb",
+                len.unwrap_or(f64::NAN),
+                "kb",
+                &telseq_method,
+            )
+            .with_n(acc_reads)
+            .with_read_group(rg);
             match len {
-                None => row.fail("no reads with 48-52% GC (TelSeq's normaliser): length cannot be computed"),
+                None => row.fail(
+                    "no reads with 48-52% GC (TelSeq's normaliser): length cannot be computed",
+                ),
                 Some(_) => {
                     if acc_reads == 0 {
                         row.add_note("no telomeric reads");
                     }
                     if gc_tel < MIN_GC_READS {
-                        row.warn(&format!("only {gc_tel} reads with 48-52% GC: estimate imprecise"));
+                        row.warn(&format!(
+                            "only {gc_tel} reads with 48-52% GC: estimate imprecise"
+                        ));
                     }
                     row.warn(&length_note);
                 }
             }
             rows.push(row);
             rows.push(
-                Row::new(prov, ASSAY, "telseq_reads_ge_k", acc_reads as f64, "reads", &telseq_method)
-                    .with_n(c.total)
-                    .with_read_group(rg),
+                Row::new(
+                    prov,
+                    ASSAY,
+                    "telseq_reads_ge_k",
+                    acc_reads as f64,
+                    "reads",
+                    &telseq_method,
+                )
+                .with_n(c.total)
+                .with_read_group(rg),
             );
             rows.push(
-                Row::new(prov, ASSAY, "reads_gc_48_52", gc_tel as f64, "reads", &telseq_method)
-                    .with_n(c.total)
-                    .with_read_group(rg),
+                Row::new(
+                    prov,
+                    ASSAY,
+                    "reads_gc_48_52",
+                    gc_tel as f64,
+                    "reads",
+                    &telseq_method,
+                )
+                .with_n(c.total)
+                .with_read_group(rg),
             );
         };
         telseq_rows(&sample, "", &mut rows);
         for (i, c) in sample.tel.iter().enumerate() {
-            let mut row = Row::new(prov, ASSAY, &format!("telseq_tel{i}"), *c as f64, "reads", &telseq_method);
+            let mut row = Row::new(
+                prov,
+                ASSAY,
+                &format!("telseq_tel{i}"),
+                *c as f64,
+                "reads",
+                &telseq_method,
+            );
             if i == TEL_BINS - 1 && !o.telseq_compat {
                 row.add_note("reads with 16 or more repeats");
             }
@@ -289,14 +357,24 @@ impl TelomereStage {
             let mut rg_rows = Vec::new();
             telseq_rows(c, &rg.id, &mut rg_rows);
             rg_rows.push(
-                Row::new(prov, ASSAY, "reads_total", c.total as f64, "reads", &telseq_method).with_read_group(&rg.id),
+                Row::new(
+                    prov,
+                    ASSAY,
+                    "reads_total",
+                    c.total as f64,
+                    "reads",
+                    &telseq_method,
+                )
+                .with_read_group(&rg.id),
             );
             rows.extend(rg_rows);
         }
 
         // TelomereHunter.
         let lengths: Vec<u32> = acc.th_first_lengths.iter().map(|&(_, l)| l).collect();
-        let threshold = o.th_threshold.unwrap_or_else(|| telomerehunter::repeat_threshold(&lengths));
+        let threshold = o
+            .th_threshold
+            .unwrap_or_else(|| telomerehunter::repeat_threshold(&lengths));
         let bands = Bands::for_build(info.build);
         let band_name = match info.build {
             Build::Grch37 | Build::Hg19 => "hg19",
@@ -304,19 +382,28 @@ impl TelomereStage {
             Build::T2tChm13 => "T2T-CHM13v2.0",
             _ => "none",
         };
-        let th_method = format!(
+        let th_method =
+            format!(
             "telomerehunter(threshold={threshold},per_100bp={},mapq>={},cytobands={band_name}{})",
             telomerehunter::REPEATS_PER_100_BP,
             telomerehunter::MAPQ_THRESHOLD,
             if o.th_remove_duplicates { ",no_duplicates" } else { "" }
         );
-        let mut telomeric: Vec<Candidate> =
-            acc.candidates.into_iter().filter(|c| c.fwd >= threshold || c.rev >= threshold).collect();
+        let mut telomeric: Vec<Candidate> = acc
+            .candidates
+            .into_iter()
+            .filter(|c| c.fwd >= threshold || c.rev >= threshold)
+            .collect();
         telomeric.sort_unstable();
         let empty = Bands::default();
         let b = bands.as_ref().unwrap_or(&empty);
         let fractions = telomerehunter::classify(&telomeric, |k| {
-            b.place(k, k.tid.and_then(|t| info.contigs.get(t as usize)).map(|(n, _)| n.as_str()))
+            b.place(
+                k,
+                k.tid
+                    .and_then(|t| info.contigs.get(t as usize))
+                    .map(|(n, _)| n.as_str()),
+            )
         });
         let th_gc: u64 = acc.th_gc[48..=52].iter().sum();
         let mut place_note = String::new();
@@ -327,22 +414,57 @@ impl TelomereStage {
                 "reference build not recognised: no cytobands, every telomeric read counts as intratelomeric".to_string()
             };
         }
-        rows.push(Row::new(prov, ASSAY, "th_reads_total", acc.th_total as f64, "reads", &th_method));
-        rows.push(Row::new(prov, ASSAY, "th_reads_gc_48_52", th_gc as f64, "reads", &th_method).with_n(acc.th_total));
-        let mut thr = Row::new(prov, ASSAY, "th_repeat_threshold", f64::from(threshold), "repeats_per_read", &th_method)
-            .with_n(lengths.len() as u64);
+        rows.push(Row::new(
+            prov,
+            ASSAY,
+            "th_reads_total",
+            acc.th_total as f64,
+            "reads",
+            &th_method,
+        ));
+        rows.push(
+            Row::new(
+                prov,
+                ASSAY,
+                "th_reads_gc_48_52",
+                th_gc as f64,
+                "reads",
+                &th_method,
+            )
+            .with_n(acc.th_total),
+        );
+        let mut thr = Row::new(
+            prov,
+            ASSAY,
+            "th_repeat_threshold",
+            f64::from(threshold),
+            "repeats_per_read",
+            &th_method,
+        )
+        .with_n(lengths.len() as u64);
         if o.th_threshold.is_some() {
             thr.add_note("threshold set by the user");
         }
         rows.push(thr);
-        rows.push(Row::new(prov, ASSAY, "th_telomeric_reads", telomeric.len() as f64, "reads", &th_method).with_n(acc.th_total));
+        rows.push(
+            Row::new(
+                prov,
+                ASSAY,
+                "th_telomeric_reads",
+                telomeric.len() as f64,
+                "reads",
+                &th_method,
+            )
+            .with_n(acc.th_total),
+        );
         for (measure, v) in [
             ("th_intratelomeric_reads", fractions.intratelomeric),
             ("th_junction_spanning_reads", fractions.junction_spanning),
             ("th_subtelomeric_reads", fractions.subtelomeric),
             ("th_intrachromosomal_reads", fractions.intrachromosomal),
         ] {
-            let mut row = Row::new(prov, ASSAY, measure, v as f64, "reads", &th_method).with_n(telomeric.len() as u64);
+            let mut row = Row::new(prov, ASSAY, measure, v as f64, "reads", &th_method)
+                .with_n(telomeric.len() as u64);
             row.add_note(&place_note);
             rows.push(row);
         }
@@ -360,7 +482,9 @@ impl TelomereStage {
             None => row.fail("no reads with 48-52% GC: telomere content cannot be computed"),
             Some(_) => {
                 if th_gc < MIN_GC_READS {
-                    row.warn(&format!("only {th_gc} reads with 48-52% GC: estimate imprecise"));
+                    row.warn(&format!(
+                        "only {th_gc} reads with 48-52% GC: estimate imprecise"
+                    ));
                 }
                 if !place_note.is_empty() {
                     row.warn(&place_note);

@@ -112,7 +112,9 @@ impl Bands {
         for line in BANDS_TSV.lines().skip(1) {
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() == 4 && f[0] == key {
-                if let (Some(chr), Ok(a), Ok(b)) = (chromosome_number(f[1]), f[2].parse(), f[3].parse()) {
+                if let (Some(chr), Ok(a), Ok(b)) =
+                    (chromosome_number(f[1]), f[2].parse(), f[3].parse())
+                {
                     limits.insert(chr, (a, b));
                 }
             }
@@ -125,8 +127,12 @@ impl Bands {
         if key.unmapped {
             return Place::Unmapped;
         }
-        let Some(chr) = contig.and_then(chromosome_number) else { return Place::Unmapped };
-        let Some(&(first_end, last_after)) = self.limits.get(&chr) else { return Place::Unmapped };
+        let Some(chr) = contig.and_then(chromosome_number) else {
+            return Place::Unmapped;
+        };
+        let Some(&(first_end, last_after)) = self.limits.get(&chr) else {
+            return Place::Unmapped;
+        };
         if key.pos <= first_end || key.pos > last_after {
             Place::Subtelomeric
         } else {
@@ -154,7 +160,12 @@ pub fn repeat_threshold(lengths: &[u32]) -> u32 {
     }
     let per_len: Vec<(f64, f64)> = counts
         .iter()
-        .map(|&(l, c)| (round_half_even(f64::from(l) * REPEATS_PER_100_BP / 100.0), c as f64))
+        .map(|&(l, c)| {
+            (
+                round_half_even(f64::from(l) * REPEATS_PER_100_BP / 100.0),
+                c as f64,
+            )
+        })
         .collect();
     let first = per_len[0].0;
     let t = if per_len.iter().all(|(t, _)| *t == first) {
@@ -185,7 +196,10 @@ pub fn classify(telomeric: &[Candidate], place_of: impl Fn(&PlaceKey) -> Place) 
     let mut i = 0;
     while i < telomeric.len() {
         if i + 1 < telomeric.len() && telomeric[i].name_hash == telomeric[i + 1].name_hash {
-            match (place_of(&telomeric[i].place), place_of(&telomeric[i + 1].place)) {
+            match (
+                place_of(&telomeric[i].place),
+                place_of(&telomeric[i + 1].place),
+            ) {
                 (Unmapped, Unmapped) => f.intratelomeric += 2,
                 (Unmapped, Subtelomeric) | (Subtelomeric, Unmapped) => f.junction_spanning += 2,
                 (Subtelomeric, Subtelomeric) => f.subtelomeric += 2,
@@ -252,7 +266,11 @@ mod tests {
             record,
             fwd: 10,
             rev: 0,
-            place: PlaceKey { unmapped, tid: Some(0), pos },
+            place: PlaceKey {
+                unmapped,
+                tid: Some(0),
+                pos,
+            },
         }
     }
 
@@ -278,11 +296,36 @@ mod tests {
         let f = classify(&reads, place);
         assert_eq!(
             f,
-            Fractions { intratelomeric: 2, junction_spanning: 2, subtelomeric: 3, intrachromosomal: 4 }
+            Fractions {
+                intratelomeric: 2,
+                junction_spanning: 2,
+                subtelomeric: 3,
+                intrachromosomal: 4
+            }
         );
         // Off-chromosome contigs count as unmapped.
-        assert_eq!(bands.place(&PlaceKey { unmapped: false, tid: Some(0), pos: 5 }, Some("MT")), Place::Unmapped);
-        assert_eq!(bands.place(&PlaceKey { unmapped: false, tid: Some(0), pos: 5 }, Some("GL000192.1")), Place::Unmapped);
+        assert_eq!(
+            bands.place(
+                &PlaceKey {
+                    unmapped: false,
+                    tid: Some(0),
+                    pos: 5
+                },
+                Some("MT")
+            ),
+            Place::Unmapped
+        );
+        assert_eq!(
+            bands.place(
+                &PlaceKey {
+                    unmapped: false,
+                    tid: Some(0),
+                    pos: 5
+                },
+                Some("GL000192.1")
+            ),
+            Place::Unmapped
+        );
     }
 
     #[test]

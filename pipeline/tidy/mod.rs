@@ -69,7 +69,14 @@ pub struct Row {
 
 impl Row {
     /// A passing row for `measure` with provenance filled in.
-    pub fn new(prov: &Provenance, assay: &str, measure: &str, value: f64, unit: &str, method: &str) -> Self {
+    pub fn new(
+        prov: &Provenance,
+        assay: &str,
+        measure: &str,
+        value: f64,
+        unit: &str,
+        method: &str,
+    ) -> Self {
         let mut row = Row {
             sample_id: prov.sample_id.clone(),
             assay: assay.to_string(),
@@ -182,7 +189,12 @@ pub struct WriteError {
 
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: cannot write output: {}", self.path.display(), self.source)
+        write!(
+            f,
+            "{}: cannot write output: {}",
+            self.path.display(),
+            self.source
+        )
     }
 }
 
@@ -208,7 +220,10 @@ pub fn prepare_output_dir(prefix: &Path) -> Result<(), WriteError> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
+    fs::create_dir_all(&dir).map_err(|source| WriteError {
+        path: dir.clone(),
+        source,
+    })?;
     let probe = dir.join(format!(".agemark-write-test-{}", std::process::id()));
     match fs::File::create(&probe) {
         Ok(_) => {
@@ -221,7 +236,11 @@ pub fn prepare_output_dir(prefix: &Path) -> Result<(), WriteError> {
 
 /// Writes `rows` as `<prefix>.<suffix>.tsv` and `<prefix>.<suffix>.parquet`, each atomically.
 /// Returns the two paths.
-pub fn write_table(prefix: &Path, suffix: &str, rows: &[Row]) -> Result<(PathBuf, PathBuf), WriteError> {
+pub fn write_table(
+    prefix: &Path,
+    suffix: &str,
+    rows: &[Row],
+) -> Result<(PathBuf, PathBuf), WriteError> {
     let (tsv, parquet) = output_paths(prefix, suffix);
     write_atomic(&tsv, |w| write_tsv(w, rows))?;
     write_atomic(&parquet, |w| parquet_out::write_parquet(w, rows))?;
@@ -261,8 +280,14 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> Result<(), WriteError>
 where
     F: FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
 {
-    let err = |source| WriteError { path: path.to_path_buf(), source };
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let err = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let file = fs::File::create(&tmp)?;
@@ -284,7 +309,11 @@ mod tests {
     use super::*;
 
     fn prov() -> Provenance {
-        Provenance { sample_id: "S1".into(), input: "s1.bam".into(), reference_build: "GRCh38".into() }
+        Provenance {
+            sample_id: "S1".into(),
+            input: "s1.bam".into(),
+            reference_build: "GRCh38".into(),
+        }
     }
 
     #[test]
@@ -313,7 +342,8 @@ mod tests {
 
     #[test]
     fn tsv_has_header_and_one_line_per_row() {
-        let mut row = Row::new(&prov(), "telomere", "reads_total", 10.0, "reads", "count").with_n(10);
+        let mut row =
+            Row::new(&prov(), "telomere", "reads_total", 10.0, "reads", "count").with_n(10);
         row.warn("few\treads");
         let mut buf = Vec::new();
         write_tsv(&mut buf, &[row]).unwrap();

@@ -49,13 +49,19 @@ pub(super) fn write_parquet<W: io::Write + Send>(w: W, rows: &[Row]) -> io::Resu
             3 => {
                 let values: Vec<f64> = rows.iter().filter_map(|r| r.value).collect();
                 let defs: Vec<i16> = rows.iter().map(|r| i16::from(r.value.is_some())).collect();
-                col.typed::<DoubleType>().write_batch(&values, Some(&defs), None).map_err(to_io)?;
+                col.typed::<DoubleType>()
+                    .write_batch(&values, Some(&defs), None)
+                    .map_err(to_io)?;
             }
             6 => {
-                let values: Vec<i64> =
-                    rows.iter().filter_map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX))).collect();
+                let values: Vec<i64> = rows
+                    .iter()
+                    .filter_map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+                    .collect();
                 let defs: Vec<i16> = rows.iter().map(|r| i16::from(r.n_used.is_some())).collect();
-                col.typed::<Int64Type>().write_batch(&values, Some(&defs), None).map_err(to_io)?;
+                col.typed::<Int64Type>()
+                    .write_batch(&values, Some(&defs), None)
+                    .map_err(to_io)?;
             }
             _ => {
                 let values: Vec<ByteArray> = rows
@@ -77,7 +83,9 @@ pub(super) fn write_parquet<W: io::Write + Send>(w: W, rows: &[Row]) -> io::Resu
                         ByteArray::from(s)
                     })
                     .collect();
-                col.typed::<ByteArrayType>().write_batch(&values, None, None).map_err(to_io)?;
+                col.typed::<ByteArrayType>()
+                    .write_batch(&values, None, None)
+                    .map_err(to_io)?;
             }
         }
         col.close().map_err(to_io)?;
@@ -96,7 +104,11 @@ mod tests {
 
     #[test]
     fn parquet_round_trips_rows_and_nulls() {
-        let prov = Provenance { sample_id: "S".into(), input: "s.bam".into(), reference_build: "GRCh37".into() };
+        let prov = Provenance {
+            sample_id: "S".into(),
+            input: "s.bam".into(),
+            reference_build: "GRCh37".into(),
+        };
         let ok = Row::new(&prov, "telomere", "telseq_length_kb", 5.924, "kb", "telseq").with_n(7);
         let mut bad = Row::new(&prov, "telomere", "th_telomere_content", 1.0, "rpm", "th");
         bad.fail("no reads with 48-52% GC");
@@ -104,7 +116,11 @@ mod tests {
         write_parquet(&file, &[ok, bad]).unwrap();
         let reader = SerializedFileReader::new(file).unwrap();
         assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
-        let rows: Vec<_> = reader.get_row_iter(None).unwrap().map(|r| r.unwrap().to_string()).collect();
+        let rows: Vec<_> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap().to_string())
+            .collect();
         assert!(rows[0].contains("value: 5.924"), "{}", rows[0]);
         assert!(rows[0].contains("n_used: 7"), "{}", rows[0]);
         assert!(rows[1].contains("value: null"), "{}", rows[1]);
