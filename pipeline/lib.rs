@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod core;
+pub mod mtdna;
 pub mod reads;
 pub mod synthetic;
 pub mod telomere;

@@ -47,6 +47,8 @@ fn main() {
     };
     let result = match &command {
         cli::Command::Telomere(a) => commands::telomere::run(a, threads),
+        cli::Command::Mtdna(a) => commands::mtdna::run(a, threads),
+        cli::Command::Reads(a) => commands::reads::run(a, threads),
         cli::Command::Demo(a) => commands::demo::run(a, threads),
     };
     if let Err(e) = result {

@@ -12,10 +12,12 @@
 //!   `T = L × G / (7233.06 − L)` with `G` the background reads in TelSeq's 48–52 % GC bins (the
 //!   telomeric reads, 50 % GC, join that normaliser).
 //!
-//! The random numbers come from SplitMix64 written here (ten lines) rather than a crate, so the
-//! same seed gives the same reads on every platform and every future version.
+//! Random numbers come from [`SplitMix64`], so the same seed gives the same reads on every
+//! platform and every future version.
 
 use std::io::{self, Write};
+
+use crate::core::rng::SplitMix64;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -50,26 +52,6 @@ pub struct SyntheticTruth {
     pub telomeric_inserted: u64,
     /// Reads with ≥ 7 `TTAGGG` or ≥ 7 `CCCTAA` (plain substring counts).
     pub telseq_ge7: u64,
-}
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self, mean: f64, sd: f64) -> f64 {
-        let u1 = self.unit().max(f64::MIN_POSITIVE);
-        let u2 = self.unit();
-        mean + sd * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
 }
 
 fn count(hay: &[u8], needle: &[u8]) -> usize {

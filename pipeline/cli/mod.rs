@@ -38,7 +38,15 @@ pub enum Command {
     ///
     /// Writes <PREFIX>.telomere.tsv and <PREFIX>.telomere.parquet.
     Telomere(TelomereArgs),
-    /// Run the telomere stage on the bundled demo data (real reads + one synthetic sample).
+    /// mtDNA copy number from aligned reads (2 × chrM depth / autosomal depth).
+    ///
+    /// Writes <PREFIX>.mtdna.tsv and <PREFIX>.mtdna.parquet.
+    Mtdna(MtdnaArgs),
+    /// Telomere and mtDNA stages on ONE decode of the input (the command workflows call).
+    ///
+    /// Writes <PREFIX>.telomere.tsv/.parquet and <PREFIX>.mtdna.tsv/.parquet.
+    Reads(ReadsArgs),
+    /// Run the read stages on the bundled demo data (real reads + one synthetic sample).
     Demo(DemoArgs),
 }
 
@@ -68,6 +76,15 @@ pub struct TelomereArgs {
     /// Inputs and output.
     #[command(flatten)]
     pub input: ReadInputArgs,
+    /// Telomere options.
+    #[command(flatten)]
+    pub telomere: TelomereOpts,
+}
+
+/// Telomere estimator options.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Telomere options")]
+pub struct TelomereOpts {
     /// TelSeq: reads with at least K TTAGGG/CCCTAA repeats count as telomeric.
     #[arg(short = 'k', long = "telseq-k", default_value_t = 7, value_name = "K")]
     pub k: u32,
@@ -88,4 +105,68 @@ pub struct DemoArgs {
     /// Where to write the demo inputs and tables.
     #[arg(long, default_value = "agemark-demo", value_name = "DIR")]
     pub outdir: PathBuf,
+}
+
+/// How mtDNA copy number reads the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MtdnaMode {
+    /// Every read (one pass; shares the pass with the telomere stage in `reads`).
+    Full,
+    /// Index-based: chrM fully, a seeded random sample of autosomal windows.
+    Fast,
+}
+
+/// mtDNA options.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "mtDNA options")]
+pub struct MtdnaOpts {
+    /// Count each read's whole reference span, exactly as `mosdepth -x` (default: M/=/X bases).
+    #[arg(long)]
+    pub mosdepth_compat: bool,
+    /// Minimum mapping quality.
+    #[arg(long, default_value_t = 0, value_name = "Q")]
+    pub min_mapq: u8,
+    /// Reads with any of these flag bits are excluded (mosdepth's default 1796).
+    #[arg(long, default_value_t = 1796, value_name = "FLAGS")]
+    pub exclude_flags: u16,
+    /// Also write rows per read group.
+    #[arg(long)]
+    pub per_read_group: bool,
+}
+
+/// `agemark mtdna`.
+#[derive(Debug, Args)]
+pub struct MtdnaArgs {
+    /// Inputs and output.
+    #[command(flatten)]
+    pub input: ReadInputArgs,
+    /// mtDNA options.
+    #[command(flatten)]
+    pub mtdna: MtdnaOpts,
+    /// full: read every record; fast: use the index (chrM + sampled autosomal windows).
+    #[arg(long, value_enum, default_value_t = MtdnaMode::Full)]
+    pub mode: MtdnaMode,
+    /// Fast mode: number of autosomal windows.
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub fast_windows: usize,
+    /// Fast mode: window length in bases.
+    #[arg(long, default_value_t = 100_000, value_name = "BP")]
+    pub fast_window_size: u64,
+    /// Fast mode: seed of the window draw.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `agemark reads`.
+#[derive(Debug, Args)]
+pub struct ReadsArgs {
+    /// Inputs and output.
+    #[command(flatten)]
+    pub input: ReadInputArgs,
+    /// Telomere options.
+    #[command(flatten)]
+    pub telomere: TelomereOpts,
+    /// mtDNA options.
+    #[command(flatten)]
+    pub mtdna: MtdnaOpts,
 }

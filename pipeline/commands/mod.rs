@@ -1,6 +1,8 @@
 //! One `run()` per subcommand: wires inputs → stages → writers.
 
 pub mod demo;
+pub mod mtdna;
+pub mod reads;
 pub mod telomere;
 
 use std::fmt;

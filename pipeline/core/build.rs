@@ -37,36 +37,60 @@ impl Build {
     }
 }
 
-/// Chromosome number (1..=22 autosomes, 23 = X, 24 = Y, 25 = mitochondrion) of a contig
-/// name in any of the recognised naming styles, or `None`.
-pub fn chromosome_number(name: &str) -> Option<u8> {
-    let bare = name.strip_prefix("chr").unwrap_or(name);
-    match bare {
-        "X" => return Some(23),
-        "Y" => return Some(24),
-        "M" | "MT" => return Some(25),
-        _ => {}
-    }
-    if let Ok(n) = bare.parse::<u8>() {
-        if (1..=22).contains(&n) && !bare.starts_with('0') {
-            return Some(n);
+const ALIASES_TSV: &str = include_str!("../../reference/contigs/aliases.tsv");
+
+fn alias_table() -> &'static std::collections::HashMap<String, u8> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<String, u8>> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = std::collections::HashMap::new();
+        for line in ALIASES_TSV.lines().skip(1) {
+            let mut f = line.split('\t');
+            let (Some(canonical), Some(alias)) = (f.next(), f.next()) else {
+                continue;
+            };
+            let number = match canonical {
+                "X" => 23,
+                "Y" => 24,
+                "MT" => 25,
+                n => match n.parse::<u8>() {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                },
+            };
+            t.insert(alias.to_string(), number);
         }
-    }
-    refseq_chromosome(name)
+        t
+    })
 }
 
-/// RefSeq accessions: GRCh37 `NC_0000NN.*`, GRCh38 `NC_0000NN.*`, rCRS `NC_012920.1`,
-/// T2T-CHM13 `NC_060925.1`..`NC_060948.1` (chr1..22, X, Y in order).
-fn refseq_chromosome(name: &str) -> Option<u8> {
-    let acc = name.strip_prefix("NC_")?;
-    let (num, _version) = acc.split_once('.').unwrap_or((acc, ""));
-    let n: u32 = num.parse().ok()?;
-    match n {
-        1..=24 => Some(n as u8),
-        12920 => Some(25),
-        60925..=60948 => Some((n - 60925 + 1) as u8),
-        _ => None,
+/// Chromosome number (1..=22 autosomes, 23 = X, 24 = Y, 25 = mitochondrion) of a contig
+/// name in any naming style listed in `reference/contigs/aliases.tsv` (`1`, `chr1`,
+/// `NC_000001.11`, `CM000663.2`, `NC_060925.1`, `MT`, `chrM`, `NC_012920.1`, …), or `None`.
+/// Accession version suffixes (`.11`) are ignored.
+pub fn chromosome_number(name: &str) -> Option<u8> {
+    let t = alias_table();
+    if let Some(&n) = t.get(name) {
+        return Some(n);
     }
+    let (base, version) = name.rsplit_once('.')?;
+    if !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && base.contains('_') | base.starts_with("CM") | base.starts_with('J')
+    {
+        return t.get(base).copied();
+    }
+    None
+}
+
+/// Whether a contig is the mitochondrial genome.
+pub fn is_mitochondrial(name: &str) -> bool {
+    chromosome_number(name) == Some(25)
+}
+
+/// Whether a contig is an autosome (1–22).
+pub fn is_autosome(name: &str) -> bool {
+    matches!(chromosome_number(name), Some(1..=22))
 }
 
 /// Recognises the build from `(name, length)` pairs of the reference sequences.
@@ -120,6 +144,11 @@ mod tests {
         assert_eq!(chromosome_number("chrUn_gl000220"), None);
         assert_eq!(chromosome_number("GL000192.1"), None);
         assert_eq!(chromosome_number("01"), None);
+        assert_eq!(chromosome_number("CM000663.2"), Some(1));
+        assert_eq!(chromosome_number("J01415.2"), Some(25));
+        assert_eq!(chromosome_number("chr1_KI270706v1_random"), None);
+        assert!(is_mitochondrial("chrM") && is_mitochondrial("MT") && !is_mitochondrial("chrX"));
+        assert!(is_autosome("22") && !is_autosome("X") && !is_autosome("chrM"));
         assert_eq!(chromosome_number("hs37d5"), None);
     }
 

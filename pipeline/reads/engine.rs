@@ -771,7 +771,7 @@ pub fn install_panic_filter() {
 
 /// Runs `f`, turning a panic inside it into `Err(())` without printing it (when the filter is
 /// installed).
-fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+pub(crate) fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
     SILENCE_PANICS.with(|s| s.set(true));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     SILENCE_PANICS.with(|s| s.set(false));

@@ -423,7 +423,7 @@ fn fastq_reader(
 }
 
 /// Opens a reference FASTA for CRAM decoding, indexing it in memory when it has no `.fai`.
-fn open_reference(path: &Path) -> Result<fasta::Repository, ReadError> {
+pub(crate) fn open_reference(path: &Path) -> Result<fasta::Repository, ReadError> {
     let shown = path.display().to_string();
     if !path.exists() {
         return Err(ReadError::file(&shown, "reference FASTA not found"));

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod indexed;
 pub mod input;
 pub mod view;
 
