@@ -62,13 +62,15 @@ impl IndexedInput {
         let candidates: &[&str] = match info.format {
             Format::Bam => &["bai", "csi"],
             Format::Cram => &["crai"],
-            _ => return Err(ReadError::file(
-                path,
-                format!(
+            _ => {
+                return Err(ReadError::file(
+                    path,
+                    format!(
                     "fast mode reads an index, so it needs BAM or CRAM, not {} (use --mode full)",
                     info.format.as_str()
                 ),
-            )),
+                ))
+            }
         };
         let has_index = candidates
             .iter()
