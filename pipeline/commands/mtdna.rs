@@ -27,6 +27,18 @@ pub fn mtdna_options(a: &MtdnaOpts) -> MtdnaOptions {
 /// `agemark mtdna`.
 pub fn run(args: &MtdnaArgs, threads: usize) -> Result<(), AppError> {
     let opts = mtdna_options(&args.mtdna);
+    if args.mode == MtdnaMode::Fast {
+        if args.fast_windows == 0 || args.fast_window_size == 0 {
+            return Err(AppError::Usage(
+                "--fast-windows and --fast-window-size must be positive".into(),
+            ));
+        }
+        if opts.per_read_group {
+            return Err(AppError::Usage(
+                "--per-read-group is available in full mode only".into(),
+            ));
+        }
+    }
     if args.input.output != "-" {
         tidy::prepare_output_dir(Path::new(&args.input.output))?;
     }

@@ -371,9 +371,11 @@ fn produce(
                     _ => Vec::new(),
                 };
                 let (mut len, mut bases) = (0usize, 0usize);
-                let paired = r2.is_some() || *interleaved;
+                let two_files = r2.is_some();
+                let paired = two_files || *interleaved;
                 'fill: while len + 1 < BATCH_RECORDS && bases < BATCH_BASES {
-                    let take = if r2.is_some() { 2 } else { 1 };
+                    // Pairs (two files or interleaved) are read whole, so a batch never splits one.
+                    let take = if paired { 2 } else { 1 };
                     for k in 0..take {
                         if recs.len() == len {
                             recs.push(fastq::Record::default());
@@ -382,17 +384,20 @@ fn produce(
                             (1, Some((p2, rd2))) => (rd2, p2.as_str()),
                             _ => (&mut *r1, path),
                         };
-                        let recno = if take == 2 {
+                        let recno = if two_files {
                             (n + len as u64) / 2 + 1
                         } else {
                             n + len as u64 + 1
                         };
                         match reader.read_record(&mut recs[len]) {
                             Ok(0) => {
+                                if k == 1 && !two_files {
+                                    return Err(ReadError::record(name, recno - 1, "this read has no mate: --interleaved, but the file holds an odd number of records"));
+                                }
                                 if k == 1 {
                                     return Err(ReadError::record(name, recno, "this file ended before the first read file: the pair files have different numbers of reads"));
                                 }
-                                if take == 2 {
+                                if two_files {
                                     // r1 ended: r2 must end too.
                                     let mut probe = fastq::Record::default();
                                     if let Some((p2, rd2)) = r2.as_mut() {

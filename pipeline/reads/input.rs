@@ -213,6 +213,61 @@ fn sniff_text(path: &str, text: &[u8]) -> Result<Format, ReadError> {
     ))
 }
 
+/// Passes a BGZF stream through and fails at its end unless its last bytes were the BGZF
+/// end-of-file marker: a stream cut between two blocks otherwise decodes cleanly up to the cut.
+struct EofMarkerCheck<R> {
+    inner: R,
+    /// The last (up to 28) bytes passed through.
+    tail: Vec<u8>,
+}
+
+impl<R: Read> Read for EofMarkerCheck<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            if !buf.is_empty() && self.tail[..] != BGZF_EOF[..] {
+                // Not UnexpectedEof: the BGZF reader takes that, between blocks, for a clean end.
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "truncated stream: the BGZF end-of-file marker is missing (incomplete copy or download?)",
+                ));
+            }
+            return Ok(0);
+        }
+        let keep = BGZF_EOF.len();
+        if n >= keep {
+            self.tail.clear();
+            self.tail.extend_from_slice(&buf[n - keep..n]);
+        } else {
+            self.tail.extend_from_slice(&buf[..n]);
+            let excess = self.tail.len().saturating_sub(keep);
+            self.tail.drain(..excess);
+        }
+        Ok(n)
+    }
+}
+
+/// Every BGZF input (BAM, SAM or FASTQ) must end with the BGZF end-of-file marker, or it was
+/// cut: a file's marker is checked up front, a stream's when it ends.
+fn bgzf_checked(
+    path: &str,
+    compression: Compression,
+    stream: DynRead,
+) -> Result<DynRead, ReadError> {
+    if compression != Compression::Bgzf {
+        return Ok(stream);
+    }
+    if path == "-" {
+        Ok(Box::new(EofMarkerCheck {
+            inner: stream,
+            tail: Vec::with_capacity(BGZF_EOF.len()),
+        }))
+    } else {
+        check_bgzf_eof(path)?;
+        Ok(stream)
+    }
+}
+
 /// Checks that a BGZF file on disk ends with the BGZF end-of-file marker.
 fn check_bgzf_eof(path: &str) -> Result<(), ReadError> {
     if path == "-" {
@@ -274,7 +329,7 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
     let _ = complete;
     let _ = inner_head;
     let workers = NonZero::new(threads.max(1)).unwrap_or(NonZero::<usize>::MIN);
-    let stream = chain(head, rest);
+    let stream = bgzf_checked(path, compression, chain(head, rest))?;
 
     let mut repository = fasta::Repository::default();
     let (decoder, header) = match format {
@@ -285,7 +340,6 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                     "BAM data that is not BGZF-compressed",
                 ));
             }
-            check_bgzf_eof(path)?;
             let bgzf_reader = bgzf::io::MultithreadedReader::with_worker_count(workers, stream);
             let mut reader = bam::io::Reader::from(bgzf_reader);
             let header = reader.read_header().map_err(|e| {
@@ -342,7 +396,10 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                     if sniff_text(p2, &inner2)? != Format::Fastq {
                         return Err(ReadError::file(p2, "second read file is not FASTQ"));
                     }
-                    Some((p2.clone(), fastq_reader(p2, c2, chain(h2, rest2), workers)))
+                    Some((
+                        p2.clone(),
+                        fastq_reader(p2, c2, bgzf_checked(p2, c2, chain(h2, rest2))?, workers),
+                    ))
                 }
                 None => None,
             };

@@ -164,18 +164,21 @@ impl Row {
     }
 }
 
-/// Shortest round-trip text of a finite number (`420`, `5924.0123`, `1e-7`).
+/// Text of a finite number that reads back to exactly the same `f64`: whole numbers below
+/// 10^15 as integers (`420`, `5000`), others in the shortest round-trip decimal form
+/// (`5924.0123`), and scientific notation only for magnitudes below 10^-6 or from 10^15 on.
 pub fn format_number(x: f64) -> String {
     if x == 0.0 {
         return "0".to_string(); // also folds -0
     }
-    let plain = format!("{x}");
-    let sci = format!("{x:e}");
-    if sci.len() < plain.len() {
-        sci
-    } else {
-        plain
+    let a = x.abs();
+    if x.fract() == 0.0 && a < 1e15 {
+        return format!("{}", x as i64);
     }
+    if !(1e-6..1e15).contains(&a) {
+        return format!("{x:e}");
+    }
+    format!("{x}")
 }
 
 /// Error of the output layer: which file, and what went wrong.
@@ -323,6 +326,9 @@ mod tests {
         assert_eq!(format_number(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(format_number(-0.0), "0");
         assert_eq!(format_number(1e-12), "1e-12");
+        assert_eq!(format_number(5000.0), "5000");
+        assert_eq!(format_number(1e6), "1000000");
+        assert_eq!(format_number(6.017476467295491e-4), "0.0006017476467295491");
         for x in [1.0 / 3.0, 2.5e-9, 123456789.125, 7e22] {
             assert_eq!(format_number(x).parse::<f64>().unwrap(), x);
         }
