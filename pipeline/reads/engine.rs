@@ -11,7 +11,8 @@
 //! recycled). A batch holds at most [`BATCH_RECORDS`] records and stops early once it holds
 //! [`BATCH_BASES`] bases, so the read pass needs roughly `(3 × threads + 2) × 2 × BATCH_BASES`
 //! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (a few MiB), whatever the file
-//! size. A CRAM batch is one container (typically 10,000 reads).
+//! size. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature, a
+//! CRAM file is decoded by htslib's own threads and batched like BAM records.
 
 use std::{
     any::Any,
@@ -105,6 +106,9 @@ enum Raw {
     Bam(Vec<bam::Record>),
     Sam(Vec<sam::Record>),
     Cram(Box<cram::io::reader::Container>),
+    /// CRAM records decoded by htslib (`htslib` feature).
+    #[cfg(feature = "htslib")]
+    Hts(Vec<rust_htslib::bam::Record>),
     Fastq(Vec<fastq::Record>),
 }
 
@@ -361,6 +365,50 @@ fn produce(
                     Err(e) => return Err(ReadError::io(path, Some(first), &e)),
                 }
             }
+            #[cfg(feature = "htslib")]
+            Decoder::HtsCram(reader) => {
+                use super::input::hts::HtsRead;
+                let mut recs = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Hts(v)) => v,
+                    _ => Vec::new(),
+                };
+                let (mut len, mut bases) = (0usize, 0usize);
+                while len < BATCH_RECORDS && bases < BATCH_BASES {
+                    if recs.len() == len {
+                        recs.push(rust_htslib::bam::Record::new());
+                    }
+                    match reader.read_into(&mut recs[len]) {
+                        HtsRead::Record => {
+                            bases += recs[len].seq_len();
+                            len += 1;
+                        }
+                        HtsRead::End => break,
+                        HtsRead::Truncated => {
+                            return Err(explain_hts_error(
+                                path,
+                                reader.reference.as_deref(),
+                                n + len as u64 + 1,
+                                true,
+                            ))
+                        }
+                        HtsRead::Failed => {
+                            return Err(explain_hts_error(
+                                path,
+                                reader.reference.as_deref(),
+                                n + len as u64 + 1,
+                                false,
+                            ))
+                        }
+                    }
+                }
+                n += len as u64;
+                Batch {
+                    first,
+                    len,
+                    raw: Raw::Hts(recs),
+                    paired: false,
+                }
+            }
             Decoder::Fastq {
                 r1,
                 r2,
@@ -500,6 +548,13 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
             }
         }
         Raw::Cram(container) => decode_cram(ctx, container, batch.first, scratch)?,
+        #[cfg(feature = "htslib")]
+        Raw::Hts(recs) => {
+            for (i, rec) in recs[..batch.len].iter().enumerate() {
+                decode_hts(ctx, batch.first + i as u64, rec, scratch)
+                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+            }
+        }
         Raw::Fastq(recs) => {
             for (i, rec) in recs[..batch.len].iter().enumerate() {
                 let name = push_name(scratch, Some(rec.name().as_ref()));
@@ -592,6 +647,136 @@ fn decode_bam(
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())
+}
+
+/// A CRAM record decoded by htslib: the same fields as [`decode_bam`] takes from a BAM record.
+#[cfg(feature = "htslib")]
+fn decode_hts(
+    ctx: &DecodeCtx<'_>,
+    record: u64,
+    rec: &rust_htslib::bam::Record,
+    scratch: &mut Scratch,
+) -> Result<(), String> {
+    let qname = rec.qname();
+    let name = push_name(scratch, (qname != b"*").then_some(qname));
+    let start = scratch.seq.len();
+    unpack_bam_sequence(rec.seq().encoded, rec.seq_len(), &mut scratch.seq);
+    let cstart = scratch.cigar.len();
+    for &v in rec.raw_cigar() {
+        let kind = (v & 0xf) as u8;
+        if kind > 8 {
+            return Err(format!("invalid CIGAR operation code {kind}"));
+        }
+        scratch.cigar.push(CigarOp { kind, len: v >> 4 });
+    }
+    let read_group = if ctx.rg_index.is_empty() {
+        None
+    } else {
+        match rec.aux(b"RG") {
+            Ok(rust_htslib::bam::record::Aux::String(s)) => ctx.rg_index.get(s.as_bytes()).copied(),
+            _ => None,
+        }
+    };
+    let core = &rec.inner().core;
+    let tid = |t: i32| -> Result<Option<usize>, String> {
+        match t {
+            -1 => Ok(None),
+            t => usize::try_from(t)
+                .map(Some)
+                .map_err(|_| format!("invalid reference sequence id {t}")),
+        }
+    };
+    let pos = |p: i64| u64::try_from(p).ok();
+    scratch.spans.push(Span {
+        record,
+        name,
+        flags: core.flag,
+        tid: tid(core.tid)?,
+        pos: pos(core.pos),
+        // CRAM stores no mapping quality for unmapped reads: htslib says 0, noodles "missing".
+        mapq: if core.flag & flags::UNMAPPED != 0 {
+            255
+        } else {
+            core.qual
+        },
+        mate_tid: tid(core.mtid)?,
+        mate_pos: pos(core.mpos),
+        read_group,
+        seq: (start, scratch.seq.len()),
+        cigar: (cstart, scratch.cigar.len()),
+    });
+    Ok(())
+}
+
+/// Explains why htslib stopped at record `record` of a CRAM file, in the words of the noodles
+/// decoder: the container holding that record is read again with noodles-cram (the ones before
+/// it are skipped undecoded), so a missing or wrong reference gets the same message either way.
+/// `truncated`: htslib reached the end of the data without the end-of-file container.
+#[cfg(feature = "htslib")]
+fn explain_hts_error(
+    path: &str,
+    reference: Option<&std::path::Path>,
+    record: u64,
+    truncated: bool,
+) -> ReadError {
+    let fallback = || {
+        if truncated {
+            ReadError::file(
+                path,
+                "truncated file: the CRAM end-of-file container is missing (incomplete copy or download?)",
+            )
+        } else {
+            ReadError::record(
+                path,
+                record,
+                "cannot decode this CRAM record (corrupt data?)",
+            )
+        }
+    };
+    let mut reader = match super::input::hts::noodles_reader(path) {
+        Ok(r) => r,
+        Err(e) => return ReadError::io(path, Some(record), &e),
+    };
+    let header = match reader.read_header() {
+        Ok(h) => h,
+        Err(e) => {
+            return ReadError::file(path, format!("invalid CRAM header: {}", describe_io(&e)))
+        }
+    };
+    let repository = match reference {
+        Some(r) => match super::input::open_reference(r) {
+            Ok(repo) => repo,
+            Err(e) => return e,
+        },
+        None => fasta::Repository::default(),
+    };
+    let rg_index = HashMap::new();
+    let ctx = DecodeCtx {
+        path,
+        header: &header,
+        repository: &repository,
+        rg_index: &rg_index,
+        has_reference: reference.is_some(),
+    };
+    let mut container = cram::io::reader::Container::default();
+    let mut n = 0u64;
+    loop {
+        match reader.read_container(&mut container) {
+            Ok(0) => return fallback(),
+            Ok(_) => {}
+            // Only an error where htslib stopped explains it.
+            Err(e) if n + 1 >= record => return ReadError::io(path, Some(n + 1), &e),
+            Err(_) => return fallback(),
+        }
+        let count = u64::try_from(container.header().record_count()).unwrap_or(0);
+        if n + count >= record {
+            return match decode_cram(&ctx, &container, n + 1, &mut Scratch::default()) {
+                Err(e) => e,
+                Ok(()) => fallback(),
+            };
+        }
+        n += count;
+    }
 }
 
 /// Copies a read name into the batch's name buffer; FASTQ `/1` and `/2` mate suffixes are
@@ -781,4 +966,143 @@ pub(crate) fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     SILENCE_PANICS.with(|s| s.set(false));
     r.map_err(|_| ())
+}
+
+/// The htslib CRAM decoder against the noodles one (`htslib` feature).
+#[cfg(all(test, feature = "htslib"))]
+mod htslib_tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::reads::input::{open_with, InputSpec};
+
+    /// Every field of one read.
+    #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+    struct Row {
+        record: u64,
+        name: String,
+        flags: u16,
+        tid: Option<usize>,
+        pos: Option<u64>,
+        mapq: u8,
+        mate: (Option<usize>, Option<u64>),
+        read_group: Option<usize>,
+        seq: Vec<u8>,
+        cigar: Vec<(u8, u32)>,
+    }
+
+    /// Collects every read.
+    struct Rows;
+
+    impl ReadStage for Rows {
+        type Acc = Vec<Row>;
+        fn accumulator(&self) -> Self::Acc {
+            Vec::new()
+        }
+        fn observe(&self, acc: &mut Self::Acc, reads: &[ReadView<'_>]) {
+            acc.extend(reads.iter().map(|r| Row {
+                record: r.record,
+                name: String::from_utf8_lossy(r.name).into_owned(),
+                flags: r.flags,
+                tid: r.tid,
+                pos: r.pos,
+                mapq: r.mapq,
+                mate: (r.mate_tid, r.mate_pos),
+                read_group: r.read_group,
+                seq: r.seq.to_vec(),
+                cigar: r.cigar.iter().map(|op| (op.kind, op.len)).collect(),
+            }));
+        }
+        fn merge(&self, into: &mut Self::Acc, from: Self::Acc) {
+            into.extend(from);
+        }
+    }
+
+    fn seq(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/seq")
+            .join(name)
+    }
+
+    fn rows(spec: &InputSpec, htslib: bool) -> Result<Vec<Row>, ReadError> {
+        let source = open_with(spec, 2, htslib)?;
+        let (mut accs, stats) = run_pass(source, &[&Rows], 2)?;
+        let mut v = take_acc(&Rows, accs.remove(0));
+        v.sort_unstable();
+        assert_eq!(v.len() as u64, stats.records);
+        Ok(v)
+    }
+
+    fn spec(cram: &Path, reference: Option<PathBuf>) -> InputSpec {
+        InputSpec {
+            path: cram.display().to_string(),
+            reference,
+            ..InputSpec::default()
+        }
+    }
+
+    fn assert_same_reads(spec: &InputSpec) {
+        let noodles = rows(spec, false).unwrap();
+        let hts = rows(spec, true).unwrap();
+        assert_eq!(hts.len(), noodles.len(), "{}: record count", spec.path);
+        let differ = hts.iter().zip(&noodles).filter(|(a, b)| a != b).count();
+        if let Some((a, b)) = hts.iter().zip(&noodles).find(|(a, b)| a != b) {
+            panic!(
+                "{}: {differ} of {} reads differ; the first:\nhtslib:  {a:?}\nnoodles: {b:?}",
+                spec.path,
+                hts.len()
+            );
+        }
+    }
+
+    #[test]
+    fn htslib_and_noodles_decode_the_same_reads() {
+        assert_same_reads(&spec(&seq("htsnexus_test_NA12878.cram"), None));
+        assert_same_reads(&spec(&seq("HG03478_MT.cram"), Some(seq("ref/MT.fa"))));
+        // Any other CRAM, e.g. a benchmark file: AGEMARK_COMPARE_CRAM=x.cram [AGEMARK_COMPARE_REF=ref.fa].
+        if let Ok(cram) = std::env::var("AGEMARK_COMPARE_CRAM") {
+            let reference = std::env::var("AGEMARK_COMPARE_REF").ok().map(PathBuf::from);
+            assert_same_reads(&spec(Path::new(&cram), reference));
+        }
+    }
+
+    #[test]
+    fn htslib_reads_a_reference_without_fai() {
+        // htslib needs a .fai: one is built in memory and handed over in a temporary file.
+        let dir = tempfile::tempdir().unwrap();
+        let fa = dir.path().join("MT.fa");
+        std::fs::copy(seq("ref/MT.fa"), &fa).unwrap();
+        let s = spec(&seq("HG03478_MT.cram"), Some(fa));
+        let with_fai = spec(&seq("HG03478_MT.cram"), Some(seq("ref/MT.fa")));
+        assert!(rows(&s, true).unwrap() == rows(&with_fai, true).unwrap());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["MT.fa"], "nothing written beside the reference");
+    }
+
+    #[test]
+    fn htslib_errors_read_like_the_noodles_ones() {
+        let cram = seq("HG03478_MT.cram");
+        let wrong = seq("ref/human_g1k_v37_chr1_1-60000.fa");
+        for reference in [None, Some(wrong)] {
+            let s = spec(&cram, reference);
+            let a = rows(&s, true).unwrap_err().to_string();
+            let b = rows(&s, false).unwrap_err().to_string();
+            assert_eq!(a, b);
+        }
+        // Cut copies: in a container, and where a container ends.
+        let data = std::fs::read(&cram).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for cut in [data.len() / 2, data.len() - 38] {
+            let f = dir.path().join(format!("cut{cut}.cram"));
+            std::fs::write(&f, &data[..cut]).unwrap();
+            let s = spec(&f, Some(seq("ref/MT.fa")));
+            let a = rows(&s, true).unwrap_err().to_string();
+            let b = rows(&s, false).unwrap_err().to_string();
+            assert_eq!(a, b);
+            assert!(a.contains("truncated"), "{a}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Indexed region queries (BAI/CSI for BAM, CRAI for CRAM), for stages that read only part of
-//! a file (mtDNA fast mode). Each thread opens its own [`RegionReader`].
+//! a file (mtDNA fast mode). Each thread opens its own [`RegionReader`]. With the `htslib`
+//! feature, CRAM regions are decoded by htslib (noodles-cram words its errors).
 
 use std::{fs::File, path::Path};
 
@@ -44,7 +45,14 @@ pub enum RegionReader {
     Bam(bam::io::IndexedReader<bgzf::io::Reader<File>>),
     /// CRAM with CRAI.
     Cram(Box<cram::io::IndexedReader<File>>),
+    /// CRAM with CRAI, decoded by htslib (`htslib` feature).
+    #[cfg(feature = "htslib")]
+    HtsCram(Box<HtsRegions>),
 }
+
+/// htslib's reader of CRAM regions (`htslib` feature).
+#[cfg(feature = "htslib")]
+pub struct HtsRegions(super::input::hts::HtsIndexed);
 
 impl IndexedInput {
     /// Opens the input's header and checks that an index is there.
@@ -109,18 +117,32 @@ impl IndexedInput {
                 r.read_header().map_err(err)?;
                 Ok(RegionReader::Bam(r))
             }
-            _ => {
-                let mut builder = cram::io::indexed_reader::Builder::default();
-                if let Some(reference) = &self.spec.reference {
-                    builder = builder.set_reference_sequence_repository(
-                        super::input::open_reference(reference)?,
-                    );
-                }
-                let mut r = builder.build_from_path(path).map_err(err)?;
-                r.read_header().map_err(err)?;
-                Ok(RegionReader::Cram(Box::new(r)))
-            }
+            #[cfg(feature = "htslib")]
+            _ => Ok(RegionReader::HtsCram(Box::new(HtsRegions(
+                super::input::hts::HtsIndexed::open(path, self.spec.reference.as_deref())?,
+            )))),
+            #[cfg(not(feature = "htslib"))]
+            _ => self.noodles_cram_reader(),
         }
+    }
+
+    /// A noodles-cram reader for this thread.
+    fn noodles_cram_reader(&self) -> Result<RegionReader, ReadError> {
+        let path = self.spec.path.as_str();
+        let err = |e: std::io::Error| {
+            ReadError::file(
+                path,
+                format!("cannot open with its index: {}", describe_io(&e)),
+            )
+        };
+        let mut builder = cram::io::indexed_reader::Builder::default();
+        if let Some(reference) = &self.spec.reference {
+            builder =
+                builder.set_reference_sequence_repository(super::input::open_reference(reference)?);
+        }
+        let mut r = builder.build_from_path(path).map_err(err)?;
+        r.read_header().map_err(err)?;
+        Ok(RegionReader::Cram(Box::new(r)))
     }
 
     /// Calls `f` for every alignment overlapping `[start, end)` (0-based) of contig `tid`.
@@ -131,6 +153,17 @@ impl IndexedInput {
         start: u64,
         end: u64,
         mut f: impl FnMut(&Aligned),
+    ) -> Result<(), ReadError> {
+        self.query_dyn(reader, tid, start, end, &mut f)
+    }
+
+    fn query_dyn(
+        &self,
+        reader: &mut RegionReader,
+        tid: usize,
+        start: u64,
+        end: u64,
+        f: &mut dyn FnMut(&Aligned),
     ) -> Result<(), ReadError> {
         let path = self.spec.path.as_str();
         let (name, _) = &self.info.contigs[tid];
@@ -172,6 +205,33 @@ impl IndexedInput {
                     f(&a);
                 }
             }
+            #[cfg(feature = "htslib")]
+            RegionReader::HtsCram(r) => {
+                let r = &mut r.0;
+                let mut failed = !r.fetch(tid, start, end);
+                while !failed {
+                    match r.next_record() {
+                        None => break,
+                        Some(Ok(rec)) => {
+                            fill_from_hts(rec, &mut a).map_err(|m| ReadError::file(path, m))?;
+                            f(&a);
+                        }
+                        Some(Err(())) => failed = true,
+                    }
+                }
+                if failed {
+                    // Let noodles-cram say what is wrong (a missing or wrong reference, …).
+                    let mut noodles = self.noodles_cram_reader()?;
+                    self.query_dyn(&mut noodles, tid, start, end, &mut |_| {})?;
+                    return Err(ReadError::file(
+                        path,
+                        format!(
+                            "region {name}:{}-{end}: htslib cannot decode this CRAM region (corrupt data?)",
+                            start + 1
+                        ),
+                    ));
+                }
+            }
             RegionReader::Cram(r) => {
                 let header = &self.header;
                 let has_reference = self.spec.reference.is_some();
@@ -202,6 +262,30 @@ impl IndexedInput {
         }
         Ok(())
     }
+}
+
+/// An htslib record (CRAM, `htslib` feature), as [`fill_from_alignment`] fills a noodles one.
+#[cfg(feature = "htslib")]
+fn fill_from_hts(rec: &rust_htslib::bam::Record, a: &mut Aligned) -> Result<(), String> {
+    let core = &rec.inner().core;
+    a.flags = core.flag;
+    // CRAM stores no mapping quality for unmapped reads: htslib says 0, noodles "missing".
+    a.mapq = if core.flag & super::view::flags::UNMAPPED != 0 {
+        255
+    } else {
+        core.qual
+    };
+    a.tid = usize::try_from(core.tid).ok();
+    a.pos = u64::try_from(core.pos).unwrap_or(0);
+    a.cigar.clear();
+    for &v in rec.raw_cigar() {
+        let kind = (v & 0xf) as u8;
+        if kind > cigar::X {
+            return Err(format!("invalid CIGAR operation code {kind}"));
+        }
+        a.cigar.push(CigarOp { kind, len: v >> 4 });
+    }
+    Ok(())
 }
 
 fn fill_from_alignment(
@@ -245,4 +329,65 @@ fn fill_from_alignment(
         });
     }
     Ok(())
+}
+
+/// htslib's region queries against noodles-cram's (`htslib` feature).
+#[cfg(all(test, feature = "htslib"))]
+mod htslib_tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    type Row = (u16, u8, Option<usize>, u64, Vec<CigarOp>);
+
+    fn rows(
+        input: &IndexedInput,
+        reader: &mut RegionReader,
+        tid: usize,
+        s: u64,
+        e: u64,
+    ) -> Vec<Row> {
+        let mut v = Vec::new();
+        input
+            .query(reader, tid, s, e, |a| {
+                v.push((a.flags, a.mapq, a.tid, a.pos, a.cigar.clone()))
+            })
+            .unwrap();
+        v
+    }
+
+    fn seq(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/seq")
+            .join(name)
+    }
+
+    #[test]
+    fn htslib_and_noodles_regions_agree() {
+        for (cram, reference) in [
+            ("htsnexus_test_NA12878.cram", None),
+            ("HG03478_MT.cram", Some(seq("ref/MT.fa"))),
+        ] {
+            let spec = InputSpec {
+                path: seq(cram).display().to_string(),
+                reference,
+                ..InputSpec::default()
+            };
+            let input = IndexedInput::open(&spec).unwrap();
+            let mut hts = input.reader().unwrap();
+            assert!(matches!(hts, RegionReader::HtsCram(_)));
+            let mut noodles = input.noodles_cram_reader().unwrap();
+            let mut total = 0;
+            for (tid, (_, len)) in input.info.contigs.iter().enumerate() {
+                let len = *len as u64;
+                for (s, e) in [(0, len), (len / 3, len / 3 + 5_000), (len / 2, len / 2 + 1)] {
+                    let a = rows(&input, &mut hts, tid, s, e);
+                    let b = rows(&input, &mut noodles, tid, s, e);
+                    assert_eq!(a, b, "{cram}: contig {tid}, [{s}, {e})");
+                    total += a.len();
+                }
+            }
+            assert!(total > 1000, "{cram}: {total} reads compared");
+        }
+    }
 }

@@ -8,6 +8,13 @@
 //! here and decoded in parallel by the engine's workers (noodles-cram); a CRAM that needs a
 //! reference gets it only from `--reference` (the header's `UR`/`M5` are never fetched), and a
 //! missing one is an error, never an empty result.
+//!
+//! With the `htslib` cargo feature, a CRAM file (not standard input) is decoded by htslib
+//! (rust-htslib) on its own thread pool instead; its header text is parsed by noodles, so the
+//! contigs, read groups and build are the same either way. Without `--reference`, htslib may
+//! still find a reference on this machine (a local file named by the header's `UR`, or its
+//! `REF_CACHE`/`REF_PATH`; it is built without network access), always checked against the
+//! slices' MD5s; noodles-cram would stop and ask for `--reference`.
 
 use std::{
     collections::HashMap,
@@ -97,6 +104,9 @@ pub(crate) enum Decoder {
     Bam(bam::io::Reader<bgzf::io::MultithreadedReader<DynRead>>),
     Sam(sam::io::Reader<Box<dyn BufRead + Send>>),
     Cram(cram::io::Reader<DynRead>),
+    /// A CRAM file decoded by htslib (`htslib` feature).
+    #[cfg(feature = "htslib")]
+    HtsCram(Box<HtsCram>),
     Fastq {
         r1: fastq::io::Reader<Box<dyn BufRead + Send>>,
         r2: Option<(String, fastq::io::Reader<Box<dyn BufRead + Send>>)>,
@@ -300,6 +310,15 @@ fn check_bgzf_eof(path: &str) -> Result<(), ReadError> {
 
 /// Opens an input, reads its header, and prepares its decoder.
 pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
+    open_with(spec, threads, cfg!(feature = "htslib"))
+}
+
+/// [`open`], choosing the CRAM decoder: htslib (`htslib` feature only, files only) or noodles.
+pub(crate) fn open_with(
+    spec: &InputSpec,
+    threads: usize,
+    htslib_cram: bool,
+) -> Result<ReadSource, ReadError> {
     let path = spec.path.as_str();
     let (head, rest, complete) = open_raw(path)?;
     if head.is_empty() {
@@ -366,7 +385,14 @@ pub fn open(spec: &InputSpec, threads: usize) -> Result<ReadSource, ReadError> {
                 .map_err(|e| ReadError::file(path, format!("invalid SAM header: {e}")))?;
             (Decoder::Sam(reader), header)
         }
+        #[cfg(feature = "htslib")]
+        Format::Cram if htslib_cram && path != "-" => {
+            let (reader, header) =
+                hts::open_cram(path, spec.reference.as_deref(), threads, stream)?;
+            (Decoder::HtsCram(Box::new(reader)), header)
+        }
         Format::Cram => {
+            let _ = htslib_cram;
             if let Some(reference) = &spec.reference {
                 repository = open_reference(reference)?;
             }
@@ -481,25 +507,338 @@ fn fastq_reader(
 
 /// Opens a reference FASTA for CRAM decoding, indexing it in memory when it has no `.fai`.
 pub(crate) fn open_reference(path: &Path) -> Result<fasta::Repository, ReadError> {
+    let (index, _) = reference_index(path)?;
     let shown = path.display().to_string();
-    if !path.exists() {
-        return Err(ReadError::file(&shown, "reference FASTA not found"));
-    }
-    let fai = PathBuf::from(format!("{}.fai", path.display()));
-    let index = if fai.exists() {
-        fasta::fai::fs::read(&fai).map_err(|e| {
-            ReadError::file(
-                &fai.display().to_string(),
-                format!("invalid FASTA index: {e}"),
-            )
-        })?
-    } else {
-        fasta::fs::index(path)
-            .map_err(|e| ReadError::file(&shown, format!("cannot index reference FASTA: {e}")))?
-    };
     let file = File::open(path).map_err(|e| ReadError::io(&shown, None, &e))?;
     let reader = fasta::io::IndexedReader::new(BufReader::new(file), index);
     Ok(fasta::Repository::new(
         fasta::repository::adapters::IndexedReader::new(reader),
     ))
 }
+
+/// The index of a reference FASTA: its `.fai` when there is one (`true`), else built in memory.
+fn reference_index(path: &Path) -> Result<(fasta::fai::Index, bool), ReadError> {
+    let shown = path.display().to_string();
+    if !path.exists() {
+        return Err(ReadError::file(&shown, "reference FASTA not found"));
+    }
+    let fai = PathBuf::from(format!("{}.fai", path.display()));
+    if fai.exists() {
+        let index = fasta::fai::fs::read(&fai).map_err(|e| {
+            ReadError::file(
+                &fai.display().to_string(),
+                format!("invalid FASTA index: {e}"),
+            )
+        })?;
+        Ok((index, true))
+    } else {
+        let index = fasta::fs::index(path)
+            .map_err(|e| ReadError::file(&shown, format!("cannot index reference FASTA: {e}")))?;
+        Ok((index, false))
+    }
+}
+
+/// CRAM through htslib (`htslib` feature).
+#[cfg(feature = "htslib")]
+pub(crate) mod hts {
+    use std::{
+        ffi::CString,
+        fs::File,
+        path::{Path, PathBuf},
+        sync::{
+            atomic::{AtomicU64, Ordering},
+            Once,
+        },
+    };
+
+    use noodles_cram as cram;
+    use noodles_fasta as fasta;
+    use noodles_sam as sam;
+    use rust_htslib::{
+        bam::{self, Read as _},
+        htslib,
+    };
+
+    use super::{reference_index, DynRead, ReadError};
+    use crate::reads::error::describe_io;
+
+    /// An open CRAM file and what is needed to explain its errors.
+    pub(crate) struct HtsCram {
+        reader: bam::Reader,
+        /// `--reference`, if given.
+        pub(crate) reference: Option<PathBuf>,
+        /// Where the reference is linked beside its index, when it has no `.fai` (dropped after
+        /// the reader).
+        _reference_link: Option<TempDir>,
+    }
+
+    /// How [`HtsCram::read_into`] ended.
+    pub(crate) enum HtsRead {
+        /// A record was read.
+        Record,
+        /// The end of the file, after its end-of-file container.
+        End,
+        /// The file ends without an end-of-file container.
+        Truncated,
+        /// htslib failed to decode the next record.
+        Failed,
+    }
+
+    impl HtsCram {
+        /// Reads the next record into `rec`. Unlike `bam::Read::read`, this does not attach the
+        /// reader's reference-counted header to the record, so records can be handed to other
+        /// threads (and dropped there) safely.
+        pub(crate) fn read_into(&mut self, rec: &mut bam::Record) -> HtsRead {
+            let fp = self.reader.htsfile();
+            // SAFETY: `fp` and the header are owned by `self.reader` and live as long as it;
+            // `rec` owns its `bam1_t`, which `sam_read1` fills (reallocating its data).
+            let ret = unsafe {
+                htslib::sam_read1(
+                    fp,
+                    self.reader.header().inner_ptr() as *mut htslib::sam_hdr_t,
+                    rec.inner_mut(),
+                )
+            };
+            match ret {
+                r if r >= 0 => HtsRead::Record,
+                -1 => {
+                    // SAFETY: the file was opened as CRAM, so `fp.cram` is its `cram_fd`.
+                    // `cram_eof` is 1 after the end-of-file container, 2 when the data just
+                    // stopped.
+                    let eof = unsafe { htslib::cram_eof((*fp).fp.cram) };
+                    if eof == 2 {
+                        HtsRead::Truncated
+                    } else {
+                        HtsRead::End
+                    }
+                }
+                _ => HtsRead::Failed,
+            }
+        }
+    }
+
+    /// Silences htslib's own messages (errors are reported by agemark, on one line).
+    fn quiet_htslib() {
+        static ONCE: Once = Once::new();
+        // SAFETY: sets a global integer, before any htslib thread of ours exists.
+        ONCE.call_once(|| unsafe { htslib::hts_set_log_level(htslib::htsLogLevel_HTS_LOG_OFF) });
+    }
+
+    /// Opens `path` (a CRAM file) with htslib, using `reference` and `threads` decoding threads;
+    /// returns the reader and its header as noodles reads it. `stream` is the same file opened
+    /// for sniffing, read only to word an error when htslib cannot open the file.
+    pub(crate) fn open_cram(
+        path: &str,
+        reference: Option<&Path>,
+        threads: usize,
+        stream: DynRead,
+    ) -> Result<(HtsCram, sam::Header), ReadError> {
+        quiet_htslib();
+        let mut reader = match bam::Reader::from_path(path) {
+            Ok(r) => r,
+            Err(e) => {
+                // Let noodles say what is wrong with the header, when it can.
+                if let Err(ne) = cram::io::Reader::new(stream).read_header() {
+                    return Err(ReadError::file(
+                        path,
+                        format!("invalid CRAM header: {}", describe_io(&ne)),
+                    ));
+                }
+                return Err(ReadError::file(
+                    path,
+                    format!("htslib cannot open this CRAM file: {e}"),
+                ));
+            }
+        };
+        drop(stream);
+        let reference_link = match reference {
+            Some(reference) => set_reference(reader.htsfile(), reference)?,
+            None => None,
+        };
+        // Decode only the fields the stages use: qualities, TLEN and the other tags are skipped.
+        let fields = htslib::sam_fields_SAM_QNAME
+            | htslib::sam_fields_SAM_FLAG
+            | htslib::sam_fields_SAM_RNAME
+            | htslib::sam_fields_SAM_POS
+            | htslib::sam_fields_SAM_MAPQ
+            | htslib::sam_fields_SAM_CIGAR
+            | htslib::sam_fields_SAM_RNEXT
+            | htslib::sam_fields_SAM_PNEXT
+            | htslib::sam_fields_SAM_SEQ
+            | htslib::sam_fields_SAM_RGAUX;
+        set_fields(&mut reader, fields)
+            .and_then(|()| reader.set_threads(threads.max(1)))
+            .map_err(|e| ReadError::file(path, format!("htslib: {e}")))?;
+        let text = String::from_utf8_lossy(reader.header().as_bytes()).into_owned();
+        let header: sam::Header = text
+            .parse()
+            .map_err(|e| ReadError::file(path, format!("invalid CRAM header: {e}")))?;
+        Ok((
+            HtsCram {
+                reader,
+                reference: reference.map(Path::to_path_buf),
+                _reference_link: reference_link,
+            },
+            header,
+        ))
+    }
+
+    /// Makes htslib decode only `fields` (and compute no MD/NM tags).
+    fn set_fields(
+        reader: &mut impl bam::Read,
+        fields: htslib::sam_fields,
+    ) -> rust_htslib::errors::Result<()> {
+        reader.set_cram_options(htslib::hts_fmt_option_CRAM_OPT_REQUIRED_FIELDS, fields)?;
+        reader.set_cram_options(htslib::hts_fmt_option_CRAM_OPT_DECODE_MD, 0)
+    }
+
+    /// A CRAM file opened with its `.crai` for region queries (mtDNA fast mode), one per thread.
+    pub(crate) struct HtsIndexed {
+        reader: bam::IndexedReader,
+        record: bam::Record,
+        /// See [`HtsCram`].
+        _reference_link: Option<TempDir>,
+    }
+
+    impl HtsIndexed {
+        /// Opens `path` and its index.
+        pub(crate) fn open(path: &str, reference: Option<&Path>) -> Result<HtsIndexed, ReadError> {
+            quiet_htslib();
+            let mut reader = bam::IndexedReader::from_path(path).map_err(|e| {
+                ReadError::file(path, format!("cannot open with its index (htslib): {e}"))
+            })?;
+            let reference_link = match reference {
+                Some(reference) => set_reference(reader.htsfile(), reference)?,
+                None => None,
+            };
+            // SEQ too: without it htslib would neither need nor check the reference.
+            let fields = htslib::sam_fields_SAM_FLAG
+                | htslib::sam_fields_SAM_RNAME
+                | htslib::sam_fields_SAM_POS
+                | htslib::sam_fields_SAM_MAPQ
+                | htslib::sam_fields_SAM_CIGAR
+                | htslib::sam_fields_SAM_SEQ;
+            set_fields(&mut reader, fields)
+                .map_err(|e| ReadError::file(path, format!("htslib: {e}")))?;
+            Ok(HtsIndexed {
+                reader,
+                record: bam::Record::new(),
+                _reference_link: reference_link,
+            })
+        }
+
+        /// Starts a query of `[start, end)` (0-based) on contig `tid`; `false` if htslib cannot.
+        pub(crate) fn fetch(&mut self, tid: usize, start: u64, end: u64) -> bool {
+            match (i32::try_from(tid), i64::try_from(start), i64::try_from(end)) {
+                (Ok(t), Ok(s), Ok(e)) => self.reader.fetch((t, s, e)).is_ok(),
+                _ => false,
+            }
+        }
+
+        /// The next record of the query: `None` at its end, `Some(Err(()))` when htslib fails.
+        pub(crate) fn next_record(&mut self) -> Option<Result<&bam::Record, ()>> {
+            match self.reader.read(&mut self.record) {
+                None => None,
+                Some(Ok(())) => Some(Ok(&self.record)),
+                Some(Err(_)) => Some(Err(())),
+            }
+        }
+    }
+
+    /// Gives htslib the reference FASTA. htslib reads the `.fai` beside it and, when there is
+    /// none, writes one there. agemark writes nothing beside the user's files (and the reference
+    /// may sit in a read-only folder), so a FASTA without a `.fai` is handed over as a link in a
+    /// temporary folder, beside the index built in memory; the folder lives as long as the
+    /// reader, since htslib may reopen the FASTA.
+    fn set_reference(
+        fp: *mut htslib::htsFile,
+        reference: &Path,
+    ) -> Result<Option<TempDir>, ReadError> {
+        let shown = reference.display().to_string();
+        let (index, has_fai) = reference_index(reference)?;
+        let (arg, temp) = if has_fai || cfg!(not(unix)) {
+            (reference.to_path_buf(), None)
+        } else {
+            let dir = TempDir::new().map_err(|e| {
+                ReadError::file(
+                    &std::env::temp_dir().display().to_string(),
+                    format!("cannot create a temporary folder: {}", describe_io(&e)),
+                )
+            })?;
+            let link = link_reference(reference, &index, &dir.0)
+                .map_err(|e| ReadError::io(&dir.0.display().to_string(), None, &e))?;
+            (link, Some(dir))
+        };
+        let c = CString::new(arg.display().to_string())
+            .map_err(|_| ReadError::file(&shown, "reference path contains a NUL byte"))?;
+        // SAFETY: `fp` is an open file; `c` is a valid C string, which htslib copies.
+        let ret = unsafe { htslib::hts_set_fai_filename(fp, c.as_ptr()) };
+        if ret != 0 {
+            return Err(ReadError::file(
+                &shown,
+                "htslib cannot load this reference FASTA (or its .fai index)",
+            ));
+        }
+        Ok(temp)
+    }
+
+    /// Links `reference` (and its `.gzi`, if any) into `dir` and writes `index` beside the link.
+    #[cfg(unix)]
+    fn link_reference(
+        reference: &Path,
+        index: &fasta::fai::Index,
+        dir: &Path,
+    ) -> std::io::Result<PathBuf> {
+        let target = std::fs::canonicalize(reference)?;
+        let link = dir.join("reference.fa");
+        std::os::unix::fs::symlink(&target, &link)?;
+        let gzi = PathBuf::from(format!("{}.gzi", target.display()));
+        if gzi.exists() {
+            std::os::unix::fs::symlink(&gzi, dir.join("reference.fa.gzi"))?;
+        }
+        fasta::fai::fs::write(dir.join("reference.fa.fai"), index)?;
+        Ok(link)
+    }
+
+    #[cfg(not(unix))]
+    fn link_reference(
+        reference: &Path,
+        _index: &fasta::fai::Index,
+        _dir: &Path,
+    ) -> std::io::Result<PathBuf> {
+        Ok(reference.to_path_buf())
+    }
+
+    /// A folder in the temporary directory, removed with its files when dropped.
+    pub(crate) struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> std::io::Result<TempDir> {
+            static SEQ: AtomicU64 = AtomicU64::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let dir = std::env::temp_dir().join(format!(
+                "agemark-ref-{}-{}-{nanos}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir(&dir)?;
+            Ok(TempDir(dir))
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Opens `path` with noodles, for explaining an htslib decoding error.
+    pub(crate) fn noodles_reader(path: &str) -> std::io::Result<cram::io::Reader<File>> {
+        File::open(path).map(cram::io::Reader::new)
+    }
+}
+
+#[cfg(feature = "htslib")]
+pub(crate) use hts::HtsCram;
