@@ -798,7 +798,16 @@ fn read_group_of(
 ) -> Option<usize> {
     match value {
         Some(Ok(sam::alignment::record::data::field::Value::String(s))) => {
-            ctx.rg_index.get(s.as_ref() as &[u8]).copied()
+            let s: &[u8] = s.as_ref();
+            // A handful of read groups is the rule: a linear scan beats hashing the tag.
+            if ctx.rg_index.len() <= 16 {
+                ctx.rg_index
+                    .iter()
+                    .find(|(id, _)| id.as_slice() == s)
+                    .map(|(_, &i)| i)
+            } else {
+                ctx.rg_index.get(s).copied()
+            }
         }
         _ => None,
     }

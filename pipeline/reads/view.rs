@@ -152,9 +152,10 @@ static PACKED_PAIR_TO_CODES: [[u8; 2]; 256] = {
 /// Appends the base codes of a BAM packed sequence of `len` bases to `dst`.
 pub fn unpack_bam_sequence(packed: &[u8], len: usize, dst: &mut Vec<u8>) {
     let start = dst.len();
-    dst.reserve(len + 1);
-    for &b in packed {
-        dst.extend_from_slice(&PACKED_PAIR_TO_CODES[b as usize]);
+    let packed = &packed[..len.div_ceil(2).min(packed.len())];
+    dst.resize(start + 2 * packed.len(), 0);
+    for (out, &b) in dst[start..].chunks_exact_mut(2).zip(packed) {
+        out.copy_from_slice(&PACKED_PAIR_TO_CODES[b as usize]);
     }
     dst.truncate(start + len);
 }
