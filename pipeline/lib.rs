@@ -6,7 +6,9 @@
 
 #![warn(missing_docs)]
 
+pub mod cohort;
 pub mod core;
+pub mod methylation;
 pub mod mtdna;
 pub mod reads;
 pub mod synthetic;

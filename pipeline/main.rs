@@ -50,6 +50,8 @@ fn main() {
         cli::Command::Mtdna(a) => commands::mtdna::run(a, threads),
         cli::Command::Reads(a) => commands::reads::run(a, threads),
         cli::Command::Demo(a) => commands::demo::run(a, threads),
+        cli::Command::Clocks(a) => commands::clocks::run(a),
+        cli::Command::Reference(a) => commands::reference::run(a),
     };
     if let Err(e) = result {
         eprintln!("agemark: error: {e}");

@@ -48,6 +48,13 @@ pub enum Command {
     Reads(ReadsArgs),
     /// Run the read stages on the bundled demo data (real reads + one synthetic sample).
     Demo(DemoArgs),
+    /// Epigenetic clocks from a beta matrix (CSV/TSV, plain or gzip; CpGs as rows or columns).
+    ///
+    /// Writes <PREFIX>.clocks.tsv and <PREFIX>.clocks.parquet: one row per sample × clock
+    /// (+ <clock>_diff and <clock>_residual rows with a sample sheet).
+    Clocks(ClocksArgs),
+    /// Bundled models and reference tables.
+    Reference(ReferenceArgs),
 }
 
 /// Read input options shared by read stages.
@@ -169,4 +176,86 @@ pub struct ReadsArgs {
     /// mtDNA options.
     #[command(flatten)]
     pub mtdna: MtdnaOpts,
+}
+
+/// Layout of a beta matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CpgLayout {
+    /// Detect from the header (CpGs as columns when most header cells are probe IDs).
+    Auto,
+    /// One row per CpG, one column per sample.
+    Rows,
+    /// One row per sample, one column per CpG.
+    Columns,
+}
+
+/// Imputation of missing CpGs (DunedinPACE and Zhang 2019 follow their own rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImputeArg {
+    /// cohort-mean with at least 10 samples, else reference.
+    Auto,
+    /// Mean of the CpG over the samples that have it (reference mean when none has it).
+    CohortMean,
+    /// Bundled reference means (DunedinPACE gold standard, 20,000 blood CpGs).
+    Reference,
+    /// None: missing terms are left out of the sum (as biolearn).
+    None,
+}
+
+/// `agemark clocks`.
+#[derive(Debug, Args)]
+pub struct ClocksArgs {
+    /// Beta matrix: CSV or TSV, plain or gzip, or - for stdin.
+    #[arg(value_name = "BETAS")]
+    pub betas: String,
+    /// Output prefix: writes <PREFIX>.clocks.tsv and .parquet; "-" writes the TSV to stdout.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: String,
+    /// Sample sheet (CSV/TSV: sample_id, age_years and/or gestational_age_weeks) for age
+    /// acceleration.
+    #[arg(long, value_name = "FILE")]
+    pub samplesheet: Option<String>,
+    /// Clocks to compute: all, or names separated by commas (see `agemark reference list`).
+    #[arg(long, default_value = "all", value_name = "NAMES")]
+    pub clocks: String,
+    /// Directory with more models: clocks.tsv + tables, in the format of reference/clocks.
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Layout of the matrix.
+    #[arg(long, value_enum, default_value_t = CpgLayout::Auto)]
+    pub cpgs_as: CpgLayout,
+    /// Imputation of missing CpGs.
+    #[arg(long, value_enum, default_value_t = ImputeArg::Auto)]
+    pub impute: ImputeArg,
+    /// Refuse a sample × clock when more than this fraction of the clock's CpGs has no measured
+    /// value in the sample.
+    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub max_missing: f64,
+    /// The matrix holds M-values: convert each to beta = 2^M/(1+2^M).
+    #[arg(long)]
+    pub m_values: bool,
+}
+
+/// `agemark reference`.
+#[derive(Debug, Args)]
+pub struct ReferenceArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ReferenceCommand,
+}
+
+/// `agemark reference` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Print every bundled model and reference table (CpGs, unit, citation, licence, use
+    /// terms, sha256) as TSV; each table's checksum is verified first.
+    List(ReferenceListArgs),
+}
+
+/// `agemark reference list`.
+#[derive(Debug, Args)]
+pub struct ReferenceListArgs {
+    /// Also list the models of this directory (clocks.tsv + tables).
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
 }

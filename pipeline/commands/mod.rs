@@ -1,12 +1,15 @@
 //! One `run()` per subcommand: wires inputs → stages → writers.
 
+pub mod clocks;
 pub mod demo;
 pub mod mtdna;
 pub mod reads;
+pub mod reference;
 pub mod telomere;
 
 use std::fmt;
 
+use agemark::{cohort::samplesheet::SheetError, methylation::InputError};
 use agemark::{reads::ReadError, tidy::WriteError};
 
 /// Errors a command ends with; printed as one line on stderr.
@@ -18,6 +21,10 @@ pub enum AppError {
     Write(WriteError),
     /// The arguments do not make sense together.
     Usage(String),
+    /// A methylation input (beta matrix, model table) is not usable.
+    Input(InputError),
+    /// The sample sheet is not usable.
+    Sheet(SheetError),
 }
 
 impl fmt::Display for AppError {
@@ -26,6 +33,8 @@ impl fmt::Display for AppError {
             AppError::Read(e) => e.fmt(f),
             AppError::Write(e) => e.fmt(f),
             AppError::Usage(s) => f.write_str(s),
+            AppError::Input(e) => e.fmt(f),
+            AppError::Sheet(e) => e.fmt(f),
         }
     }
 }
@@ -42,11 +51,24 @@ impl From<WriteError> for AppError {
     }
 }
 
+impl From<InputError> for AppError {
+    fn from(e: InputError) -> Self {
+        AppError::Input(e)
+    }
+}
+
+impl From<SheetError> for AppError {
+    fn from(e: SheetError) -> Self {
+        AppError::Sheet(e)
+    }
+}
+
 /// Exit code for an error.
 pub fn exit_code(e: &AppError) -> i32 {
     match e {
         AppError::Read(_) => 1,
         AppError::Write(_) => 3,
         AppError::Usage(_) => 2,
+        AppError::Input(_) | AppError::Sheet(_) => 1,
     }
 }

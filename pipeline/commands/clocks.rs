@@ -1,0 +1,137 @@
+//! `agemark clocks`: epigenetic clocks (and age acceleration) from a beta matrix.
+
+use std::time::Instant;
+
+use agemark::{
+    cohort::samplesheet::SampleSheet,
+    core::file_name_of,
+    methylation::{
+        models::{
+            self, acceleration,
+            registry::{ModelInfo, Registry},
+            ClockOptions, Impute,
+        },
+        source::{Orientation, ReaderOptions},
+        InputError,
+    },
+    tidy,
+};
+use tracing::{info, warn};
+
+use super::{telomere::write_rows, AppError};
+use crate::cli::{ClocksArgs, CpgLayout, ImputeArg};
+
+/// The registry with `--models-dir` added.
+pub fn registry(models_dir: Option<&std::path::Path>) -> Result<Registry, AppError> {
+    let mut reg = Registry::bundled()?;
+    if let Some(dir) = models_dir {
+        reg.add_models_dir(dir)?;
+    }
+    Ok(reg)
+}
+
+/// `agemark clocks`.
+pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
+    if !(0.0..=1.0).contains(&args.max_missing) {
+        return Err(AppError::Usage(format!(
+            "--max-missing must be a fraction between 0 and 1, not {}",
+            args.max_missing
+        )));
+    }
+    let started = Instant::now();
+    let reg = registry(args.models_dir.as_deref())?;
+    let infos: Vec<ModelInfo> = reg.select(&args.clocks).map_err(AppError::Usage)?;
+    let explicit =
+        !(args.clocks.trim().is_empty() || args.clocks.split(',').any(|c| c.trim() == "all"));
+    let models = infos
+        .iter()
+        .map(|i| reg.load(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sheet = match &args.samplesheet {
+        Some(p) => Some(SampleSheet::read(p)?),
+        None => None,
+    };
+    if args.output != "-" {
+        tidy::prepare_output_dir(std::path::Path::new(&args.output))?;
+    }
+    let reader = ReaderOptions {
+        orientation: match args.cpgs_as {
+            CpgLayout::Auto => Orientation::Auto,
+            CpgLayout::Rows => Orientation::CpgRows,
+            CpgLayout::Columns => Orientation::CpgColumns,
+        },
+        m_values: args.m_values,
+        sample_moments: false,
+    };
+    let opts = ClockOptions {
+        impute: match args.impute {
+            ImputeArg::Auto => Impute::Auto,
+            ImputeArg::CohortMean => Impute::CohortMean,
+            ImputeArg::Reference => Impute::Reference,
+            ImputeArg::None => Impute::None,
+        },
+        max_missing: args.max_missing,
+    };
+    let run = models::run_clocks(&args.betas, &models, &opts, &reader)?;
+    let shown = if args.betas == "-" {
+        "stdin".to_string()
+    } else {
+        args.betas.clone()
+    };
+    // A matrix with none of a clock's CpGs: an error when the clock was asked for by name, or
+    // when it holds none of any requested clock's CpGs.
+    let empty: Vec<&models::ClockResult> =
+        run.results.iter().filter(|r| r.n_present == 0).collect();
+    if !empty.is_empty() && (explicit || empty.len() == run.results.len()) {
+        let names: Vec<String> = empty
+            .iter()
+            .map(|r| format!("{} ({} CpGs)", r.info.name, r.n_cpgs))
+            .collect();
+        return Err(InputError::file(
+            &shown,
+            format!(
+                "the matrix has none of the CpGs of {}: is this the right file, with CpGs named by Illumina probe ID (cg…) and {} ({})?",
+                names.join(", "),
+                run.reader.orientation.describe(),
+                if run.reader.orientation_detected { "detected; override with --cpgs-as" } else { "as given by --cpgs-as" }
+            ),
+        )
+        .into());
+    }
+    for r in &empty {
+        warn!(
+            "{shown}: none of the {} CpGs of {} are in the matrix: its rows fail",
+            r.n_cpgs, r.info.name
+        );
+    }
+    let accel: Vec<Option<acceleration::Acceleration>> = match &sheet {
+        Some(sh) => {
+            sh.check_matches(&file_name_of(&args.betas), &run.samples)?;
+            run.results
+                .iter()
+                .map(|r| acceleration::accelerate(r, &run.samples, sh))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let rows = models::to_rows(&run, &file_name_of(&args.betas), &accel);
+    for note in run.reader.sentences() {
+        info!("{shown}: {note}");
+    }
+    info!(
+        "{shown}: {} samples × {} clocks in {:.2} s ({}; {} rows read; {} CpGs held = {:.1} MB, {} streamed; imputation {})",
+        run.samples.len(),
+        run.results.len(),
+        started.elapsed().as_secs_f64(),
+        run.reader.orientation.describe(),
+        run.reader.n_probes,
+        run.view_bytes / (8 * run.samples.len().max(1)),
+        run.view_bytes as f64 / 1e6,
+        run.streamed_cpgs,
+        run.impute.as_str()
+    );
+    for p in write_rows(&args.output, models::SUFFIX, &rows)? {
+        info!("wrote {}", p.display());
+    }
+    Ok(())
+}

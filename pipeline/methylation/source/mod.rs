@@ -1,0 +1,452 @@
+//! Methylation sources → the **beta view**: a dense matrix of only the CpGs a consumer asked
+//! for × all samples, with `NaN` for a missing cell, plus notes on how the input was read.
+//!
+//! Any methylation stage asks for its own CpG list:
+//!
+//! ```no_run
+//! use agemark::methylation::source::{read_beta_matrix, ReaderOptions};
+//! let needed = vec!["cg00000029".to_string(), "cg16867657".to_string()];
+//! let view = read_beta_matrix("betas.csv.gz", &needed, &ReaderOptions::default())?;
+//! for (i, cpg) in view.cpgs.iter().enumerate() {
+//!     let betas: &[f64] = view.row(i); // one value per sample, NaN = missing
+//!     # let _ = (cpg, betas);
+//! }
+//! # Ok::<(), agemark::methylation::InputError>(())
+//! ```
+//!
+//! The reader streams the file: memory grows with samples × requested CpGs (8 bytes a cell),
+//! never with the size of the matrix. Consumers that can fold a CpG row into a running sum
+//! (a linear model over 300,000 CpGs) ask for those CpGs as *streamed* and get each row once
+//! through a [`StreamSink`] instead of a place in the view; per-sample moments over every row
+//! (Zhang 2019's standardisation) are folded in while reading ([`SampleMoments`]).
+
+pub mod matrix;
+
+pub use matrix::{read_beta_matrix, read_beta_matrix_with};
+
+/// FNV-1a: a fast hasher for the short probe-name keys looked up once per row or per model
+/// CpG (the keys come from the bundled tables and the input's probe names).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A hash map with the [`Fnv`] hasher.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// How CpGs are laid out in a matrix file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Orientation {
+    /// Detect from the header: CpGs as columns when most header cells are probe IDs.
+    #[default]
+    Auto,
+    /// One row per CpG, one column per sample (the usual layout).
+    CpgRows,
+    /// One row per sample, one column per CpG.
+    CpgColumns,
+}
+
+impl Orientation {
+    /// Words for notes.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Orientation::Auto => "auto",
+            Orientation::CpgRows => "CpGs as rows",
+            Orientation::CpgColumns => "CpGs as columns",
+        }
+    }
+}
+
+/// How to read a matrix.
+#[derive(Clone, Debug, Default)]
+pub struct ReaderOptions {
+    /// Layout of the file (default: detected).
+    pub orientation: Orientation,
+    /// The cells are M-values (log2 methylated/unmethylated): convert each to
+    /// `beta = 2^M / (1 + 2^M)`. Without this, a value outside [0, 1] is an error.
+    pub m_values: bool,
+    /// Also fold every row of the file into per-sample moments (Zhang 2019's standardisation).
+    pub sample_moments: bool,
+}
+
+/// Receives, one row at a time, the CpGs requested as streamed (in CpG-rows files; in
+/// CpG-columns files, and for EPICv2 replicate probes, the rows are held and handed over at
+/// the end). Each streamed CpG is delivered at most once, with one value per sample.
+pub trait StreamSink: Send {
+    /// Called once, before any row, with the number of samples.
+    fn start(&mut self, n_samples: usize);
+    /// One CpG row: `index` into the streamed list, values per sample (`NaN` = missing).
+    fn row(&mut self, index: usize, values: &[f64]);
+}
+
+/// Per-sample mean and standard deviation (ddof = 1) over **every** row of the input, each
+/// missing cell first set to its row's mean over the samples that have it (R's `scale` after
+/// the mean fill of Zhang 2019). Rows with no value at all are left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SampleMoments {
+    /// Rows that entered each sample's moments.
+    pub n: Vec<u64>,
+    /// Mean per sample.
+    pub mean: Vec<f64>,
+    /// Standard deviation per sample (ddof = 1).
+    pub sd: Vec<f64>,
+    /// Cells filled with their row mean, per sample.
+    pub filled: Vec<u64>,
+}
+
+/// What the reader found and did, for notes in the output.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReaderNotes {
+    /// Layout used.
+    pub orientation: Orientation,
+    /// Whether the layout was detected (true) or given (false).
+    pub orientation_detected: bool,
+    /// Cell separator (`,` or tab).
+    pub delimiter: char,
+    /// The input was gzip-compressed.
+    pub gzip: bool,
+    /// CpG rows (probes) in the input.
+    pub n_probes: u64,
+    /// Probe names with an EPICv2 suffix (`cg00000029_TC21`).
+    pub epicv2_suffixed: u64,
+    /// Requested CpGs whose value is the mean over more than one replicate probe.
+    pub replicates_collapsed: u64,
+    /// The cells were converted from M-values.
+    pub m_values_converted: bool,
+    /// Missing cells (empty, NA, NaN) among the requested CpGs that are present.
+    pub missing_cells: u64,
+}
+
+impl ReaderNotes {
+    /// The notes as short sentences.
+    pub fn sentences(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.epicv2_suffixed > 0 {
+            out.push(format!(
+                "EPICv2 probe names: suffixes removed from {} probes; {} requested CpGs are the mean of their replicate probes",
+                self.epicv2_suffixed, self.replicates_collapsed
+            ));
+        }
+        if self.m_values_converted {
+            out.push("input given as M-values, converted to beta = 2^M/(1+2^M)".to_string());
+        }
+        out
+    }
+}
+
+/// The beta view: requested CpGs × samples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BetaView {
+    /// The input file name (without directories).
+    pub input: String,
+    /// Sample names, exactly as the input gives them, in input order.
+    pub samples: Vec<String>,
+    /// The requested CpGs (duplicates in the request removed), in request order.
+    pub cpgs: Vec<String>,
+    /// Per requested CpG: how many input probes gave its value (0 = absent from the input,
+    /// 1 = one row, more = EPICv2 replicates averaged).
+    pub probes: Vec<u16>,
+    /// CpG-major values: `values[c * samples.len() + s]`; `NaN` = missing.
+    pub values: Vec<f64>,
+    /// Per-sample moments over every row (when [`ReaderOptions::sample_moments`] was set).
+    pub moments: Option<SampleMoments>,
+    /// What the reader found and did.
+    pub notes: ReaderNotes,
+}
+
+impl BetaView {
+    /// Number of samples.
+    pub fn n_samples(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// The values of requested CpG `i`, one per sample (`NaN` = missing).
+    pub fn row(&self, i: usize) -> &[f64] {
+        let n = self.samples.len();
+        &self.values[i * n..(i + 1) * n]
+    }
+
+    /// Whether requested CpG `i` had a row in the input.
+    pub fn is_present(&self, i: usize) -> bool {
+        self.probes[i] > 0
+    }
+
+    /// Index of a CpG in [`BetaView::cpgs`].
+    pub fn index_of(&self, cpg: &str) -> Option<usize> {
+        self.cpgs.iter().position(|c| c == cpg)
+    }
+
+    /// Bytes held by the values (samples × requested CpGs × 8).
+    pub fn value_bytes(&self) -> usize {
+        self.values.len() * std::mem::size_of::<f64>()
+    }
+}
+
+/// The cg ID of a probe name: an EPICv2 suffix (`_TC21`, `_BC11`, `_TO12`, `_BO22`: an
+/// underscore, T or B, C or O, then digits) is removed; other names are returned as they are.
+pub fn probe_base(id: &str) -> (&str, bool) {
+    if let Some(pos) = id.rfind('_') {
+        let suffix = &id.as_bytes()[pos + 1..];
+        if pos > 0
+            && suffix.len() >= 3
+            && matches!(suffix[0], b'T' | b'B')
+            && matches!(suffix[1], b'C' | b'O')
+            && suffix[2..].iter().all(u8::is_ascii_digit)
+        {
+            return (&id[..pos], true);
+        }
+    }
+    (id, false)
+}
+
+/// Whether a name looks like an Illumina probe ID (`cg…`, `ch.…`, `rs…`, `nv…`), used to
+/// detect the layout of a matrix.
+pub fn looks_like_probe(id: &str) -> bool {
+    let b = id.as_bytes();
+    let digit_after = |k: usize| b.len() > k && b[k].is_ascii_digit();
+    (b.starts_with(b"cg") && digit_after(2))
+        || (b.starts_with(b"ch.") && b.len() > 3)
+        || (b.starts_with(b"rs") && digit_after(2))
+        || (b.starts_with(b"nv_") && b.len() > 3)
+}
+
+/// Parses a decimal number exactly as Rust's `str::parse::<f64>` does, with a fast path for
+/// the plain decimals beta matrices hold (`0.6893393974`, `1e-3`): at most 19 significant
+/// digits forming an integer below 2^53 and a power of ten up to 10^22 are combined with one
+/// correctly rounded multiplication or division (Clinger's fast path), everything else goes to
+/// the standard parser. Returns `None` for text that is not a number.
+pub fn parse_f64(text: &[u8]) -> Option<f64> {
+    match parse_prefix(text) {
+        Some((v, k)) if k == text.len() => Some(v),
+        _ => slow_parse(text),
+    }
+}
+
+/// The fast path of [`parse_f64`] on the start of `text`: the value and the bytes it took, or
+/// `None` when the number there needs the standard parser (or there is none).
+#[inline]
+pub fn parse_prefix(text: &[u8]) -> Option<(f64, usize)> {
+    let n = text.len();
+    let mut i = 0;
+    let mut neg = false;
+    if i < n && (text[i] == b'-' || text[i] == b'+') {
+        neg = text[i] == b'-';
+        i += 1;
+    }
+    let mut mantissa: u64 = 0;
+    // Digits appended to `mantissa` (leading zeros of the integer part excluded): at most 19.
+    let mut nd = 0u32;
+    let mut exp10: i32 = 0;
+    let start = i;
+    while i < n && text[i].is_ascii_digit() {
+        let d = u64::from(text[i] - b'0');
+        if mantissa != 0 || d != 0 {
+            if nd == 19 {
+                return None;
+            }
+            nd += 1;
+        }
+        mantissa = mantissa * 10 + d;
+        i += 1;
+    }
+    let mut any = i > start;
+    if i < n && text[i] == b'.' {
+        i += 1;
+        let fstart = i;
+        // Eight digits at a time (SWAR, as in fast_float), then one at a time.
+        while n - i >= 8 && nd + 8 <= 19 {
+            let chunk = u64::from_le_bytes([
+                text[i],
+                text[i + 1],
+                text[i + 2],
+                text[i + 3],
+                text[i + 4],
+                text[i + 5],
+                text[i + 6],
+                text[i + 7],
+            ]);
+            if !is_eight_digits(chunk) {
+                break;
+            }
+            mantissa = mantissa * 100_000_000 + parse_eight_digits(chunk);
+            nd += 8;
+            i += 8;
+        }
+        while i < n && text[i].is_ascii_digit() {
+            if nd == 19 {
+                return None;
+            }
+            nd += 1;
+            mantissa = mantissa * 10 + u64::from(text[i] - b'0');
+            i += 1;
+        }
+        exp10 -= (i - fstart) as i32;
+        any |= i > fstart;
+    }
+    if !any {
+        return None;
+    }
+    if i < n && (text[i] == b'e' || text[i] == b'E') {
+        i += 1;
+        let mut eneg = false;
+        if i < n && (text[i] == b'-' || text[i] == b'+') {
+            eneg = text[i] == b'-';
+            i += 1;
+        }
+        let es = i;
+        let mut e: i32 = 0;
+        while i < n && text[i].is_ascii_digit() {
+            if e > 10_000 {
+                return None;
+            }
+            e = e * 10 + i32::from(text[i] - b'0');
+            i += 1;
+        }
+        if i == es {
+            return None;
+        }
+        exp10 += if eneg { -e } else { e };
+    }
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    if mantissa >> 53 != 0 || exp10.unsigned_abs() > 22 {
+        return None;
+    }
+    let m = mantissa as f64;
+    let v = if exp10 >= 0 {
+        m * POW10[exp10 as usize]
+    } else {
+        m / POW10[(-exp10) as usize]
+    };
+    Some((if neg { -v } else { v }, i))
+}
+
+#[inline]
+fn is_eight_digits(v: u64) -> bool {
+    let a = v.wrapping_add(0x4646_4646_4646_4646);
+    let b = v.wrapping_sub(0x3030_3030_3030_3030);
+    (a | b) & 0x8080_8080_8080_8080 == 0
+}
+
+#[inline]
+fn parse_eight_digits(v: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 0x000F_4240_0000_0064;
+    const MUL2: u64 = 0x0000_2710_0000_0001;
+    let mut v = v.wrapping_sub(0x3030_3030_3030_3030);
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    ((v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
+        >> 32
+}
+
+fn slow_parse(text: &[u8]) -> Option<f64> {
+    std::str::from_utf8(text).ok()?.parse::<f64>().ok()
+}
+
+/// Whether a cell's text means "missing": empty, `NA`, `NaN`, `nan`, `NULL`, `null`, `N/A`, `na`, `.`.
+pub fn is_missing_token(text: &[u8]) -> bool {
+    matches!(
+        text,
+        b"" | b"NA" | b"NaN" | b"nan" | b"NAN" | b"NULL" | b"null" | b"N/A" | b"na" | b"."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_parse_equals_std_parse() {
+        for s in [
+            "0.6893393974",
+            "0.84996784487308874",
+            "1",
+            "0",
+            "0.5",
+            "1e-3",
+            "2.5E-05",
+            "-0.125",
+            "+0.3",
+            "0.1234567890123456789",
+            "123456789012345678901234",
+            ".5",
+            "5.",
+            "0.000000000000000000000000001",
+            "7.5e300",
+            "0.12345678",
+            "0.123456789012345678",
+            "0.1234567890123456789",
+            "00000000000000000000001.5",
+            "0.00000000000000000000000000012345678",
+            "1.00000000",
+            "12345678.87654321",
+            "0.1234567a",
+        ] {
+            assert_eq!(
+                parse_f64(s.as_bytes()),
+                s.parse::<f64>().ok(),
+                "parse of {s}"
+            );
+        }
+        for s in ["abc", "1e", "--1", "", "0.5x", "1.2.3", "e5"] {
+            assert_eq!(parse_f64(s.as_bytes()), s.parse::<f64>().ok(), "{s}");
+        }
+        // A deterministic sweep of short decimals.
+        let mut x: u64 = 12345;
+        for _ in 0..20000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let digits = (x >> 60) as usize + 1;
+            let s = format!(
+                "0.{:0>width$}",
+                (x >> 8) % 10u64.pow(digits as u32),
+                width = digits
+            );
+            assert_eq!(parse_f64(s.as_bytes()), s.parse::<f64>().ok(), "{s}");
+            let t = format!("{}.{:0>10}", x % 2, (x >> 20) % 10_000_000_000);
+            assert_eq!(parse_f64(t.as_bytes()), t.parse::<f64>().ok(), "{t}");
+            let f = f64::from_bits(x >> 2);
+            if f.is_finite() {
+                let u = format!("{f:e}");
+                assert_eq!(parse_f64(u.as_bytes()), u.parse::<f64>().ok(), "{u}");
+                let w = format!("{}", (x % 1_000_000_007) as f64 / 1_000_000_007.0);
+                assert_eq!(parse_f64(w.as_bytes()), w.parse::<f64>().ok(), "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn epicv2_suffixes() {
+        assert_eq!(probe_base("cg00000029_TC21"), ("cg00000029", true));
+        assert_eq!(probe_base("cg00000029_BC11"), ("cg00000029", true));
+        assert_eq!(probe_base("cg00000029_TO12"), ("cg00000029", true));
+        assert_eq!(probe_base("cg00000029"), ("cg00000029", false));
+        assert_eq!(probe_base("rs_abc"), ("rs_abc", false));
+        assert_eq!(probe_base("_TC1"), ("_TC1", false));
+        assert_eq!(probe_base("ch.1.123_TC"), ("ch.1.123_TC", false));
+        assert!(looks_like_probe("cg00000029"));
+        assert!(looks_like_probe("ch.2.1234F"));
+        assert!(!looks_like_probe("GSM1343050"));
+        assert!(!looks_like_probe("cgx"));
+    }
+}
