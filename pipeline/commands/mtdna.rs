@@ -54,16 +54,6 @@ pub fn run(args: &MtdnaArgs, threads: usize) -> Result<(), AppError> {
         .mtdna
         .unwrap_or_default(),
         MtdnaMode::Fast => {
-            if args.fast_windows == 0 || args.fast_window_size == 0 {
-                return Err(AppError::Usage(
-                    "--fast-windows and --fast-window-size must be positive".into(),
-                ));
-            }
-            if opts.per_read_group {
-                return Err(AppError::Usage(
-                    "--per-read-group is available in full mode only".into(),
-                ));
-            }
             let fo = fast::FastOptions {
                 windows: args.fast_windows,
                 window_size: args.fast_window_size,

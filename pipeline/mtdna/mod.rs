@@ -107,17 +107,7 @@ pub fn covered_bases(
 ) -> u64 {
     let clip = |s: u64, e: u64| e.min(hi).saturating_sub(s.max(lo));
     if compat {
-        let span: u64 = cig
-            .iter()
-            .filter(|op| {
-                matches!(
-                    op.kind,
-                    cigar::M | cigar::D | cigar::N | cigar::EQ | cigar::X
-                )
-            })
-            .map(|op| u64::from(op.len))
-            .sum();
-        return clip(pos, pos + span);
+        return clip(pos, pos + crate::reads::view::reference_span(cig));
     }
     let mut p = pos;
     let mut total = 0;

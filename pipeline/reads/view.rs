@@ -101,17 +101,21 @@ impl ReadView<'_> {
 
     /// Length of the reference span covered by the CIGAR (M, D, N, =, X).
     pub fn reference_span(&self) -> u64 {
-        self.cigar
-            .iter()
-            .filter(|op| {
-                matches!(
-                    op.kind,
-                    cigar::M | cigar::D | cigar::N | cigar::EQ | cigar::X
-                )
-            })
-            .map(|op| u64::from(op.len))
-            .sum()
+        reference_span(self.cigar)
     }
+}
+
+/// Length of the reference span a CIGAR covers (M, D, N, =, X).
+pub fn reference_span(ops: &[CigarOp]) -> u64 {
+    ops.iter()
+        .filter(|op| {
+            matches!(
+                op.kind,
+                cigar::M | cigar::D | cigar::N | cigar::EQ | cigar::X
+            )
+        })
+        .map(|op| u64::from(op.len))
+        .sum()
 }
 
 /// ASCII → base code.
