@@ -92,13 +92,16 @@ impl ReadScan {
 
 /// Scans a read given as base codes (0..=4).
 ///
-/// Every motif of interest ends in `GGG` (the forward ones) or starts with `CCC` (the reverse
-/// ones), so only the 6-base windows around `GGG`/`CCC` runs — found with SIMD substring search
-/// (memchr) — are looked up; each window is visited exactly once (a forward window through the
-/// `GGG` at its offset 3, a reverse one through the `CCC` at its offset 0). G+C and N are counted
-/// in loops the compiler vectorises. Equivalent to [`scan_rolling`], which the tests check.
+/// G+C and N are counted in loops the compiler vectorises. A read without N (the rule) then
+/// takes one table lookup per base with a one-instruction update of the 2-bit code (the mask is
+/// applied only when indexing); a read with N falls back to [`scan_rolling`], which tracks where
+/// the window is broken. The tests check the two agree on random reads.
 #[inline]
 pub fn scan(seq: &[u8]) -> ReadScan {
+    let n: u32 = seq.iter().map(|&b| u32::from(b > 3)).sum();
+    if n > 0 {
+        return scan_rolling(seq);
+    }
     let t = table();
     let mut s = ReadScan {
         len: seq.len() as u32,
@@ -108,55 +111,22 @@ pub fn scan(seq: &[u8]) -> ReadScan {
         .iter()
         .map(|&b| u32::from(b == BASE_C || b == BASE_G))
         .sum();
-    s.n = seq.iter().map(|&b| u32::from(b > 3)).sum();
-    let window = |w: &[u8]| -> Option<u8> {
-        if w.iter().any(|&b| b > 3) {
-            return None;
-        }
-        Some(t[w.iter().fold(0usize, |acc, &b| (acc << 2) | b as usize)])
-    };
-    for_each_run_of_three(seq, BASE_G, |p| {
-        if p >= 3 {
-            if let Some(c) = window(&seq[p - 3..p + 3]) {
+    if seq.len() >= 6 {
+        let mut code = seq[..5]
+            .iter()
+            .fold(0u32, |acc, &b| (acc << 2) | u32::from(b));
+        for &b in &seq[5..] {
+            code = (code << 2) | u32::from(b);
+            let c = t[(code & 0xfff) as usize];
+            if c != 0 {
                 s.telseq_fwd += u32::from(c & TELSEQ_FWD != 0);
-                s.th_fwd_hits += u32::from(c & TH_FWD != 0);
-            }
-        }
-    });
-    for_each_run_of_three(seq, BASE_C, |p| {
-        if p + 6 <= seq.len() {
-            if let Some(c) = window(&seq[p..p + 6]) {
                 s.telseq_rev += u32::from(c & TELSEQ_REV != 0);
+                s.th_fwd_hits += u32::from(c & TH_FWD != 0);
                 s.th_rev_hits += u32::from(c & TH_REV != 0);
             }
         }
-    });
-    s
-}
-
-/// Calls `f(p)` for every position `p` where `seq[p..p+3]` is three `base`s (overlapping runs
-/// included: `GGGG` gives two positions).
-#[inline]
-fn for_each_run_of_three(seq: &[u8], base: u8, mut f: impl FnMut(usize)) {
-    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 4]> =
-        std::sync::OnceLock::new();
-    let finders = FINDERS.get_or_init(|| {
-        [0u8, 1, 2, 3].map(|b| memchr::memmem::Finder::new(&[b, b, b]).into_owned())
-    });
-    let finder = &finders[base as usize & 3];
-    let mut from = 0;
-    while from + 3 <= seq.len() {
-        let Some(i) = finder.find(&seq[from..]) else {
-            break;
-        };
-        let mut p = from + i;
-        f(p);
-        while p + 3 < seq.len() && seq[p + 3] == base {
-            p += 1;
-            f(p);
-        }
-        from = p + 1;
     }
+    s
 }
 
 /// The straightforward scanner: a rolling 2-bit code of the last six bases looked up at every
