@@ -44,8 +44,9 @@ SKIP_TH2="${SKIP_TH2:-0}"
 TH2="${TH2:-/opt/peers/venv/bin/telomerehunter2}"
 AGEMARK="$REPO/target/release/agemark"
 RUN_DIR="$OUT/telomere_bench"          # raw outputs: timings, logs, each tool's results
+# shellcheck source=benches/bench_lib.sh
+source "$REPO/benches/bench_lib.sh"
 
-die() { echo "error: $*" >&2; exit 1; }
 [[ -f "$BAM" ]] || die "$BAM not found: run benches/make_bench_data.sh first (or set BAM=)"
 command -v samtools >/dev/null || die "samtools not found (apt-get install -y samtools)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
@@ -61,30 +62,6 @@ rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 echo "== warming the page cache: $BAM ($(du -h "$BAM" | cut -f1))"
 cat "$BAM" > /dev/null
-
-# Busy CPU seconds of the whole machine so far (all cores, from /proc/stat).
-busy_s() {
-    local a
-    read -r -a a < /proc/stat
-    echo "$(( a[1] + a[2] + a[3] + a[6] + a[7] + a[8] )) $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
-}
-
-# timed NAME CMD...: runs CMD under /usr/bin/time; appends "NAME wall_s rss_kb user_s sys_s
-# others_s" to $RUN_DIR/times.txt, where others_s = CPU seconds used on the machine during the run
-# by anything but CMD (a concurrent build shows up here: the timing is then unreliable).
-# CMD's stdout/stderr go to $RUN_DIR/NAME.{out,err}.
-timed() {
-    local name="$1"; shift
-    echo "== $name: $*"
-    local before after
-    before="$(busy_s)"
-    /usr/bin/time -f "%e %M %U %S" -o "$RUN_DIR/$name.time" "$@" > "$RUN_DIR/$name.out" 2> "$RUN_DIR/$name.err" \
-        || { tail -20 "$RUN_DIR/$name.err" >&2; die "$name failed (log: $RUN_DIR/$name.err)"; }
-    after="$(busy_s)"
-    local t; t="$(tail -1 "$RUN_DIR/$name.time")"
-    local others; others="$(echo "$before $after $t" | awk '{o = $2 - $1 - $5 - $6; printf "%.1f", o < 0 ? 0 : o}')"
-    echo "$name $t $others" | tee -a "$RUN_DIR/times.txt"
-}
 
 for ((run = 1; run <= RUNS; run++)); do
     timed agemark "$AGEMARK" telomere "$BAM" -o "$RUN_DIR/agemark/bench" --threads "$THREADS"

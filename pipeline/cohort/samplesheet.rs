@@ -16,8 +16,6 @@
 
 use std::{collections::HashMap, fmt, fs};
 
-use crate::core::thousands;
-
 /// One sample's row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SheetRow {
@@ -59,14 +57,13 @@ pub struct SheetError {
 
 impl fmt::Display for SheetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
-        if let Some(r) = self.row {
-            write!(f, ": row {}", thousands(r))?;
-        }
-        if let Some(c) = &self.column {
-            write!(f, ": column {c}")?;
-        }
-        write!(f, ": {}", self.message)
+        crate::core::write_location(
+            f,
+            &self.path,
+            self.row,
+            self.column.as_deref(),
+            &self.message,
+        )
     }
 }
 

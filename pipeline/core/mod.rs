@@ -91,6 +91,25 @@ pub fn sample_id_from_path(path: &str) -> String {
     name
 }
 
+/// Writes an error location as a path from file to cell: `file: row 1,204: column S3: what`
+/// (row and column only when known). Shared by the table-reading layers' error types.
+pub fn write_location(
+    f: &mut fmt::Formatter<'_>,
+    path: &str,
+    row: Option<u64>,
+    column: Option<&str>,
+    message: &str,
+) -> fmt::Result {
+    write!(f, "{path}")?;
+    if let Some(r) = row {
+        write!(f, ": row {}", thousands(r))?;
+    }
+    if let Some(c) = column {
+        write!(f, ": column {c}")?;
+    }
+    write!(f, ": {message}")
+}
+
 /// Formats a count with thousands separators, as used in error messages ("record 1,204,332").
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -11,8 +11,6 @@ pub mod source;
 
 use std::fmt;
 
-use crate::core::thousands;
-
 /// An error in a methylation input, worded as a path from the file to the field:
 /// `betas.csv: row 1,204: column S3: not a number: 'abc'`.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,14 +67,13 @@ fn display_path(path: &str) -> String {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
-        if let Some(r) = self.row {
-            write!(f, ": row {}", thousands(r))?;
-        }
-        if let Some(c) = &self.column {
-            write!(f, ": column {c}")?;
-        }
-        write!(f, ": {}", self.message)
+        crate::core::write_location(
+            f,
+            &self.path,
+            self.row,
+            self.column.as_deref(),
+            &self.message,
+        )
     }
 }
 
