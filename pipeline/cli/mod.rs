@@ -205,9 +205,9 @@ pub enum ImputeArg {
 /// `agemark clocks`.
 #[derive(Debug, Args)]
 pub struct ClocksArgs {
-    /// Beta matrix: CSV or TSV, plain or gzip, or - for stdin.
-    #[arg(value_name = "BETAS")]
-    pub betas: String,
+    /// The methylation input and how to read it.
+    #[command(flatten)]
+    pub input: MethInputArgs,
     /// Output prefix: writes <PREFIX>.clocks.tsv and .parquet; "-" writes the TSV to stdout.
     #[arg(long, short = 'o', value_name = "PREFIX")]
     pub output: String,
@@ -221,9 +221,6 @@ pub struct ClocksArgs {
     /// Directory with more models: clocks.tsv + tables, in the format of reference/clocks.
     #[arg(long, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Layout of the matrix.
-    #[arg(long, value_enum, default_value_t = CpgLayout::Auto)]
-    pub cpgs_as: CpgLayout,
     /// Imputation of missing CpGs.
     #[arg(long, value_enum, default_value_t = ImputeArg::Auto)]
     pub impute: ImputeArg,
@@ -231,10 +228,36 @@ pub struct ClocksArgs {
     /// value in the sample.
     #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
     pub max_missing: f64,
+}
+
+/// A methylation input (beta matrix, IDATs, sequencing calls) and how to read it; shared by
+/// `clocks`, `celltypes` and `nr3c1`.
+#[derive(Debug, Args)]
+pub struct MethInputArgs {
+    /// Beta matrix (CSV or TSV, plain or gzip, or - for stdin).
+    #[arg(value_name = "BETAS")]
+    pub betas: String,
+    /// Layout of the matrix.
+    #[arg(long, value_enum, default_value_t = CpgLayout::Auto)]
+    pub cpgs_as: CpgLayout,
     /// The matrix holds M-values: convert each to beta = 2^M/(1+2^M).
     #[arg(long)]
     pub m_values: bool,
+    /// IDAT input options.
+    #[command(flatten)]
+    pub idat: IdatInputArgs,
+    /// Sequencing-calls input options.
+    #[command(flatten)]
+    pub calls: CallsInputArgs,
 }
+
+/// Options for IDAT input (see `agemark idat`).
+#[derive(Debug, Args, Default)]
+pub struct IdatInputArgs {}
+
+/// Options for sequencing methylation calls (Bismark, BISCUIT, methrix, MethylDackel, modkit).
+#[derive(Debug, Args, Default)]
+pub struct CallsInputArgs {}
 
 /// `agemark reference`.
 #[derive(Debug, Args)]

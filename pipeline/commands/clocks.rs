@@ -11,15 +11,14 @@ use agemark::{
             registry::{ModelInfo, Registry},
             ClockOptions, Impute,
         },
-        source::{Orientation, ReaderOptions},
         InputError,
     },
     tidy,
 };
 use tracing::{info, warn};
 
-use super::{telomere::write_rows, AppError};
-use crate::cli::{ClocksArgs, CpgLayout, ImputeArg};
+use super::{methinput, telomere::write_rows, AppError};
+use crate::cli::{ClocksArgs, ImputeArg};
 
 /// The registry with `--models-dir` added.
 pub fn registry(models_dir: Option<&std::path::Path>) -> Result<Registry, AppError> {
@@ -54,15 +53,7 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
     if args.output != "-" {
         tidy::prepare_output_dir(std::path::Path::new(&args.output))?;
     }
-    let reader = ReaderOptions {
-        orientation: match args.cpgs_as {
-            CpgLayout::Auto => Orientation::Auto,
-            CpgLayout::Rows => Orientation::CpgRows,
-            CpgLayout::Columns => Orientation::CpgColumns,
-        },
-        m_values: args.m_values,
-        sample_moments: false,
-    };
+    let reader = methinput::reader_options(&args.input)?;
     let opts = ClockOptions {
         impute: match args.impute {
             ImputeArg::Auto => Impute::Auto,
@@ -72,11 +63,11 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
         },
         max_missing: args.max_missing,
     };
-    let run = models::run_clocks(&args.betas, &models, &opts, &reader)?;
-    let shown = if args.betas == "-" {
+    let run = models::run_clocks(&args.input.betas, &models, &opts, &reader)?;
+    let shown = if args.input.betas == "-" {
         "stdin".to_string()
     } else {
-        args.betas.clone()
+        args.input.betas.clone()
     };
     // A matrix with none of a clock's CpGs: an error when the clock was asked for by name, or
     // when it holds none of any requested clock's CpGs.
@@ -106,7 +97,7 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
     }
     let accel: Vec<Option<acceleration::Acceleration>> = match &sheet {
         Some(sh) => {
-            sh.check_matches(&file_name_of(&args.betas), &run.samples)?;
+            sh.check_matches(&file_name_of(&args.input.betas), &run.samples)?;
             run.results
                 .iter()
                 .map(|r| acceleration::accelerate(r, &run.samples, sh))
@@ -114,7 +105,7 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
         }
         None => Vec::new(),
     };
-    let rows = models::to_rows(&run, &file_name_of(&args.betas), &accel);
+    let rows = models::to_rows(&run, &file_name_of(&args.input.betas), &accel);
     for note in run.reader.sentences() {
         info!("{shown}: {note}");
     }

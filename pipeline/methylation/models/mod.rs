@@ -37,7 +37,7 @@ use transforms::Transform;
 
 use super::{
     source::{
-        probe_base, read_beta_matrix_with, BetaView, FastMap, ReaderNotes, ReaderOptions,
+        probe_base, read_methylation_with, BetaView, FastMap, ReaderNotes, ReaderOptions,
         SampleMoments, StreamSink,
     },
     InputError,
@@ -417,7 +417,7 @@ pub fn run_clocks(
         sample_moments: reader_opts.sample_moments || has_zhang,
         ..reader_opts.clone()
     };
-    let view = read_beta_matrix_with(
+    let view = read_methylation_with(
         path,
         &dense,
         &streamed,

@@ -474,8 +474,9 @@ struct ParsedRow {
     offset: usize,
 }
 
+/// Running per-sample sums for [`SampleMoments`] (shared with the probe-table path).
 #[derive(Clone)]
-struct MomentSums {
+pub(crate) struct MomentSums {
     sum: Vec<f64>,
     sumsq: Vec<f64>,
     n: Vec<u64>,
@@ -483,7 +484,7 @@ struct MomentSums {
 }
 
 impl MomentSums {
-    fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         MomentSums {
             sum: vec![0.0; n],
             sumsq: vec![0.0; n],
@@ -502,7 +503,7 @@ impl MomentSums {
     }
 
     /// Folds in one row whose missing cells are set to the row mean.
-    fn add_row(&mut self, values: &[f64]) {
+    pub(crate) fn add_row(&mut self, values: &[f64]) {
         let (mut total, mut k) = (0.0, 0usize);
         for &v in values {
             if !v.is_nan() {
@@ -527,7 +528,7 @@ impl MomentSums {
         }
     }
 
-    fn finish(&self) -> SampleMoments {
+    pub(crate) fn finish(&self) -> SampleMoments {
         let mut m = SampleMoments {
             n: self.n.clone(),
             filled: self.filled.clone(),
@@ -1344,6 +1345,7 @@ mod tests {
                 ][rnd(3) as usize],
                 m_values: rnd(5) == 0,
                 sample_moments: rnd(2) == 0,
+                ..Default::default()
             };
             let needed = ids(&["cg1", "cg2", "cg3", "cg9", "cgX"][..1 + rnd(5) as usize]);
             let streamed = ids(&["cg2", "cg4"]);

@@ -20,9 +20,67 @@
 //! through a [`StreamSink`] instead of a place in the view; per-sample moments over every row
 //! (Zhang 2019's standardisation) are folded in while reading ([`SampleMoments`]).
 
+pub mod calls_input;
+pub mod idat_input;
 pub mod matrix;
+pub mod table;
 
 pub use matrix::{read_beta_matrix, read_beta_matrix_with};
+pub use table::{view_from_table, ProbeTable};
+
+use crate::methylation::InputError;
+
+/// What kind of methylation input a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A beta (or M-value) matrix, CSV/TSV, plain or gzip, or stdin.
+    Matrix,
+    /// IDAT files (a directory or a `<barcode>_<position>` prefix).
+    Idat,
+    /// Sequencing methylation calls (one sample per file).
+    Calls,
+}
+
+/// Detects the kind of input `path` names.
+pub fn input_kind(path: &str) -> InputKind {
+    if path != "-" && idat_input::detect(path) {
+        InputKind::Idat
+    } else if path != "-" && calls_input::detect(path) {
+        InputKind::Calls
+    } else {
+        InputKind::Matrix
+    }
+}
+
+/// The entry point every methylation stage uses: reads any supported input (beta matrix,
+/// IDATs, sequencing calls) into the view of the `dense` CpGs, delivering the `streamed` ones
+/// to `sink`; see [`read_beta_matrix_with`] for the rules. Sources other than a matrix add their
+/// notes to [`ReaderNotes::source_notes`].
+pub fn read_methylation_with<D: AsRef<str>, S: AsRef<str>>(
+    path: &str,
+    dense: &[D],
+    streamed: &[S],
+    opts: &ReaderOptions,
+    sink: Option<&mut dyn StreamSink>,
+) -> Result<BetaView, InputError> {
+    let table = match input_kind(path) {
+        InputKind::Matrix => return read_beta_matrix_with(path, dense, streamed, opts, sink),
+        InputKind::Idat => idat_input::load(path, opts)?,
+        InputKind::Calls => calls_input::load(path, opts)?,
+    };
+    let mut view = view_from_table(&table, dense, streamed, opts, sink)?;
+    view.notes.source_notes = table.notes.clone();
+    Ok(view)
+}
+
+/// [`read_methylation_with`] without streamed CpGs.
+pub fn read_methylation(
+    path: &str,
+    needed: &[String],
+    opts: &ReaderOptions,
+) -> Result<BetaView, InputError> {
+    read_methylation_with::<String, String>(path, needed, &[], opts, None)
+}
 
 /// FNV-1a: a fast hasher for the short probe-name keys looked up once per row or per model
 /// CpG (the keys come from the bundled tables and the input's probe names).
@@ -82,6 +140,10 @@ pub struct ReaderOptions {
     pub m_values: bool,
     /// Also fold every row of the file into per-sample moments (Zhang 2019's standardisation).
     pub sample_moments: bool,
+    /// How to read IDAT input.
+    pub idat: idat_input::IdatInputOptions,
+    /// How to read sequencing calls.
+    pub calls: calls_input::CallsInputOptions,
 }
 
 /// Receives, one row at a time, the CpGs requested as streamed (in CpG-rows files; in
@@ -130,6 +192,8 @@ pub struct ReaderNotes {
     pub m_values_converted: bool,
     /// Missing cells (empty, NA, NaN) among the requested CpGs that are present.
     pub missing_cells: u64,
+    /// Sentences from a non-matrix source (IDAT preprocessing, calls mapping).
+    pub source_notes: Vec<String>,
 }
 
 impl ReaderNotes {
@@ -145,6 +209,7 @@ impl ReaderNotes {
         if self.m_values_converted {
             out.push("input given as M-values, converted to beta = 2^M/(1+2^M)".to_string());
         }
+        out.extend(self.source_notes.iter().cloned());
         out
     }
 }
