@@ -6,7 +6,9 @@
 //! Other methylation stages (cell types, NR3C1) ask [`source::read_beta_matrix`] for their own
 //! CpG list and get the same view type.
 
+pub mod celltypes;
 pub mod models;
+pub mod nr3c1;
 pub mod source;
 
 use std::fmt;
