@@ -329,22 +329,22 @@ fn region_row(
     row.n_used = Some(vals.len() as u64);
     let missing = n_probes - vals.len();
     let frac = missing as f64 / n_probes.max(1) as f64;
-    if missing > 0 {
-        row.add_note(&format!(
-            "{missing} of the region's {n_probes} probes have no value in this sample; mean of the {} present",
-            vals.len()
-        ));
-    }
     for n in notes {
         row.add_note(n);
     }
     if vals.is_empty() || frac > opts.max_missing {
         row.value = None;
         row.fail(&format!(
-            "not computed: {missing} of {n_probes} probes missing, above --max-missing {}",
+            "not computed: {missing} of the region's {n_probes} probes have no value in this sample, above --max-missing {}",
             opts.max_missing
         ));
     } else {
+        if missing > 0 {
+            row.add_note(&format!(
+                "{missing} of the region's {n_probes} probes have no value in this sample; mean of the {} present",
+                vals.len()
+            ));
+        }
         row.set_value(mean);
         if frac > WARN_MISSING {
             row.warn(&format!(
