@@ -14,8 +14,8 @@
 //! or with a missing cell is left out of that sample's fit; there is no imputation).
 //!
 //! **Constraint.** The default is Houseman's: non-negative fractions whose sum may be below 1
-//! ([`Constraint::SumAtMostOne`], as minfi's `projectCellType` with `lessThanOne = TRUE`,
-//! ewastools' `estimateLC` and EpiDISH's `CP(constraint = "inequality")`). The unexplained part
+//! ([`Constraint::SumAtMostOne`], as minfi's `projectCellType` with `lessThanOne = TRUE` and
+//! EpiDISH's `CP` with its default `constraint = "inequality"`). The unexplained part
 //! `1 − Σ w` absorbs cell types the panel lacks, so the sum is reported as its own row
 //! (`sum_of_fractions`): a sum well below 1 says the panel does not fit the tissue. The option
 //! [`Constraint::SumToOne`] forces `Σ w = 1` (as biolearn's `DeconvolutionModel` does).
