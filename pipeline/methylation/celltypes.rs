@@ -632,12 +632,12 @@ fn active_set(g: &[f64], c: &[f64], k: usize, constraint: Constraint) -> Result<
         for i in 0..k {
             if !free[i] {
                 let lambda = grad[i] + nu;
-                if lambda < -tol && worst.is_none_or(|(v, _)| lambda < v) {
+                if lambda < -tol && worst.map_or(true, |(v, _)| lambda < v) {
                     worst = Some((lambda, Some(i)));
                 }
             }
         }
-        if sum_active && !eq && nu < -tol && worst.is_none_or(|(v, _)| nu < v) {
+        if sum_active && !eq && nu < -tol && worst.map_or(true, |(v, _)| nu < v) {
             worst = Some((nu, None));
         }
         match worst {

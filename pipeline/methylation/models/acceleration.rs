@@ -158,6 +158,9 @@ pub fn accelerate(
     })
 }
 
+/// One sample in an IEAA fit: (DNAm, age, cell fractions).
+type IeaaPoint = (f64, f64, Vec<f64>);
+
 /// Smallest cohort for `_ieaa` with `n_covariates` cell-type covariates.
 pub fn min_ieaa_cohort(n_covariates: usize) -> usize {
     MIN_RESIDUAL_COHORT + n_covariates
@@ -183,7 +186,7 @@ pub fn ieaa(
     let table = crate::core::file_name_of(&cells.path);
     let k = cells.cell_types.len();
     // Per sample: (dnam, age, fractions) or why not.
-    let data: Vec<Result<(f64, f64, Vec<f64>), String>> = samples
+    let data: Vec<Result<IeaaPoint, String>> = samples
         .iter()
         .zip(&clock.estimates)
         .map(|(s, e)| {
@@ -213,7 +216,7 @@ pub fn ieaa(
             Ok((v, a, f))
         })
         .collect();
-    let fit_set: Vec<&(f64, f64, Vec<f64>)> = data.iter().filter_map(|d| d.as_ref().ok()).collect();
+    let fit_set: Vec<&IeaaPoint> = data.iter().filter_map(|d| d.as_ref().ok()).collect();
     let n = fit_set.len();
     // Covariates: every cell type that varies, less the one with the largest mean.
     let mean = |t: usize| fit_set.iter().map(|d| d.2[t]).sum::<f64>() / n.max(1) as f64;
@@ -268,7 +271,7 @@ pub fn ieaa(
 }
 
 /// OLS of dnam on [1, age, fractions[covs]] by the normal equations (Cholesky).
-fn fit_ols(set: &[&(f64, f64, Vec<f64>)], covs: &[usize]) -> Result<Vec<f64>, String> {
+fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, String> {
     let p = 2 + covs.len();
     let need = min_ieaa_cohort(covs.len());
     if set.len() < need {
