@@ -40,7 +40,9 @@ pub fn run(args: &Nr3c1Args) -> Result<(), AppError> {
         path.clone()
     };
     let n_present = run.n_present();
-    if n_present == 0 {
+    let calls = input_kind(path) == InputKind::Calls;
+    // Sequencing calls still report the promoter CpGs by coordinate without any probe.
+    if n_present == 0 && !calls {
         return Err(InputError::file(
             &shown,
             format!(
@@ -52,7 +54,7 @@ pub fn run(args: &Nr3c1Args) -> Result<(), AppError> {
     }
     let input = file_name_of(path);
     let mut rows = nr3c1::to_rows(&run, &input);
-    if input_kind(path) == InputKind::Calls {
+    if calls {
         let build = reader.calls.build;
         let (start, end) = PROMOTER_CGI.span(build);
         let answer = calls_input::region_cpgs(path, &reader, "chr5", start, end);
