@@ -51,7 +51,8 @@ pub enum Command {
     /// Epigenetic clocks from a beta matrix (CSV/TSV, plain or gzip; CpGs as rows or columns).
     ///
     /// Writes <PREFIX>.clocks.tsv and <PREFIX>.clocks.parquet: one row per sample × clock
-    /// (+ <clock>_diff and <clock>_residual rows with a sample sheet).
+    /// (+ <clock>_diff and <clock>_residual rows with a sample sheet, and <clock>_ieaa with
+    /// --celltypes).
     Clocks(ClocksArgs),
     /// Cell composition from a beta matrix: Houseman's constrained projection onto a bundled
     /// panel of sorted-cell profiles (see `agemark reference list`).
