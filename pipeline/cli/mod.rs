@@ -51,8 +51,19 @@ pub enum Command {
     /// Epigenetic clocks from a beta matrix (CSV/TSV, plain or gzip; CpGs as rows or columns).
     ///
     /// Writes <PREFIX>.clocks.tsv and <PREFIX>.clocks.parquet: one row per sample × clock
-    /// (+ <clock>_diff and <clock>_residual rows with a sample sheet).
+    /// (+ <clock>_diff and <clock>_residual rows with a sample sheet, and <clock>_ieaa with
+    /// --celltypes).
     Clocks(ClocksArgs),
+    /// Cell composition from a beta matrix: Houseman's constrained projection onto a bundled
+    /// panel of sorted-cell profiles (see `agemark reference list`).
+    ///
+    /// Writes <PREFIX>.celltypes.tsv and <PREFIX>.celltypes.parquet: one row per sample × cell
+    /// type, plus the sum of the fractions.
+    Celltypes(CelltypesArgs),
+    /// NR3C1 (glucocorticoid receptor) methylation: per-CpG betas and promoter region means.
+    ///
+    /// Writes <PREFIX>.nr3c1.tsv and <PREFIX>.nr3c1.parquet.
+    Nr3c1(Nr3c1Args),
     /// Bundled models and reference tables.
     Reference(ReferenceArgs),
 }
@@ -227,6 +238,56 @@ pub struct ClocksArgs {
     /// Refuse a sample × clock when more than this fraction of the clock's CpGs has no measured
     /// value in the sample.
     #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub max_missing: f64,
+    /// Cell fractions from `agemark celltypes` (its .celltypes.tsv) for IEAA-style
+    /// `<clock>_ieaa` rows (needs --samplesheet with ages).
+    #[arg(long, value_name = "TABLE", requires = "samplesheet")]
+    pub celltypes: Option<String>,
+}
+
+/// `agemark celltypes`.
+#[derive(Debug, Args)]
+pub struct CelltypesArgs {
+    /// The methylation input and how to read it.
+    #[command(flatten)]
+    pub input: MethInputArgs,
+    /// Output prefix: writes <PREFIX>.celltypes.tsv and .parquet; "-" writes the TSV to stdout.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: String,
+    /// Reference panel (name or alias; see `agemark reference list`), e.g. blood, cordblood,
+    /// placenta_term, blood_reinius450k, blood_epidish_dhs.
+    #[arg(long, value_name = "NAME")]
+    pub panel: String,
+    /// Constraint on the fractions.
+    #[arg(long, value_enum, default_value_t = ConstraintArg::SumLe1)]
+    pub constraint: ConstraintArg,
+    /// Refuse a sample when more than this fraction of the panel's CpGs has no value in it.
+    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub max_missing: f64,
+}
+
+/// Constraint on cell fractions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConstraintArg {
+    /// Non-negative, sum at most 1 (Houseman 2012).
+    #[value(name = "sum-le-1")]
+    SumLe1,
+    /// Non-negative, sum exactly 1 (as biolearn).
+    #[value(name = "sum-eq-1")]
+    SumEq1,
+}
+
+/// `agemark nr3c1`.
+#[derive(Debug, Args)]
+pub struct Nr3c1Args {
+    /// The methylation input and how to read it.
+    #[command(flatten)]
+    pub input: MethInputArgs,
+    /// Output prefix: writes <PREFIX>.nr3c1.tsv and .parquet; "-" writes the TSV to stdout.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: String,
+    /// A region mean fails when more than this fraction of its probes has no value in the sample.
+    #[arg(long, default_value_t = 0.5, value_name = "FRACTION")]
     pub max_missing: f64,
 }
 

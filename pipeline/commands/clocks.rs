@@ -6,6 +6,7 @@ use agemark::{
     cohort::samplesheet::SampleSheet,
     core::file_name_of,
     methylation::{
+        celltypes,
         models::{
             self, acceleration,
             registry::{ModelInfo, Registry},
@@ -95,16 +96,39 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
             r.n_cpgs, r.info.name
         );
     }
+    let cells = match &args.celltypes {
+        Some(p) => Some(celltypes::read_fractions_table(p)?),
+        None => None,
+    };
     let accel: Vec<Option<acceleration::Acceleration>> = match &sheet {
         Some(sh) => {
             sh.check_matches(&file_name_of(&args.input.betas), &run.samples)?;
             run.results
                 .iter()
-                .map(|r| acceleration::accelerate(r, &run.samples, sh))
+                .map(|r| {
+                    let mut a = acceleration::accelerate(r, &run.samples, sh)?;
+                    if let Some(c) = &cells {
+                        a.ieaa = acceleration::ieaa(r, &run.samples, sh, c);
+                    }
+                    Some(a)
+                })
                 .collect()
         }
         None => Vec::new(),
     };
+    if let Some(c) = &cells {
+        let missing: Vec<&String> = run.samples.iter().filter(|s| c.get(s).is_none()).collect();
+        if !missing.is_empty() {
+            warn!(
+                "{}: {} of the {} samples are not in {} (first: {}): their _ieaa rows fail",
+                shown,
+                missing.len(),
+                run.samples.len(),
+                c.path,
+                missing[0]
+            );
+        }
+    }
     let rows = models::to_rows(&run, &file_name_of(&args.input.betas), &accel);
     for note in run.reader.sentences() {
         info!("{shown}: {note}");

@@ -1,9 +1,11 @@
 //! One `run()` per subcommand: wires inputs → stages → writers.
 
+pub mod celltypes;
 pub mod clocks;
 pub mod demo;
 pub mod methinput;
 pub mod mtdna;
+pub mod nr3c1;
 pub mod reads;
 pub mod reference;
 pub mod telomere;

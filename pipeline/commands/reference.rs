@@ -1,8 +1,13 @@
-//! `agemark reference list`: every bundled model and reference table, checksums verified.
+//! `agemark reference list`: every bundled model, cell-type panel and reference table, checksums
+//! verified.
 
 use std::io::Write;
 
-use agemark::methylation::models::registry::{aux_tables, embedded, Origin};
+use agemark::methylation::{
+    celltypes,
+    models::registry::{aux_tables, embedded, Origin},
+    nr3c1,
+};
 
 use super::{clocks::registry, AppError};
 use crate::cli::{ReferenceArgs, ReferenceCommand};
@@ -82,6 +87,57 @@ pub fn run(args: &ReferenceArgs) -> Result<(), AppError> {
                     .join("\t"),
                 );
             }
+            for info in celltypes::panels()? {
+                // Loading checks the sha256 and the shape.
+                let panel = celltypes::load_panel(&info)?;
+                lines.push(
+                    [
+                        info.name.clone(),
+                        "celltype_panel".into(),
+                        panel.cpgs.len().to_string(),
+                        celltypes::UNIT.into(),
+                        format!(
+                            "houseman2012_projection ({}: {})",
+                            info.tissue,
+                            info.cell_types.join(",")
+                        ),
+                        if info.aliases.is_empty() {
+                            info.citation.clone()
+                        } else {
+                            format!(
+                                "{} [--panel alias: {}]",
+                                info.citation,
+                                info.aliases.join(", ")
+                            )
+                        },
+                        info.doi.clone(),
+                        info.licence.clone(),
+                        "none stated".into(),
+                        info.file.clone(),
+                        info.sha256.clone(),
+                        "bundled".into(),
+                    ]
+                    .join("\t"),
+                );
+            }
+            let probes = nr3c1::probes()?;
+            lines.push(
+                [
+                    "nr3c1_probes".to_string(),
+                    "probe_table".into(),
+                    probes.len().to_string(),
+                    "beta".into(),
+                    "per-probe betas; promoter_cgi and approximate exon1F region means".into(),
+                    "NR3C1 probes, hg19 (Illumina 450K annotation) and hg38 (= hg19 + 620,435) positions; see reference/nr3c1/PROVENANCE.md".into(),
+                    "".into(),
+                    "positions from Illumina manifests (IlluminaHumanMethylation450kanno.ilmn12.hg19, Artistic-2.0; InfiniumAnnotation)".into(),
+                    "none stated".into(),
+                    nr3c1::PROBES_FILE.into(),
+                    nr3c1::probes_sha256(),
+                    "bundled".into(),
+                ]
+                .join("\t"),
+            );
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for l in lines {

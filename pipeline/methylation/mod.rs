@@ -3,10 +3,13 @@
 //! Rooms: [`source`] reads inputs (beta matrices; IDATs and bisulfite calls later) into a
 //! [`source::BetaView`]; [`models`] holds the embedded clock registry, the transforms,
 //! DunedinPACE, Zhang 2019's standardisation, the imputation policy and age acceleration.
-//! Other methylation stages (cell types, NR3C1) ask [`source::read_beta_matrix`] for their own
-//! CpG list and get the same view type.
+//! Other methylation stages ([`celltypes`]: Houseman cell composition; [`nr3c1`]: NR3C1 probe
+//! betas and promoter means) ask [`source::read_methylation`] for their own CpG list and get the
+//! same view type.
 
+pub mod celltypes;
 pub mod models;
+pub mod nr3c1;
 pub mod source;
 
 use std::fmt;

@@ -9,11 +9,25 @@
 //!   both values). This needs at least [`MIN_RESIDUAL_COHORT`] such samples and ages that are
 //!   not all equal; otherwise the residual rows fail with the reason.
 //!
+//! * `<clock>_ieaa` (with cell fractions from `agemark celltypes`, `--celltypes TABLE`): the
+//!   intrinsic-epigenetic-age-acceleration-style residual of DNAm regressed on chronological
+//!   age and the cell fractions across the cohort (Horvath S et al. 2016, Genome Biol 17:171,
+//!   doi 10.1186/s13059-016-1030-0; Chen BH et al. 2016, Aging 8:1844,
+//!   doi 10.18632/aging.101020): `DNAm = b0 + b1·age + Σ_t c_t·f_t + e`, `ieaa = e`. The cell
+//!   type with the largest mean fraction is the reference category and left out (fractions
+//!   that sum to about 1 are collinear with the intercept), as is any cell type whose fraction
+//!   does not vary over the fitted samples; `method` names the covariates. The fit uses the
+//!   samples with a clock value, an age and every fraction, and needs at least
+//!   [`MIN_RESIDUAL_COHORT`] + (number of cell-type covariates) of them ([`min_ieaa_cohort`]).
+//!   Horvath's IEAA used measured or estimated blood counts; agemark uses the panel's fractions.
+//!
 //! Clocks in other units (DunedinPACE, DNAmTL, the mortality score) get no acceleration rows.
 //! `n_used` of a `_diff` row is the clock's; of a `_residual` row, the samples in the fit.
 
 use super::{ClockResult, Estimate};
-use crate::{cohort::samplesheet::SampleSheet, core::QcStatus};
+use crate::{
+    cohort::samplesheet::SampleSheet, core::QcStatus, methylation::celltypes::FractionsTable,
+};
 
 /// Smallest number of samples (with a clock value and an age) for residuals.
 pub const MIN_RESIDUAL_COHORT: usize = 10;
@@ -29,6 +43,8 @@ pub struct Acceleration {
     pub diff_method: String,
     /// `method` of the `_residual` rows (with the fitted line).
     pub residual_method: String,
+    /// `_ieaa` per sample and the rows' `method`, when cell fractions were given.
+    pub ieaa: Option<(Vec<Estimate>, String)>,
 }
 
 /// The sheet column that matches a clock's unit.
@@ -138,7 +154,149 @@ pub fn accelerate(
         residual,
         diff_method: format!("dnam_minus_{col}"),
         residual_method,
+        ieaa: None,
     })
+}
+
+/// One sample in an IEAA fit: (DNAm, age, cell fractions).
+type IeaaPoint = (f64, f64, Vec<f64>);
+
+/// Smallest cohort for `_ieaa` with `n_covariates` cell-type covariates.
+pub fn min_ieaa_cohort(n_covariates: usize) -> usize {
+    MIN_RESIDUAL_COHORT + n_covariates
+}
+
+/// `_ieaa` rows of one clock: residuals of DNAm on age + cell fractions (see the module doc).
+/// `None` when the clock's unit has no sheet column.
+pub fn ieaa(
+    clock: &ClockResult,
+    samples: &[String],
+    sheet: &SampleSheet,
+    cells: &FractionsTable,
+) -> Option<(Vec<Estimate>, String)> {
+    let col = age_column(&clock.info.unit)?;
+    let has = if col == "age_years" {
+        sheet.has_age_years
+    } else {
+        sheet.has_gestational_age
+    };
+    if !has {
+        return None;
+    }
+    let table = crate::core::file_name_of(&cells.path);
+    let k = cells.cell_types.len();
+    // Per sample: (dnam, age, fractions) or why not.
+    let data: Vec<Result<IeaaPoint, String>> = samples
+        .iter()
+        .zip(&clock.estimates)
+        .map(|(s, e)| {
+            let v = e
+                .value
+                .filter(|_| e.qc_status != QcStatus::Fail)
+                .ok_or("no clock value for this sample")?;
+            let a = sheet
+                .get(s)
+                .and_then(|r| {
+                    if col == "age_years" {
+                        r.age_years
+                    } else {
+                        r.gestational_age_weeks
+                    }
+                })
+                .ok_or_else(|| format!("no {col} for this sample in the sample sheet"))?;
+            let f = cells
+                .get(s)
+                .ok_or_else(|| format!("sample not in {table}"))?;
+            let f: Vec<f64> = f
+                .iter()
+                .map(|x| {
+                    x.ok_or_else(|| format!("a cell fraction is missing or failed in {table}"))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok((v, a, f))
+        })
+        .collect();
+    let fit_set: Vec<&IeaaPoint> = data.iter().filter_map(|d| d.as_ref().ok()).collect();
+    let n = fit_set.len();
+    // Covariates: every cell type that varies, less the one with the largest mean.
+    let mean = |t: usize| fit_set.iter().map(|d| d.2[t]).sum::<f64>() / n.max(1) as f64;
+    let varies = |t: usize| {
+        let m = mean(t);
+        fit_set.iter().any(|d| (d.2[t] - m).abs() > 1e-12)
+    };
+    let reference = (0..k).max_by(|&a, &b| mean(a).total_cmp(&mean(b)));
+    let covs: Vec<usize> = (0..k)
+        .filter(|&t| Some(t) != reference && varies(t))
+        .collect();
+    let names: Vec<&str> = covs.iter().map(|&t| cells.cell_types[t].as_str()).collect();
+    let method = format!(
+        "ols_residual(dnam~{col}+{};reference_cell_type={};n={n};fractions={})",
+        names.join("+"),
+        reference
+            .map(|t| cells.cell_types[t].as_str())
+            .unwrap_or(""),
+        cells.method
+    );
+    let fit = fit_ols(&fit_set, &covs);
+    let out = data
+        .iter()
+        .zip(&clock.estimates)
+        .map(|(d, e)| match (d, &fit) {
+            (Err(why), _) => Estimate::failed(format!("not computed: {why}")),
+            (Ok(_), Err(why)) => Estimate::failed(format!("not computed: {why}")),
+            (Ok((v, a, f)), Ok(beta)) => {
+                let pred = beta[0]
+                    + beta[1] * a
+                    + covs
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &t)| beta[2 + j] * f[t])
+                        .sum::<f64>();
+                Estimate {
+                    value: Some(v - pred),
+                    n_used: n as u64,
+                    n_imputed: 0,
+                    n_missing: 0,
+                    qc_status: e.qc_status,
+                    notes: if e.qc_status == QcStatus::Warn {
+                        vec!["the clock value has warnings (see its row)".to_string()]
+                    } else {
+                        Vec::new()
+                    },
+                }
+            }
+        })
+        .collect();
+    Some((out, method))
+}
+
+/// OLS of dnam on [1, age, fractions[covs]] by the normal equations (Cholesky).
+fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, String> {
+    let p = 2 + covs.len();
+    let need = min_ieaa_cohort(covs.len());
+    if set.len() < need {
+        return Err(format!(
+            "cell-adjusted residuals need at least {need} samples ({MIN_RESIDUAL_COHORT} + {} cell-type covariates) with a clock value, an age and cell fractions; the cohort has {}",
+            covs.len(),
+            set.len()
+        ));
+    }
+    let mut xtx = vec![0.0; p * p];
+    let mut xty = vec![0.0; p];
+    for (v, a, f) in set.iter().map(|d| (&d.0, &d.1, &d.2)) {
+        let mut x = vec![1.0, *a];
+        x.extend(covs.iter().map(|&t| f[t]));
+        for i in 0..p {
+            xty[i] += x[i] * v;
+            for j in 0..p {
+                xtx[i * p + j] += x[i] * x[j];
+            }
+        }
+    }
+    let l = crate::methylation::celltypes::cholesky(&xtx, p).ok_or_else(|| {
+        "age and cell fractions are collinear across the cohort: no unique fit".to_string()
+    })?;
+    Ok(crate::methylation::celltypes::cholesky_solve(&l, p, &xty))
 }
 
 /// Least-squares intercept and slope of y on x.

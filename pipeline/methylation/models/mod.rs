@@ -655,6 +655,16 @@ pub fn to_rows(
                     &a.residual[s],
                     &[],
                 ));
+                if let Some((ieaa, method)) = &a.ieaa {
+                    rows.push(estimate_row(
+                        &prov,
+                        &format!("{name}_ieaa"),
+                        &r.info.unit,
+                        method,
+                        &ieaa[s],
+                        &[],
+                    ));
+                }
             }
         }
     }

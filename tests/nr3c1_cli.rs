@@ -1,0 +1,235 @@
+//! `agemark nr3c1` end to end: SYNTHETIC matrices generated below over the bundled probe list
+//! (values are a function of the probe's position, so every expectation is computed here from
+//! `reference/nr3c1/nr3c1_probes.tsv` and the region coordinates of its PROVENANCE.md), and the
+//! probe counts of the real GSE55763 and cord-blood matrices in tests/data/array.
+
+mod common;
+
+use std::{collections::BTreeMap, fs, path::Path};
+
+use common::{agemark, repo, tempdir, Table};
+
+/// (probe, hg19, hg38, on_450k) from the bundled table.
+fn probes() -> Vec<(String, u64, u64, bool)> {
+    let text = fs::read_to_string(repo("reference/nr3c1/nr3c1_probes.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (
+                c[0].to_string(),
+                c[2].parse().unwrap(),
+                c[3].parse().unwrap(),
+                c[5] == "True",
+            )
+        })
+        .collect()
+}
+
+/// SYNTHETIC beta of a probe in sample `s`.
+fn beta(hg19: u64, s: usize) -> f64 {
+    ((hg19 % 997) as f64 / 997.0) * 0.8 + 0.05 * s as f64
+}
+
+const CGI: (u64, u64) = (142_782_071, 142_785_071);
+const EXON1F: (u64, u64) = (142_783_000, 142_783_999);
+
+fn matrix(dir: &Path, name: &str, keep: impl Fn(&(String, u64, u64, bool)) -> bool) -> String {
+    let mut text = String::from("ID_REF,S0,S1\ncg00000029,0.5,0.5\n");
+    for p in probes().iter().filter(|p| keep(p)) {
+        text.push_str(&format!("{},{},{}\n", p.0, beta(p.1, 0), beta(p.1, 1)));
+    }
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn nr3c1(args: &[&str]) -> Table {
+    let mut all = vec!["nr3c1"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "-", "-q"]);
+    let run = agemark(&all);
+    run.assert_ok();
+    Table::parse(&run.stdout_text())
+}
+
+fn row<'a>(t: &'a Table, sample: &str, measure: &str) -> &'a BTreeMap<String, String> {
+    let found: Vec<_> = t
+        .rows
+        .iter()
+        .filter(|r| r["sample_id"] == sample && r["measure"] == measure)
+        .collect();
+    assert_eq!(found.len(), 1, "one row for {sample} {measure}");
+    found[0]
+}
+
+fn mean_in(
+    range: (u64, u64),
+    s: usize,
+    keep: impl Fn(&(String, u64, u64, bool)) -> bool,
+) -> (f64, usize, usize) {
+    let all: Vec<_> = probes()
+        .into_iter()
+        .filter(|p| (range.0..=range.1).contains(&p.1))
+        .collect();
+    let kept: Vec<f64> = all
+        .iter()
+        .filter(|p| keep(p))
+        .map(|p| beta(p.1, s))
+        .collect();
+    (
+        kept.iter().sum::<f64>() / kept.len() as f64,
+        kept.len(),
+        all.len(),
+    )
+}
+
+#[test]
+fn every_probe_and_both_region_means_from_a_full_matrix() {
+    let dir = tempdir();
+    let m = matrix(dir.path(), "all.csv", |_| true);
+    let t = nr3c1(&[&m]);
+    assert_eq!(t.rows.len(), 2 * (67 + 2));
+    for p in probes() {
+        let r = row(&t, "S1", &p.0);
+        let v: f64 = r["value"].parse().unwrap();
+        assert!((v - beta(p.1, 1)).abs() < 1e-12);
+        assert_eq!(r["unit"], "beta");
+        assert_eq!(r["assay"], "nr3c1");
+        assert_eq!(r["n_used"], "1");
+        assert!(r["method"].contains(&format!("hg19=chr5:{};hg38=chr5:{}", p.1, p.2)));
+    }
+    for (measure, range, n) in [
+        ("promoter_cgi_mean", CGI, 23),
+        ("exon1f_window_approx_mean", EXON1F, 10),
+    ] {
+        let (want, used, all) = mean_in(range, 0, |_| true);
+        assert_eq!((used, all), (n, n));
+        let r = row(&t, "S0", measure);
+        assert!((r["value"].parse::<f64>().unwrap() - want).abs() < 1e-12);
+        assert_eq!(r["n_used"], n.to_string());
+        assert_eq!(r["qc_status"], "pass");
+        assert_eq!(r["qc_note"], "");
+    }
+    let e = row(&t, "S0", "exon1f_window_approx_mean");
+    assert!(e["method"].contains("approximate"), "{}", e["method"]);
+    assert!(e["method"].contains("hg38=chr5:143403435-143404434"));
+}
+
+#[test]
+fn a_450k_matrix_reports_the_missing_epic_probes() {
+    let dir = tempdir();
+    let only450 = |p: &(String, u64, u64, bool)| p.3;
+    let m = matrix(dir.path(), "k450.csv", only450);
+    let t = nr3c1(&[&m]);
+    let epic_only = probes().into_iter().find(|p| !p.3).unwrap();
+    let r = row(&t, "S0", &epic_only.0);
+    assert_eq!(r["qc_status"], "fail");
+    assert_eq!(r["value"], "");
+    assert_eq!(r["n_used"], "0");
+    assert!(r["qc_note"].contains("probe not in the input (EPIC-only probe)"));
+    let (want, used, all) = mean_in(CGI, 1, only450);
+    assert_eq!((used, all), (19, 23));
+    let r = row(&t, "S1", "promoter_cgi_mean");
+    assert!((r["value"].parse::<f64>().unwrap() - want).abs() < 1e-12);
+    assert_eq!(r["n_used"], "19");
+    assert_eq!(r["qc_status"], "pass");
+    assert!(r["qc_note"].contains(
+        "4 of the region's 23 probes have no value in this sample; mean of the 19 present"
+    ));
+    let (_, used, _) = mean_in(EXON1F, 1, only450);
+    assert_eq!(
+        row(&t, "S1", "exon1f_window_approx_mean")["n_used"],
+        used.to_string()
+    );
+}
+
+#[test]
+fn region_means_warn_then_fail_as_probes_go_missing() {
+    let dir = tempdir();
+    // Keep 5 of the 10 exon 1F probes (50 % missing: warn) and blank one more cell in S0
+    // (60 % missing: above the default --max-missing 0.5, refused).
+    let ex: Vec<String> = probes()
+        .into_iter()
+        .filter(|p| (EXON1F.0..=EXON1F.1).contains(&p.1))
+        .map(|p| p.0)
+        .collect();
+    let dropped = ex[..5].to_vec();
+    let m = matrix(dir.path(), "d.csv", |p| !dropped.contains(&p.0));
+    let text: Vec<String> = fs::read_to_string(&m)
+        .unwrap()
+        .lines()
+        .map(|l| match l.split_once(',') {
+            Some((id, rest)) if id == ex[6] => {
+                format!("{id},NA,{}", rest.split_once(',').unwrap().1)
+            }
+            _ => l.to_string(),
+        })
+        .collect();
+    let text = text.join("\n") + "\n";
+    fs::write(&m, text).unwrap();
+    let t = nr3c1(&[&m]);
+    let r = row(&t, "S1", "exon1f_window_approx_mean");
+    assert_eq!(r["qc_status"], "warn");
+    assert_eq!(r["n_used"], "5");
+    let r = row(&t, "S0", "exon1f_window_approx_mean");
+    assert_eq!(r["n_used"], "4");
+    assert_eq!(r["qc_status"], "fail");
+    assert_eq!(r["value"], "");
+    assert!(
+        r["qc_note"].contains(
+            "6 of the region's 10 probes have no value in this sample, above --max-missing 0.5"
+        ),
+        "{}",
+        r["qc_note"]
+    );
+    assert_eq!(
+        row(&t, "S0", &ex[6])["qc_note"],
+        "missing value in this sample"
+    );
+    assert_eq!(row(&t, "S0", &ex[0])["qc_note"], "probe not in the input");
+    let t = nr3c1(&[&m, "--max-missing", "0.6"]);
+    assert_eq!(
+        row(&t, "S0", "exon1f_window_approx_mean")["qc_status"],
+        "warn"
+    );
+}
+
+#[test]
+fn real_matrices_probe_counts_and_bad_input() {
+    // GSE55763 (20,000-CpG subset, tests/data/array): 2 of the 67 NR3C1 probes.
+    let g = repo("tests/data/array/gse55763_blood_5x20000_betas.csv")
+        .display()
+        .to_string();
+    let t = nr3c1(&[&g]);
+    let present: Vec<&str> = t
+        .rows
+        .iter()
+        .filter(|r| r["measure"].starts_with("cg") && r["n_used"] == "1")
+        .map(|r| r["measure"].as_str())
+        .collect();
+    assert_eq!(present.len(), 2 * 5, "{present:?}");
+    assert_eq!(
+        row(&t, "7786915023_R02C02", "promoter_cgi_mean")["qc_status"],
+        "fail"
+    );
+    // The cord-blood matrix holds the Knight clock's CpGs only: no NR3C1 probe, an error.
+    let c = repo("tests/data/array/progress_cordblood_knight148_betas.csv")
+        .display()
+        .to_string();
+    let run = agemark(["nr3c1", &c, "-o", "-", "-q"]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains(
+            "progress_cordblood_knight148_betas.csv: the matrix has none of the 67 NR3C1 probes"
+        ),
+        "{}",
+        run.stderr
+    );
+    let dir = tempdir();
+    let bad = dir.path().join("bad.csv");
+    fs::write(&bad, "ID_REF,S0\ncg17342132,1.7\n").unwrap();
+    let run = agemark(["nr3c1", &bad.display().to_string(), "-o", "-", "-q"]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("bad.csv"), "{}", run.stderr);
+}
