@@ -529,3 +529,23 @@ fn unknown_stage_and_missing_betas_are_usage_errors() {
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("unknown stage 'telepathy'"));
 }
+
+#[test]
+fn a_methylation_only_run_needs_no_reads_files() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    fs::remove_file(d.join("m.bam")).unwrap();
+    let out = d.join("out");
+    let r = agemark(run_args(&sheet, &out, &[]));
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("row 2: column reads: no such file"),
+        "{}",
+        r.stderr
+    );
+    let r = agemark(run_args(&sheet, &out, &["--stages", "clocks"]));
+    r.assert_ok();
+    assert!(out.join("methylation/cohort.clocks.tsv").is_file());
+    assert!(!out.join("M1").exists());
+}
