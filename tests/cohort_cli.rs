@@ -549,3 +549,55 @@ fn a_methylation_only_run_needs_no_reads_files() {
     assert!(out.join("methylation/cohort.clocks.tsv").is_file());
     assert!(!out.join("M1").exists());
 }
+
+#[test]
+fn merge_with_the_key_equals_a_pseudonymised_run() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let key = d.join("key");
+    fs::write(&key, "yet another key of enough bytes").unwrap();
+    let out = d.join("out");
+    agemark(run_args(
+        &sheet,
+        &out,
+        &["--pseudonymise", key.to_str().unwrap()],
+    ))
+    .assert_ok();
+    let mut args = vec!["merge".to_string()];
+    for e in fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            for f in fs::read_dir(&p).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|x| x == "tsv") {
+                    args.push(f.display().to_string());
+                }
+            }
+        }
+    }
+    let prefix = d.join("m").join("cohort");
+    args.extend([
+        "-o".to_string(),
+        prefix.display().to_string(),
+        "--samplesheet".into(),
+        sheet.display().to_string(),
+        "--pseudonymise".into(),
+        key.display().to_string(),
+    ]);
+    agemark(&args).assert_ok();
+    for f in [
+        "long.tsv",
+        "long.parquet",
+        "wide.tsv",
+        "columns.tsv",
+        "dyads.tsv",
+    ] {
+        assert!(
+            fs::read(out.join(format!("cohort.{f}"))).unwrap()
+                == fs::read(d.join("m").join(format!("cohort.{f}"))).unwrap(),
+            "cohort.{f} differs"
+        );
+    }
+    assert!(!text(&out.join("cohort.long.tsv")).contains("\tM1\t"));
+}
