@@ -510,7 +510,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         }
     }
     match &args.betas {
-        None => {
+        None if meth_on => {
             let lines: Vec<u64> = sheet
                 .samples
                 .iter()
