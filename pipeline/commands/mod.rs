@@ -3,11 +3,14 @@
 pub mod celltypes;
 pub mod clocks;
 pub mod demo;
+pub mod merge;
 pub mod methinput;
 pub mod mtdna;
 pub mod nr3c1;
 pub mod reads;
 pub mod reference;
+pub mod report;
+pub mod run;
 pub mod telomere;
 
 use std::fmt;
@@ -28,6 +31,8 @@ pub enum AppError {
     Input(InputError),
     /// The sample sheet is not usable.
     Sheet(SheetError),
+    /// Work finished but something failed (problems already printed).
+    Failed(String),
 }
 
 impl fmt::Display for AppError {
@@ -38,6 +43,7 @@ impl fmt::Display for AppError {
             AppError::Usage(s) => f.write_str(s),
             AppError::Input(e) => e.fmt(f),
             AppError::Sheet(e) => e.fmt(f),
+            AppError::Failed(s) => f.write_str(s),
         }
     }
 }
@@ -73,5 +79,6 @@ pub fn exit_code(e: &AppError) -> i32 {
         AppError::Write(_) => 3,
         AppError::Usage(_) => 2,
         AppError::Input(_) | AppError::Sheet(_) => 1,
+        AppError::Failed(_) => 1,
     }
 }
