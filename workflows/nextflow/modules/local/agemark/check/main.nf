@@ -1,0 +1,39 @@
+process AGEMARK_CHECK {
+    tag "$samplesheet"
+    label 'process_single'
+
+    input:
+    path samplesheet
+    path inputs
+
+    output:
+    path samplesheet   , emit: samplesheet
+    path "versions.yml", emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    """
+    agemark \\
+        run \\
+        --samplesheet $samplesheet \\
+        --outdir agemark-check \\
+        $args \\
+        --check
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+
+    stub:
+    """
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+}
