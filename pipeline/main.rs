@@ -26,7 +26,7 @@ fn main() {
     };
     agemark::reads::install_panic_filter();
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| agemark::cohort::pseudo::ScrubbedStderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
@@ -52,6 +52,9 @@ fn main() {
         cli::Command::Demo(a) => commands::demo::run(a, threads),
         cli::Command::Clocks(a) => commands::clocks::run(a),
         cli::Command::Reference(a) => commands::reference::run(a),
+        cli::Command::Run(a) => commands::run::run(a, threads),
+        cli::Command::Merge(a) => commands::merge::run(a),
+        cli::Command::Report(a) => commands::report::run(a),
     };
     if let Err(e) = result {
         eprintln!("agemark: error: {e}");

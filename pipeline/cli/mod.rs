@@ -55,6 +55,93 @@ pub enum Command {
     Clocks(ClocksArgs),
     /// Bundled models and reference tables.
     Reference(ReferenceArgs),
+    /// Cohort run: every stage a sample's inputs allow, samples and stages in parallel, then
+    /// the cohort tables, failures.tsv, the HTML report and MultiQC files.
+    ///
+    /// Writes DIR/<sample>/<sample>.telomere|mtdna.tsv/.parquet, DIR/methylation/cohort.<stage>.tsv/.parquet,
+    /// DIR/cohort.long.tsv/.parquet, cohort.wide.tsv, cohort.columns.tsv, cohort.dyads.tsv,
+    /// failures.tsv, report.html, multiqc/agemark_*_mqc.*, run_manifest.tsv. Exits 1 when a
+    /// sample failed (after writing everything else).
+    Run(RunArgs),
+    /// Merge tidy tables into the cohort tables (what `run` does after its stages).
+    ///
+    /// Writes PREFIX.long.tsv/.parquet, PREFIX.wide.tsv, PREFIX.columns.tsv, PREFIX.dyads.tsv.
+    Merge(MergeArgs),
+    /// The HTML report (and MultiQC custom-content files) of a results directory.
+    Report(ReportArgs),
+}
+
+/// `agemark run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Sample sheet (CSV or TSV; see README "Sample sheet").
+    #[arg(long, value_name = "SHEET")]
+    pub samplesheet: String,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", required_unless_present = "check")]
+    pub outdir: Option<PathBuf>,
+    /// Top-level beta matrix; the sheet's betas_column names each sample's column.
+    #[arg(long, value_name = "FILE")]
+    pub betas: Option<String>,
+    /// Stages to run: all, or names separated by commas (reads, clocks).
+    #[arg(long, default_value = "all", value_name = "NAMES")]
+    pub stages: String,
+    /// Only these samples (sample ids separated by commas).
+    #[arg(long, value_name = "IDS")]
+    pub samples: Option<String>,
+    /// Only validate the sample sheet: print every problem, write nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Replace sample, participant and family IDs (and input file names) in every output and
+    /// log line by keyed hashes (HMAC-SHA256 with this key file, 16 hex digits).
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymise: Option<String>,
+    /// Clocks to compute: all, or names separated by commas.
+    #[arg(long, default_value = "all", value_name = "NAMES")]
+    pub clocks: String,
+    /// Telomere options.
+    #[command(flatten)]
+    pub telomere: TelomereOpts,
+    /// mtDNA options.
+    #[command(flatten)]
+    pub mtdna: MtdnaOpts,
+}
+
+/// `agemark merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Tidy tables (TSV) to merge; files that are not tidy tables are skipped with a warning.
+    #[arg(required = true, value_name = "TABLE.tsv")]
+    pub tables: Vec<PathBuf>,
+    /// Output prefix: writes PREFIX.long.tsv/.parquet, .wide.tsv, .columns.tsv, .dyads.tsv.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: PathBuf,
+    /// Sample sheet: joins the linkage columns in and pairs dyads.
+    #[arg(long, value_name = "SHEET")]
+    pub samplesheet: Option<String>,
+    /// The key the tables were pseudonymised with (hashes the sheet's IDs to match).
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymise: Option<String>,
+}
+
+/// `agemark report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Results directory (with cohort.long.tsv).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The HTML file to write.
+    #[arg(long, short = 'o', value_name = "FILE.html")]
+    pub output: PathBuf,
+    /// Sample sheet: replaces the linkage columns of the long table.
+    #[arg(long, value_name = "SHEET")]
+    pub samplesheet: Option<String>,
+    /// The key the results were pseudonymised with (needed with --samplesheet).
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymise: Option<String>,
+    /// Where to write the MultiQC custom-content files (default: DIR/multiqc).
+    #[arg(long, value_name = "DIR")]
+    pub multiqc_dir: Option<PathBuf>,
 }
 
 /// Read input options shared by read stages.

@@ -13,6 +13,9 @@
 //! sample; any other text that is not a number, or a negative age, is an error naming the file,
 //! row and column. Duplicate sample ids are an error. Rows are numbered as lines of the file
 //! (the header is row 1).
+//!
+//! [`CohortSheet`] is the full sheet of a cohort run (`agemark run`): linkage columns, sample
+//! types and input files, validated all at once (see README "Sample sheet").
 
 use std::{collections::HashMap, fmt, fs};
 
@@ -231,6 +234,534 @@ impl SampleSheet {
             });
         }
         Ok(())
+    }
+}
+
+/// Sample types of the cohort sheet.
+pub const SAMPLE_TYPES: [&str; 7] = [
+    "cord_blood",
+    "placenta",
+    "maternal_blood",
+    "whole_blood",
+    "buccal",
+    "saliva",
+    "other",
+];
+
+/// Roles of the cohort sheet.
+pub const ROLES: [&str; 4] = ["mother", "child", "father", "other"];
+
+/// Linkage columns of the cohort sheet, in the order the cohort tables write them.
+pub const LINKAGE_COLUMNS: [&str; 9] = [
+    "sample_id",
+    "participant_id",
+    "family_id",
+    "role",
+    "sample_type",
+    "timepoint",
+    "age_years",
+    "gestational_age_weeks",
+    "sex",
+];
+
+/// Input columns of the cohort sheet.
+pub const INPUT_COLUMNS: [&str; 6] = [
+    "reads",
+    "reads2",
+    "reference",
+    "idat",
+    "betas_column",
+    "methylation_calls",
+];
+
+/// Highest accepted `age_years`.
+pub const MAX_AGE_YEARS: f64 = 125.0;
+/// Highest accepted `gestational_age_weeks`.
+pub const MAX_GESTATIONAL_WEEKS: f64 = 45.0;
+
+/// One sample of the full (cohort) sample sheet.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CohortSample {
+    /// Line of the file where the row starts (header = 1).
+    pub line: u64,
+    /// Unique sample id.
+    pub sample_id: String,
+    /// Participant (person) id; several samples may share it.
+    pub participant_id: String,
+    /// Family id linking mother, child and father.
+    pub family_id: String,
+    /// `mother`, `child`, `father`, `other` or empty.
+    pub role: String,
+    /// One of [`SAMPLE_TYPES`] or empty.
+    pub sample_type: String,
+    /// Free text (e.g. `birth`, `6y`).
+    pub timepoint: String,
+    /// Chronological age in years.
+    pub age_years: Option<f64>,
+    /// Clinical gestational age in weeks.
+    pub gestational_age_weeks: Option<f64>,
+    /// Free text.
+    pub sex: String,
+    /// Reads (BAM/CRAM/SAM/FASTQ), resolved against the sheet's directory.
+    pub reads: Option<String>,
+    /// Second FASTQ of a pair.
+    pub reads2: Option<String>,
+    /// Reference FASTA (CRAM).
+    pub reference: Option<String>,
+    /// IDAT directory or `<barcode>_<position>` prefix.
+    pub idat: Option<String>,
+    /// The sample's column in the top-level betas matrix.
+    pub betas_column: Option<String>,
+    /// Sequencing methylation calls (Bismark coverage, bedMethyl, …).
+    pub methylation_calls: Option<String>,
+}
+
+/// How serious a sheet problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Reported; the run goes on.
+    Warning,
+    /// The run does not start.
+    Error,
+}
+
+/// One problem found in a cohort sheet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SheetProblem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The problem, located (`sheet.csv: row 4: column reads: no such file: x.bam`).
+    pub error: SheetError,
+}
+
+impl fmt::Display for SheetProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.severity {
+            Severity::Error => write!(f, "error: {}", self.error),
+            Severity::Warning => write!(f, "warning: {}", self.error),
+        }
+    }
+}
+
+/// The full sample sheet of a cohort run (see README "Sample sheet").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CohortSheet {
+    /// The file as named by the user.
+    pub path: String,
+    /// Rows in file order.
+    pub samples: Vec<CohortSample>,
+    /// Problems found (errors and warnings), in line order.
+    pub problems: Vec<SheetProblem>,
+}
+
+impl CohortSheet {
+    /// Reads and validates a cohort sheet; relative paths are resolved against the sheet's
+    /// directory and checked. Every problem is collected (never only the first): the caller
+    /// refuses to start when [`CohortSheet::has_errors`].
+    pub fn read(path: &str) -> Result<CohortSheet, SheetError> {
+        CohortSheet::read_with(path, true)
+    }
+
+    /// [`CohortSheet::read`], looking at the input files only with `check_files` (`merge` and
+    /// `report` run where the inputs may not be).
+    pub fn read_with(path: &str, check_files: bool) -> Result<CohortSheet, SheetError> {
+        let bytes = fs::read(path).map_err(|e| SheetError {
+            path: path.to_string(),
+            row: None,
+            column: None,
+            message: match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::IsADirectory => "is a directory, not a file".to_string(),
+                _ => format!("cannot read: {e}"),
+            },
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| SheetError {
+            path: path.to_string(),
+            row: None,
+            column: None,
+            message: "not UTF-8 text".to_string(),
+        })?;
+        let base = std::path::Path::new(path)
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        Ok(CohortSheet::parse(path, &text, &base, check_files))
+    }
+
+    /// Parses sheet text; `base` is the directory relative paths are resolved against;
+    /// `check_files` looks at the file system.
+    pub fn parse(path: &str, text: &str, base: &std::path::Path, check_files: bool) -> Self {
+        let mut problems: Vec<SheetProblem> = Vec::new();
+        let mut samples: Vec<CohortSample> = Vec::new();
+        let done = |problems: Vec<SheetProblem>, samples: Vec<CohortSample>| {
+            let mut sheet = CohortSheet {
+                path: path.to_string(),
+                samples,
+                problems,
+            };
+            sheet.problems.sort_by_key(|p| p.error.row.unwrap_or(0));
+            sheet
+        };
+        let mut problem = |sev: Severity, row: Option<u64>, column: Option<&str>, msg: String| {
+            problems.push(SheetProblem {
+                severity: sev,
+                error: SheetError {
+                    path: path.to_string(),
+                    row,
+                    column: column.map(str::to_string),
+                    message: msg,
+                },
+            })
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let first_line = text.lines().next().unwrap_or("");
+        let delim = if first_line.contains('\t') {
+            b'\t'
+        } else {
+            b','
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let header: Vec<String> = match records.next() {
+            Some(Ok(r)) => r.iter().map(str::to_string).collect(),
+            Some(Err(e)) => {
+                problem(Severity::Error, Some(1), None, format!("bad header: {e}"));
+                return done(problems, samples);
+            }
+            None => {
+                problem(
+                    Severity::Error,
+                    None,
+                    None,
+                    "empty file: no header line".into(),
+                );
+                return done(problems, samples);
+            }
+        };
+        let col = |name: &str| header.iter().position(|c| c == name);
+        if col("sample_id").is_none() {
+            problem(
+                Severity::Error,
+                Some(1),
+                None,
+                format!(
+                    "no sample_id column (the header has: {})",
+                    header.join(", ")
+                ),
+            );
+            return done(problems, samples);
+        }
+        let mut seen_cols: HashMap<&str, usize> = HashMap::new();
+        for (i, h) in header.iter().enumerate() {
+            if let Some(first) = seen_cols.insert(h.as_str(), i) {
+                problem(
+                    Severity::Error,
+                    Some(1),
+                    Some(h),
+                    format!("column named twice (cells {} and {})", first + 1, i + 1),
+                );
+            }
+            if !LINKAGE_COLUMNS.contains(&h.as_str()) && !INPUT_COLUMNS.contains(&h.as_str()) {
+                problem(
+                    Severity::Warning,
+                    Some(1),
+                    Some(h),
+                    "unknown column: ignored".to_string(),
+                );
+            }
+        }
+        let mut seen_ids: HashMap<String, u64> = HashMap::new();
+        let mut seen_files: HashMap<String, (u64, String)> = HashMap::new();
+        let mut seen_betas: HashMap<String, u64> = HashMap::new();
+        for rec in records {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map(|p| p.line());
+                    problem(Severity::Error, line, None, format!("unreadable row: {e}"));
+                    continue;
+                }
+            };
+            let line = rec.position().map_or(0, |p| p.line());
+            if rec.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            if rec.len() != header.len() {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    None,
+                    format!("{} cells, but the header has {}", rec.len(), header.len()),
+                );
+                continue;
+            }
+            let cell = |name: &str| -> String {
+                col(name).and_then(|c| rec.get(c)).unwrap_or("").to_string()
+            };
+            let mut s = CohortSample {
+                line,
+                sample_id: cell("sample_id"),
+                participant_id: cell("participant_id"),
+                family_id: cell("family_id"),
+                role: cell("role"),
+                sample_type: cell("sample_type"),
+                timepoint: cell("timepoint"),
+                sex: cell("sex"),
+                ..CohortSample::default()
+            };
+            if s.sample_id.is_empty() {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("sample_id"),
+                    "empty sample id".into(),
+                );
+            } else if let Some(first) = seen_ids.insert(s.sample_id.clone(), line) {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("sample_id"),
+                    format!(
+                        "duplicate sample id '{}' (first at row {first})",
+                        s.sample_id
+                    ),
+                );
+            }
+            if !s.role.is_empty() && !ROLES.contains(&s.role.as_str()) {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("role"),
+                    format!("unknown role '{}' (one of: {})", s.role, ROLES.join(", ")),
+                );
+            }
+            if !s.sample_type.is_empty() && !SAMPLE_TYPES.contains(&s.sample_type.as_str()) {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("sample_type"),
+                    format!(
+                        "unknown sample type '{}' (one of: {})",
+                        s.sample_type,
+                        SAMPLE_TYPES.join(", ")
+                    ),
+                );
+            }
+            if (s.role == "mother" || s.role == "child") && s.family_id.is_empty() {
+                problem(
+                    Severity::Warning,
+                    Some(line),
+                    Some("family_id"),
+                    format!("a {} with no family_id is in no dyad", s.role),
+                );
+            }
+            for (name, max) in [
+                ("age_years", MAX_AGE_YEARS),
+                ("gestational_age_weeks", MAX_GESTATIONAL_WEEKS),
+            ] {
+                let t = cell(name);
+                let v = if t.is_empty() || t.eq_ignore_ascii_case("na") || t == "NaN" {
+                    None
+                } else {
+                    match t.parse::<f64>() {
+                        Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => Some(v),
+                        Ok(_) => {
+                            problem(
+                                Severity::Error,
+                                Some(line),
+                                Some(name),
+                                format!("impossible value '{t}' (must be between 0 and {max})"),
+                            );
+                            None
+                        }
+                        Err(_) => {
+                            problem(
+                                Severity::Error,
+                                Some(line),
+                                Some(name),
+                                format!("not a number: '{t}'"),
+                            );
+                            None
+                        }
+                    }
+                };
+                if name == "age_years" {
+                    s.age_years = v;
+                } else {
+                    s.gestational_age_weeks = v;
+                }
+            }
+            for name in ["reads", "reads2", "reference", "idat", "methylation_calls"] {
+                let t = cell(name);
+                if t.is_empty() {
+                    continue;
+                }
+                let p = base.join(&t);
+                let resolved = if std::path::Path::new(&t).is_absolute() {
+                    t.clone()
+                } else {
+                    p.display().to_string()
+                };
+                if check_files {
+                    let path = std::path::Path::new(&resolved);
+                    if name == "idat" {
+                        let dir_ok = path.is_dir();
+                        let prefix_ok = ["_Grn.idat", "_Grn.idat.gz"]
+                            .iter()
+                            .any(|sfx| std::path::Path::new(&format!("{resolved}{sfx}")).is_file());
+                        if !dir_ok && !prefix_ok {
+                            problem(
+                                Severity::Error,
+                                Some(line),
+                                Some(name),
+                                format!("no IDAT directory or <prefix>_Grn.idat: {resolved}"),
+                            );
+                        }
+                    } else if path.is_dir() {
+                        problem(
+                            Severity::Error,
+                            Some(line),
+                            Some(name),
+                            format!("is a directory, not a file: {resolved}"),
+                        );
+                    } else if !path.is_file() {
+                        problem(
+                            Severity::Error,
+                            Some(line),
+                            Some(name),
+                            format!("no such file: {resolved}"),
+                        );
+                    }
+                }
+                if name != "reference" && name != "idat" {
+                    let key = std::fs::canonicalize(&resolved)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|_| resolved.clone());
+                    if let Some((first, other)) = seen_files.get(&key) {
+                        if *other != s.sample_id {
+                            problem(
+                                Severity::Error,
+                                Some(line),
+                                Some(name),
+                                format!(
+                                    "the same file as sample '{other}' (row {first}): {resolved}"
+                                ),
+                            );
+                        }
+                    } else {
+                        seen_files.insert(key, (line, s.sample_id.clone()));
+                    }
+                }
+                match name {
+                    "reads" => s.reads = Some(resolved),
+                    "reads2" => s.reads2 = Some(resolved),
+                    "reference" => s.reference = Some(resolved),
+                    "idat" => s.idat = Some(resolved),
+                    _ => s.methylation_calls = Some(resolved),
+                }
+            }
+            if s.reads2.is_some() && s.reads.is_none() {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("reads2"),
+                    "reads2 without reads".into(),
+                );
+            }
+            let b = cell("betas_column");
+            if !b.is_empty() {
+                if let Some(first) = seen_betas.insert(b.clone(), line) {
+                    problem(
+                        Severity::Error,
+                        Some(line),
+                        Some("betas_column"),
+                        format!("betas column '{b}' is already used by row {first}"),
+                    );
+                }
+                s.betas_column = Some(b);
+            }
+            if s.reads.is_none()
+                && s.idat.is_none()
+                && s.betas_column.is_none()
+                && s.methylation_calls.is_none()
+            {
+                problem(
+                    Severity::Warning,
+                    Some(line),
+                    None,
+                    format!(
+                        "sample '{}' has no inputs: it gets a placeholder row only",
+                        s.sample_id
+                    ),
+                );
+            }
+            samples.push(s);
+        }
+        if samples.is_empty() {
+            problem(Severity::Error, None, None, "no sample rows".into());
+        }
+        done(problems, samples)
+    }
+
+    /// Any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+
+    /// Adds an error (for checks that need more than the sheet, e.g. the betas matrix).
+    pub fn add_error(&mut self, row: Option<u64>, column: Option<&str>, message: String) {
+        self.problems.push(SheetProblem {
+            severity: Severity::Error,
+            error: SheetError {
+                path: self.path.clone(),
+                row,
+                column: column.map(str::to_string),
+                message,
+            },
+        });
+        self.problems.sort_by_key(|p| p.error.row.unwrap_or(0));
+    }
+
+    /// The sample with this id.
+    pub fn get(&self, sample_id: &str) -> Option<&CohortSample> {
+        self.samples.iter().find(|s| s.sample_id == sample_id)
+    }
+
+    /// The minimal sheet (sample id + ages) the clocks take, with the given ids.
+    pub fn to_sample_sheet(&self) -> SampleSheet {
+        SampleSheet {
+            path: self.path.clone(),
+            rows: self
+                .samples
+                .iter()
+                .map(|s| SheetRow {
+                    sample_id: s.sample_id.clone(),
+                    row: s.line,
+                    age_years: s.age_years,
+                    gestational_age_weeks: s.gestational_age_weeks,
+                })
+                .collect(),
+            has_age_years: true,
+            has_gestational_age: true,
+        }
+    }
+
+    /// The sheet with sample, participant and family IDs replaced by pseudonyms.
+    pub fn pseudonymised(&self, p: &super::pseudo::Pseudonymiser) -> CohortSheet {
+        use super::pseudo::IdKind;
+        let mut out = self.clone();
+        for s in &mut out.samples {
+            s.sample_id = p.pseudonym(IdKind::Sample, &s.sample_id);
+            s.participant_id = p.pseudonym(IdKind::Participant, &s.participant_id);
+            s.family_id = p.pseudonym(IdKind::Family, &s.family_id);
+        }
+        out.problems.clear();
+        out
     }
 }
 

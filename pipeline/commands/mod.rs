@@ -2,10 +2,13 @@
 
 pub mod clocks;
 pub mod demo;
+pub mod merge;
 pub mod methinput;
 pub mod mtdna;
 pub mod reads;
 pub mod reference;
+pub mod report;
+pub mod run;
 pub mod telomere;
 
 use std::fmt;
@@ -26,6 +29,8 @@ pub enum AppError {
     Input(InputError),
     /// The sample sheet is not usable.
     Sheet(SheetError),
+    /// Work finished but something failed (problems already printed).
+    Failed(String),
 }
 
 impl fmt::Display for AppError {
@@ -36,6 +41,7 @@ impl fmt::Display for AppError {
             AppError::Usage(s) => f.write_str(s),
             AppError::Input(e) => e.fmt(f),
             AppError::Sheet(e) => e.fmt(f),
+            AppError::Failed(s) => f.write_str(s),
         }
     }
 }
@@ -71,5 +77,6 @@ pub fn exit_code(e: &AppError) -> i32 {
         AppError::Write(_) => 3,
         AppError::Usage(_) => 2,
         AppError::Input(_) | AppError::Sheet(_) => 1,
+        AppError::Failed(_) => 1,
     }
 }

@@ -1,0 +1,727 @@
+//! `agemark run`: a cohort run from a sample sheet.
+//!
+//! 1. Read and validate the sheet; print every problem (with line numbers) and stop on errors
+//!    before any work (`--check` stops here).
+//! 2. Jobs: one `reads` job per sample with reads (telomere + mtDNA on one decode, exactly as
+//!    `agemark reads`), one job per methylation stage (the top-level betas matrix, plus each
+//!    sample's own IDAT / sequencing-calls input). Jobs run in parallel on the thread pool; a
+//!    job whose inputs and parameters are unchanged since the last run (run_manifest.tsv) and
+//!    whose outputs exist is skipped.
+//! 3. A failing job does not stop the others: it lands in failures.tsv, and its samples get
+//!    failed rows (`<sample>.failed.tsv` for reads, failed rows in the methylation table).
+//! 4. Merge (the code of `agemark merge`) of the tables the run wrote, the report and the MultiQC
+//!    files. Exit 1 when anything failed.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex,
+    },
+    time::Instant,
+};
+
+use agemark::{
+    cohort::{
+        manifest::{self, Entry},
+        merge,
+        pseudo::{install_log_scrubber, scrub_log, IdKind, Pseudonymiser, Scrubber},
+        report,
+        samplesheet::{CohortSample, CohortSheet, SampleSheet, SheetRow},
+    },
+    core::{file_name_of, QcStatus, AGEMARK_VERSION},
+    methylation::{
+        models::{self, acceleration, ClockOptions, Impute},
+        source::ReaderOptions,
+    },
+    mtdna, reads, telomere,
+    tidy::{self, Row},
+};
+use rayon::prelude::*;
+use tracing::{info, warn};
+
+use super::{
+    clocks::registry,
+    merge::collect_rows,
+    mtdna::mtdna_options,
+    telomere::{read_pass, telomere_options},
+    AppError,
+};
+use crate::cli::RunArgs;
+
+/// Stages `run` knows, in order.
+pub const READ_STAGE: &str = "reads";
+
+/// A methylation stage: rows (sample column = the input's sample names) for one input.
+type MethStageFn = fn(&MethJob) -> Result<Vec<Row>, String>;
+
+/// The methylation stages wired into `run`: name (also the table suffix) → function.
+const METH_STAGES: &[(&str, MethStageFn)] = &[("clocks", clocks_stage)];
+
+/// One methylation input for a stage.
+pub struct MethJob<'a> {
+    /// The input path (matrix, IDAT directory/prefix, calls file).
+    pub path: &'a str,
+    /// Reader options.
+    pub reader: &'a ReaderOptions,
+    /// Ages by the input's sample names (for age acceleration).
+    pub ages: &'a HashMap<String, (Option<f64>, Option<f64>)>,
+    /// `--clocks`.
+    pub clocks: &'a str,
+}
+
+fn clocks_stage(job: &MethJob) -> Result<Vec<Row>, String> {
+    let reg = registry(None).map_err(|e| e.to_string())?;
+    let infos = reg.select(job.clocks)?;
+    let models = infos
+        .iter()
+        .map(|i| reg.load(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let opts = ClockOptions {
+        impute: Impute::Auto,
+        max_missing: 0.2,
+    };
+    let run =
+        models::run_clocks(job.path, &models, &opts, job.reader).map_err(|e| e.to_string())?;
+    // Every sample of the input gets a sheet row (ages only for the samples of the run's
+    // sheet), so the acceleration fit uses exactly the samples with ages.
+    let sheet = SampleSheet {
+        path: "sample sheet".to_string(),
+        rows: run
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (age, ga) = job.ages.get(s).copied().unwrap_or((None, None));
+                SheetRow {
+                    sample_id: s.clone(),
+                    row: i as u64 + 2,
+                    age_years: age,
+                    gestational_age_weeks: ga,
+                }
+            })
+            .collect(),
+        has_age_years: true,
+        has_gestational_age: true,
+    };
+    let accel: Vec<Option<acceleration::Acceleration>> = run
+        .results
+        .iter()
+        .map(|r| acceleration::accelerate(r, &run.samples, &sheet))
+        .collect();
+    Ok(models::to_rows(&run, &file_name_of(job.path), &accel))
+}
+
+/// A job of the run.
+enum Job {
+    /// Reads of one sample (index into the selected samples).
+    Reads(usize),
+    /// One methylation stage over all methylation inputs.
+    Meth(usize),
+}
+
+/// What a job produced.
+struct Outcome {
+    name: String,
+    entry: Entry,
+    failures: Vec<(String, String, String)>,
+    skipped: bool,
+}
+
+struct Ctx<'a> {
+    out: &'a Path,
+    samples: Vec<&'a CohortSample>,
+    out_ids: Vec<String>,
+    key: Option<&'a Pseudonymiser>,
+    scrub: Scrubber,
+    old: BTreeMap<String, Entry>,
+    args: &'a RunArgs,
+    inner_threads: usize,
+    reader: ReaderOptions,
+}
+
+impl Ctx<'_> {
+    fn rel(&self, p: &Path) -> String {
+        p.strip_prefix(self.out).unwrap_or(p).display().to_string()
+    }
+
+    fn protect(&self, rows: &mut [Row]) {
+        if let Some(k) = self.key {
+            for r in rows {
+                r.input = k.input(&r.input);
+                r.qc_note = self.scrub.scrub(&r.qc_note);
+                r.read_group = self.scrub.scrub(&r.read_group);
+                r.method = self.scrub.scrub(&r.method);
+            }
+        }
+    }
+
+    fn reads_job(&self, i: usize) -> Outcome {
+        let s = self.samples[i];
+        let sid = &self.out_ids[i];
+        let name = format!("{sid}:{READ_STAGE}");
+        let dir = self.out.join(sid);
+        let prefix = dir.join(sid);
+        let (t_tsv, t_pq) = tidy::output_paths(&prefix, telomere::SUFFIX);
+        let (m_tsv, m_pq) = tidy::output_paths(&prefix, mtdna::SUFFIX);
+        let failed = PathBuf::from(format!("{}.failed.tsv", prefix.display()));
+        let reads_path = s.reads.clone().unwrap_or_default();
+        let mut inputs: Vec<&str> = vec![&reads_path];
+        if let Some(r2) = &s.reads2 {
+            inputs.push(r2);
+        }
+        if let Some(r) = &s.reference {
+            inputs.push(r);
+        }
+        let params = format!(
+            "reads|{sid}|{:?}|{:?}|n_inputs={}",
+            self.args.telomere,
+            self.args.mtdna,
+            inputs.len()
+        );
+        let fp = manifest::fingerprint(&params, &inputs);
+        let outputs: Vec<String> = [&t_tsv, &t_pq, &m_tsv, &m_pq]
+            .iter()
+            .map(|p| self.rel(p))
+            .collect();
+        if manifest::unchanged(self.out, self.old.get(&name), &fp) {
+            return Outcome {
+                name,
+                entry: Entry {
+                    fingerprint: fp,
+                    status: "ok".into(),
+                    outputs,
+                },
+                failures: Vec::new(),
+                skipped: true,
+            };
+        }
+        let result = (|| -> Result<(), AppError> {
+            let tel = telomere_options(&self.args.telomere)?;
+            let mt = mtdna_options(&self.args.mtdna);
+            tidy::prepare_output_dir(&prefix)?;
+            let spec = reads::InputSpec {
+                path: reads_path.clone(),
+                path2: s.reads2.clone(),
+                reference: s.reference.as_ref().map(PathBuf::from),
+                interleaved: false,
+            };
+            let tables = read_pass(
+                &spec,
+                Some(sid),
+                Some(tel),
+                Some((mt, false)),
+                self.inner_threads,
+            )?;
+            let mut t = tables.telomere.unwrap_or_default();
+            let mut m = tables.mtdna.unwrap_or_default();
+            self.protect(&mut t);
+            self.protect(&mut m);
+            tidy::write_table(&prefix, telomere::SUFFIX, &t)?;
+            tidy::write_table(&prefix, mtdna::SUFFIX, &m)?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&failed);
+                Outcome {
+                    name,
+                    entry: Entry {
+                        fingerprint: fp,
+                        status: "ok".into(),
+                        outputs,
+                    },
+                    failures: Vec::new(),
+                    skipped: false,
+                }
+            }
+            Err(e) => {
+                let reason = self.scrub.scrub(&e.to_string());
+                for p in [&t_tsv, &t_pq, &m_tsv, &m_pq] {
+                    let _ = std::fs::remove_file(p);
+                }
+                let rows: Vec<Row> = [telomere::ASSAY, mtdna::ASSAY]
+                    .iter()
+                    .map(|a| failed_row(sid, a, &reason))
+                    .collect();
+                if let Err(we) = std::fs::create_dir_all(&dir)
+                    .map_err(|source| tidy::WriteError {
+                        path: dir.clone(),
+                        source,
+                    })
+                    .and_then(|_| tidy::write_atomic(&failed, |w| tidy::write_tsv(w, &rows)))
+                {
+                    warn!("{}", self.scrub.scrub(&we.to_string()));
+                }
+                Outcome {
+                    name,
+                    entry: Entry {
+                        fingerprint: fp,
+                        status: "fail".into(),
+                        outputs: vec![self.rel(&failed)],
+                    },
+                    failures: vec![(sid.clone(), READ_STAGE.to_string(), reason)],
+                    skipped: false,
+                }
+            }
+        }
+    }
+
+    fn meth_job(&self, k: usize) -> Outcome {
+        let (stage, func) = METH_STAGES[k];
+        let name = format!("methylation:{stage}");
+        let prefix = self.out.join("methylation").join("cohort");
+        let (tsv, pq) = tidy::output_paths(&prefix, stage);
+        // Inputs: the betas matrix (columns mapped by betas_column) and per-sample inputs.
+        let mut sources: Vec<(String, BTreeMap<String, usize>, bool)> = Vec::new();
+        if let Some(b) = &self.args.betas {
+            let map: BTreeMap<String, usize> = self
+                .samples
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.betas_column.clone().map(|c| (c, i)))
+                .collect();
+            if !map.is_empty() {
+                sources.push((b.clone(), map, false));
+            }
+        }
+        for (i, s) in self.samples.iter().enumerate() {
+            for p in [&s.idat, &s.methylation_calls].into_iter().flatten() {
+                sources.push((p.clone(), BTreeMap::from([(String::new(), i)]), true));
+            }
+        }
+        let mut params = format!("{stage}|clocks={}|", self.args.clocks);
+        for (p, map, single) in &sources {
+            params.push_str(&format!("{}|{single}|", file_name_of(p)));
+            for (c, &i) in map {
+                let s = self.samples[i];
+                params.push_str(&format!(
+                    "{c}={}:{:?}:{:?};",
+                    self.out_ids[i], s.age_years, s.gestational_age_weeks
+                ));
+            }
+        }
+        let input_paths: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
+        let fp = manifest::fingerprint(&params, &input_paths);
+        let outputs = vec![self.rel(&tsv), self.rel(&pq)];
+        if manifest::unchanged(self.out, self.old.get(&name), &fp) {
+            return Outcome {
+                name,
+                entry: Entry {
+                    fingerprint: fp,
+                    status: "ok".into(),
+                    outputs,
+                },
+                failures: Vec::new(),
+                skipped: true,
+            };
+        }
+        let mut rows = Vec::new();
+        let mut failures = Vec::new();
+        for (path, map, single) in &sources {
+            let ages: HashMap<String, (Option<f64>, Option<f64>)> = map
+                .iter()
+                .map(|(c, &i)| {
+                    let s = self.samples[i];
+                    (c.clone(), (s.age_years, s.gestational_age_weeks))
+                })
+                .collect();
+            let job = MethJob {
+                path,
+                reader: &self.reader,
+                ages: &ages,
+                clocks: &self.args.clocks,
+            };
+            match func(&job) {
+                Ok(got) => {
+                    let names: std::collections::BTreeSet<&str> =
+                        got.iter().map(|r| r.sample_id.as_str()).collect();
+                    if *single && names.len() != 1 {
+                        let &i = map.values().next().expect("one sample");
+                        let why = format!(
+                            "{}: holds {} samples; a per-sample input must hold exactly one",
+                            file_name_of(path),
+                            names.len()
+                        );
+                        rows.push(failed_row(&self.out_ids[i], stage, &why));
+                        failures.push((self.out_ids[i].clone(), stage.to_string(), why));
+                        continue;
+                    }
+                    let mut present = std::collections::BTreeSet::new();
+                    for mut r in got {
+                        let i = if *single {
+                            map.values().next().copied()
+                        } else {
+                            map.get(&r.sample_id).copied()
+                        };
+                        if let Some(i) = i {
+                            present.insert(i);
+                            r.sample_id = self.out_ids[i].clone();
+                            rows.push(r);
+                        }
+                    }
+                    for (c, &i) in map {
+                        if !present.contains(&i) {
+                            let why = format!(
+                                "betas_column '{c}' is not a sample of {}",
+                                file_name_of(path)
+                            );
+                            let why = self.scrub.scrub(&why);
+                            rows.push(failed_row(&self.out_ids[i], stage, &why));
+                            failures.push((self.out_ids[i].clone(), stage.to_string(), why));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let why = self.scrub.scrub(&e);
+                    for &i in map.values() {
+                        rows.push(failed_row(&self.out_ids[i], stage, &why));
+                        failures.push((self.out_ids[i].clone(), stage.to_string(), why.clone()));
+                    }
+                }
+            }
+        }
+        self.protect(&mut rows);
+        let written = tidy::prepare_output_dir(&prefix)
+            .and_then(|_| tidy::write_table(&prefix, stage, &rows));
+        if let Err(e) = written {
+            failures.push((
+                "*".to_string(),
+                stage.to_string(),
+                self.scrub.scrub(&e.to_string()),
+            ));
+        }
+        let status = if failures.is_empty() { "ok" } else { "fail" };
+        Outcome {
+            name,
+            entry: Entry {
+                fingerprint: fp,
+                status: status.into(),
+                outputs,
+            },
+            failures,
+            skipped: false,
+        }
+    }
+}
+
+/// The row a failed stage leaves for a sample.
+fn failed_row(sample: &str, assay: &str, why: &str) -> Row {
+    Row {
+        sample_id: sample.to_string(),
+        assay: assay.to_string(),
+        measure: "stage_failed".to_string(),
+        value: None,
+        unit: String::new(),
+        method: "run".to_string(),
+        n_used: None,
+        qc_status: QcStatus::Fail,
+        qc_note: why.to_string(),
+        read_group: String::new(),
+        input: String::new(),
+        reference_build: String::new(),
+        agemark_version: AGEMARK_VERSION.to_string(),
+    }
+}
+
+fn parse_stages(s: &str) -> Result<Vec<String>, AppError> {
+    let mut known: Vec<&str> = vec![READ_STAGE];
+    known.extend(METH_STAGES.iter().map(|m| m.0));
+    let mut out = Vec::new();
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if name == "all" {
+            out.extend(known.iter().map(|k| k.to_string()));
+        } else if known.contains(&name) {
+            out.push(name.to_string());
+        } else if name == "celltypes" || name == "nr3c1" {
+            return Err(AppError::Usage(format!(
+                "--stages: '{name}' is not available in `run` in this build (stages: {})",
+                known.join(", ")
+            )));
+        } else {
+            return Err(AppError::Usage(format!(
+                "--stages: unknown stage '{name}' (stages: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `agemark run`.
+pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
+    let started = Instant::now();
+    let key = super::merge::load_key(args.pseudonymise.as_deref())?;
+    let stages = parse_stages(&args.stages)?;
+    let mut sheet = CohortSheet::read(&args.samplesheet)?;
+    let scrub = match &key {
+        Some(k) => {
+            let mut pairs = Vec::new();
+            for s in &sheet.samples {
+                pairs.push((
+                    s.sample_id.clone(),
+                    k.pseudonym(IdKind::Sample, &s.sample_id),
+                ));
+                pairs.push((
+                    s.participant_id.clone(),
+                    k.pseudonym(IdKind::Participant, &s.participant_id),
+                ));
+                pairs.push((
+                    s.family_id.clone(),
+                    k.pseudonym(IdKind::Family, &s.family_id),
+                ));
+            }
+            let sc = Scrubber::new(pairs);
+            install_log_scrubber(sc.clone());
+            sc
+        }
+        None => Scrubber::default(),
+    };
+    // Checks that need more than the sheet.
+    let wanted: Option<Vec<String>> = args.samples.as_ref().map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    });
+    if let Some(w) = &wanted {
+        for id in w {
+            if sheet.get(id).is_none() {
+                sheet.add_error(
+                    None,
+                    Some("sample_id"),
+                    format!("--samples: no sample '{id}' in the sheet"),
+                );
+            }
+        }
+    }
+    match &args.betas {
+        None => {
+            let lines: Vec<u64> = sheet
+                .samples
+                .iter()
+                .filter(|s| s.betas_column.is_some())
+                .map(|s| s.line)
+                .collect();
+            for l in lines {
+                sheet.add_error(
+                    Some(l),
+                    Some("betas_column"),
+                    "a betas column without a matrix: give --betas FILE".into(),
+                );
+            }
+        }
+        Some(b) if b != "-" && !Path::new(b).is_file() => {
+            sheet.add_error(None, None, format!("--betas {b}: no such file"));
+        }
+        _ => {}
+    }
+    for p in &sheet.problems {
+        eprintln!("{}", scrub_log(&p.to_string()));
+    }
+    if sheet.has_errors() {
+        let n = sheet
+            .problems
+            .iter()
+            .filter(|p| p.severity == agemark::cohort::samplesheet::Severity::Error)
+            .count();
+        return Err(AppError::Failed(scrub_log(&format!(
+            "{}: {n} error(s) in the sample sheet; nothing was run",
+            args.samplesheet
+        ))));
+    }
+    if args.check {
+        println!(
+            "{}: ok ({} samples)",
+            scrub_log(&args.samplesheet),
+            sheet.samples.len()
+        );
+        return Ok(());
+    }
+    let out = args
+        .outdir
+        .clone()
+        .ok_or_else(|| AppError::Usage("--outdir is required".into()))?;
+    std::fs::create_dir_all(&out).map_err(|source| tidy::WriteError {
+        path: out.clone(),
+        source,
+    })?;
+    // Validate options once, up front.
+    telomere_options(&args.telomere)?;
+    if stages.iter().any(|s| s != READ_STAGE) {
+        let reg = registry(None)?;
+        reg.select(&args.clocks).map_err(AppError::Usage)?;
+    }
+
+    let samples: Vec<&CohortSample> = sheet
+        .samples
+        .iter()
+        .filter(|s| wanted.as_ref().map_or(true, |w| w.contains(&s.sample_id)))
+        .collect();
+    let out_ids: Vec<String> = samples
+        .iter()
+        .map(|s| match &key {
+            Some(k) => k.pseudonym(IdKind::Sample, &s.sample_id),
+            None => s.sample_id.clone(),
+        })
+        .collect();
+    {
+        let mut seen = std::collections::HashSet::new();
+        if out_ids.iter().any(|id| !seen.insert(id)) {
+            return Err(AppError::Failed(
+                "two sample ids got the same pseudonym: use another key".into(),
+            ));
+        }
+    }
+    let mut jobs: Vec<Job> = Vec::new();
+    if stages.iter().any(|s| s == READ_STAGE) {
+        jobs.extend(
+            samples
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.reads.is_some())
+                .map(|(i, _)| Job::Reads(i)),
+        );
+    }
+    let any_meth_input = samples.iter().any(|s| {
+        (s.betas_column.is_some() && args.betas.is_some())
+            || s.idat.is_some()
+            || s.methylation_calls.is_some()
+    });
+    for (k, (name, _)) in METH_STAGES.iter().enumerate() {
+        if any_meth_input && stages.iter().any(|s| s == name) {
+            jobs.push(Job::Meth(k));
+        }
+    }
+    let parallel = jobs.len().clamp(1, threads.max(1));
+    let ctx = Ctx {
+        out: &out,
+        samples,
+        out_ids,
+        key: key.as_ref(),
+        scrub,
+        old: manifest::load(&out),
+        args,
+        inner_threads: (threads / parallel).max(1),
+        reader: ReaderOptions::default(),
+    };
+    info!(
+        "{} samples, {} jobs ({}) on {threads} threads",
+        ctx.samples.len(),
+        jobs.len(),
+        stages.join(", ")
+    );
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(jobs.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
+        ) {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let done = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
+    let total = jobs.len();
+    jobs.par_iter().for_each(|job| {
+        let t0 = Instant::now();
+        let o = match job {
+            Job::Reads(i) => ctx.reads_job(*i),
+            Job::Meth(k) => ctx.meth_job(*k),
+        };
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        let state = if o.skipped {
+            "unchanged since the last run, skipped".to_string()
+        } else if o.failures.is_empty() {
+            format!("done in {:.2} s", t0.elapsed().as_secs_f64())
+        } else {
+            format!("FAILED ({} failure(s))", o.failures.len())
+        };
+        bar.set_message(o.name.clone());
+        bar.inc(1);
+        bar.suspend(|| info!("[{n}/{total}] {}: {state}", o.name));
+        outcomes
+            .lock()
+            .expect("no panics while holding the lock")
+            .push(o);
+    });
+    bar.finish_and_clear();
+    let mut outcomes = outcomes.into_inner().expect("no poisoned lock");
+    outcomes.sort_by(|a, b| a.name.cmp(&b.name));
+
+    // Manifest: earlier entries of jobs not in this run are kept.
+    let mut entries = ctx.old.clone();
+    let mut failures: Vec<(String, String, String)> = Vec::new();
+    let mut tables: Vec<PathBuf> = Vec::new();
+    for o in &outcomes {
+        entries.insert(o.name.clone(), o.entry.clone());
+        failures.extend(o.failures.iter().cloned());
+        tables.extend(
+            o.entry
+                .outputs
+                .iter()
+                .filter(|p| p.ends_with(".tsv"))
+                .map(|p| out.join(p)),
+        );
+    }
+    failures.sort();
+    manifest::save(&out, &entries)?;
+    let failures_path = out.join("failures.tsv");
+    tidy::write_atomic(&failures_path, |w| {
+        use std::io::Write;
+        writeln!(w, "sample_id\tstage\treason")?;
+        for (s, st, r) in &failures {
+            writeln!(w, "{s}\t{st}\t{}", r.replace(['\t', '\n', '\r'], " "))?;
+        }
+        Ok(())
+    })?;
+
+    // Cohort tables: the merge of `agemark merge` over the tables this run stands on.
+    let merge_sheet = {
+        let mut sel = sheet.clone();
+        sel.samples
+            .retain(|s| wanted.as_ref().map_or(true, |w| w.contains(&s.sample_id)));
+        match &key {
+            Some(k) => sel.pseudonymised(k),
+            None => sel,
+        }
+    };
+    let rows = collect_rows(&tables)?;
+    let cohort = merge::merge(rows, Some(&merge_sheet));
+    let written = cohort.write_all(&out.join("cohort"))?;
+    let report_path = out.join("report.html");
+    report::write_report(&cohort, &report_path, "agemark cohort report")?;
+    let mqc = report::write_multiqc(&cohort, &out.join("multiqc"))?;
+    for p in written
+        .iter()
+        .chain([&report_path, &failures_path])
+        .chain(&mqc)
+    {
+        info!("wrote {}", scrub_log(&p.display().to_string()));
+    }
+    info!(
+        "{} samples, {} jobs ({} skipped as unchanged) in {:.2} s",
+        ctx.samples.len(),
+        outcomes.len(),
+        outcomes.iter().filter(|o| o.skipped).count(),
+        started.elapsed().as_secs_f64()
+    );
+    if !failures.is_empty() {
+        let samples: std::collections::BTreeSet<&str> =
+            failures.iter().map(|f| f.0.as_str()).collect();
+        return Err(AppError::Failed(format!(
+            "{} failure(s) in {} sample(s): see {}",
+            failures.len(),
+            samples.len(),
+            scrub_log(&failures_path.display().to_string())
+        )));
+    }
+    Ok(())
+}
