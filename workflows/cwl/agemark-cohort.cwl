@@ -18,7 +18,7 @@ inputs:
   reads: File[]
   reads2: {type: {type: array, items: ["null", File]}, doc: "Second FASTQ per sample (null when none)"}
   reference: {type: {type: array, items: ["null", File]}, doc: "Reference FASTA per sample (null when none)"}
-  methylation_stages: {type: string, default: "clocks,celltypes,nr3c1"}
+  methylation_stages: {type: string, default: "clocks", doc: "agemark run --stages of the methylation job (+ celltypes,nr3c1 once run has them)"}
   threads: {type: int, default: 2}
 steps:
   check:

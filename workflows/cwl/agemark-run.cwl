@@ -28,7 +28,7 @@ inputs:
   samplesheet: {type: File}
   inputs: {type: "File[]", default: [], doc: "Every file the sheet points to"}
   betas: {type: File?, inputBinding: {position: 3, prefix: --betas}}
-  stages: {type: string, default: "clocks,celltypes,nr3c1", inputBinding: {position: 4, prefix: --stages}}
+  stages: {type: string, default: "clocks", inputBinding: {position: 4, prefix: --stages}}
   threads: {type: int, default: 2}
   after: {type: File?, doc: "Ordering only (not used): the cohort workflow passes the sheet check's report, so no job starts on a rejected sheet"}
 outputs:

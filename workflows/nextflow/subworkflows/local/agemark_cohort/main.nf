@@ -21,7 +21,7 @@ workflow AGEMARK_COHORT {
     ch_versions = Channel.empty()
 
     // Nothing else starts before agemark has accepted the sheet.
-    AGEMARK_CHECK ( ch_samplesheet, ch_sheet_inputs )
+    AGEMARK_CHECK ( ch_samplesheet, ch_sheet_inputs, ch_betas )
     ch_sheet = AGEMARK_CHECK.out.samplesheet.first()
     ch_versions = ch_versions.mix(AGEMARK_CHECK.out.versions)
 

@@ -5,6 +5,7 @@ process AGEMARK_CHECK {
     input:
     path samplesheet
     path inputs
+    path betas
 
     output:
     path samplesheet   , emit: samplesheet
@@ -15,11 +16,12 @@ process AGEMARK_CHECK {
 
     script:
     def args = task.ext.args ?: ''
+    def beta_matrix = betas ? "--betas ${betas}" : ''
     """
     agemark \\
         run \\
         --samplesheet $samplesheet \\
-        --outdir agemark-check \\
+        $beta_matrix \\
         $args \\
         --check
 
