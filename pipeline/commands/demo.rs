@@ -1,5 +1,6 @@
 //! `agemark demo`: the telomere stage on real reads bundled in the binary, plus one SYNTHETIC
-//! whole-genome-like sample, with no network and no data directory.
+//! whole-genome-like sample, then a small mother–child cohort run (`agemark run`) on the bundled
+//! reads and real beta matrices with FICTIONAL linkage labels — no network, no data directory.
 
 use std::{
     fs,
@@ -13,6 +14,8 @@ use agemark::{
     telomere::{TelomereOptions, SUFFIX},
     tidy::{self, Row, WriteError},
 };
+
+use clap::Parser;
 
 use super::{telomere::telomere_rows, AppError};
 use crate::cli::DemoArgs;
@@ -159,5 +162,75 @@ pub fn run(args: &DemoArgs, threads: usize) -> Result<(), AppError> {
     }
     let _ = writeln!(w, "  {}  (all samples)", cohort_tsv.display());
     let _ = writeln!(w, "  {}", cohort_parquet.display());
+    drop(so);
+    demo_cohort(out, &inputs, threads)
+}
+
+/// The demo cohort: reference/demo/cohort (sheet + beta matrix) written beside the reads and
+/// run with `agemark run` into `<outdir>/cohort`.
+fn demo_cohort(out: &Path, inputs: &Path, threads: usize) -> Result<(), AppError> {
+    let dir = inputs.join("cohort");
+    fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+    let sheet = dir.join("samplesheet.csv");
+    fs::write(&sheet, COHORT_SHEET).map_err(write_err(&sheet))?;
+    let betas = dir.join("demo_betas.csv.gz");
+    fs::write(&betas, COHORT_BETAS).map_err(write_err(&betas))?;
+    let results = out.join("cohort");
+    let argv = [
+        "agemark".to_string(),
+        "run".to_string(),
+        "--samplesheet".to_string(),
+        sheet.display().to_string(),
+        "--outdir".to_string(),
+        results.display().to_string(),
+        "--betas".to_string(),
+        betas.display().to_string(),
+        "--clocks".to_string(),
+        COHORT_CLOCKS.to_string(),
+    ];
+    let cli = crate::cli::Cli::try_parse_from(&argv)
+        .map_err(|e| AppError::Usage(format!("demo cohort arguments: {e}")))?;
+    let Some(crate::cli::Command::Run(args)) = cli.command else {
+        return Err(AppError::Usage("demo cohort arguments: not a run".into()));
+    };
+    let started = std::time::Instant::now();
+    super::run::run(&args, threads)?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut so = std::io::stdout().lock();
+    let w = &mut so;
+    let _ = writeln!(
+        w,
+        "\nagemark demo: cohort run on a mother-child sample sheet with FICTIONAL linkage\n\
+         (5 'mothers' = real adult blood arrays, 10 'children' = real cord-blood arrays with clinical\n\
+         GA, 3 of them with real reads; see reference/demo/cohort/README.md) in {secs:.1} s:\n"
+    );
+    let _ = writeln!(w, "  {}  (the sheet)", sheet.display());
+    for f in [
+        "cohort.long.tsv",
+        "cohort.long.parquet",
+        "cohort.wide.tsv",
+        "cohort.columns.tsv",
+        "cohort.dyads.tsv",
+        "failures.tsv",
+    ] {
+        let _ = writeln!(w, "  {}", results.join(f).display());
+    }
+    let _ = writeln!(
+        w,
+        "  {}  (open in a browser)",
+        results.join("report.html").display()
+    );
+    let _ = writeln!(
+        w,
+        "  {}  (MultiQC custom content)",
+        results.join("multiqc").display()
+    );
     Ok(())
 }
+
+/// The demo cohort's sample sheet (FICTIONAL linkage; reads paths relative to it).
+const COHORT_SHEET: &[u8] = include_bytes!("../../reference/demo/cohort/samplesheet.csv");
+/// The demo cohort's beta matrix (real adult blood and cord-blood samples).
+const COHORT_BETAS: &[u8] = include_bytes!("../../reference/demo/cohort/demo_betas.csv.gz");
+/// Clocks the demo matrix has the CpGs for.
+const COHORT_CLOCKS: &str = "dunedinpace2022,knight2016_ga";
