@@ -748,18 +748,37 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
     let modules = modules();
     let tmp = tempdir();
     let root = tmp.path();
-    let sheet_path = repo("reference/demo/cohort/samplesheet.csv");
-    let sheet = read_sheet(&sheet_path);
-    let sheet_dir = sheet_path.parent().expect("sheet dir").to_path_buf();
-    // Every file the sheet points to (staged beside the sheet, as main.nf does).
+    let demo_sheet = repo("reference/demo/cohort/samplesheet.csv");
+    let sheet = read_sheet(&demo_sheet);
+    let sheet_dir = demo_sheet.parent().expect("sheet dir").to_path_buf();
+    // As main.nf does: every file the sheet points to is staged beside a copy of the sheet that
+    // names each file by its base name.
     let mut inputs = Vec::new();
+    let mut staged_rows = Vec::new();
+    let header: Vec<String> = read_header(&demo_sheet);
     for row in &sheet {
-        for col in ["reads", "reads2", "reference", "idat", "methylation_calls"] {
-            if let Some(v) = row.get(col).filter(|v| !v.is_empty()) {
-                inputs.push(sheet_dir.join(v));
+        let mut cells = Vec::new();
+        for col in &header {
+            let v = row.get(col).cloned().unwrap_or_default();
+            if FILE_COLUMNS.contains(&col.as_str()) && !v.is_empty() {
+                let full = sheet_dir.join(&v);
+                let name = full.file_name().expect("file name").to_string_lossy().into_owned();
+                inputs.push(full);
+                cells.push(name);
+            } else {
+                cells.push(v);
             }
         }
+        staged_rows.push(cells.join(","));
     }
+    let staged_dir = root.join("main-nf");
+    fs::create_dir_all(&staged_dir).expect("mkdir");
+    let sheet_path = staged_dir.join("samplesheet.staged.csv");
+    fs::write(
+        &sheet_path,
+        format!("{}\n{}\n", header.join(","), staged_rows.join("\n")),
+    )
+    .expect("write the staged sheet");
     let betas = demo_betas(&sheet_dir);
     check_case(
         &modules,
@@ -856,19 +875,24 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
     );
 }
 
-/// The demo cohort's top-level beta matrix, when it has one (`betas.*` beside the sheet).
+/// The demo cohort's top-level beta matrix (`agemark demo` passes it as `--betas`).
 fn demo_betas(sheet_dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(sheet_dir)
-        .expect("demo cohort dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("betas"))
-        })
-        .collect();
-    found.sort();
-    found.truncate(1);
-    found
+    let betas = sheet_dir.join("demo_betas.csv.gz");
+    assert!(betas.is_file(), "{}: missing", betas.display());
+    vec![betas]
+}
+
+const FILE_COLUMNS: [&str; 5] = ["reads", "reads2", "reference", "idat", "methylation_calls"];
+
+fn read_header(path: &Path) -> Vec<String> {
+    let text = fs::read_to_string(path).expect("read the demo sample sheet");
+    text.lines()
+        .next()
+        .expect("header")
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect()
 }
 
 /// The demo sheet's rows (plain CSV: it is ours).

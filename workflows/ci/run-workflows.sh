@@ -10,7 +10,8 @@
 #
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
-# SHARED (default ../shared), SHEET (default reference/demo/cohort/samplesheet.csv).
+# SHARED (default ../shared), SHEET and BETAS (default: the demo cohort's,
+# reference/demo/cohort/samplesheet.csv and demo_betas.csv.gz).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -20,9 +21,11 @@ AGEMARK="$(realpath "${AGEMARK:-target/release/agemark}")"
 WF_VENV="${WF_VENV:-$HOME/.cache/agemark-peers/workflows-venv}"
 WF_WORK="${WF_WORK:-${TMPDIR:-/tmp}/agemark-wf}"
 SHEET="$(realpath "${SHEET:-reference/demo/cohort/samplesheet.csv}")"
+BETAS="$(realpath "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
 REQUIREMENTS="$SHARED/hpc/requirements-workflows.txt"
 SNAKEFILE="$REPO/workflows/snakemake/Snakefile"
 SLURM_PROFILE="$REPO/workflows/snakemake/profiles/slurm"
+CI_CONFIG="$REPO/workflows/ci/snakemake-ci.yaml"
 REF_OUT="$WF_WORK/reference"
 
 fail() {
@@ -51,6 +54,14 @@ same_tables() {
     done < <(find "$REF_OUT" \( -name 'cohort.*' -o -path '*/methylation/*' -o -name '*.telomere.*' -o -name '*.mtdna.*' \) -type f | sort)
     [[ $n -ge 5 ]] || fail "$what: only $n tables compared"
     echo "$what: $n tables byte-identical to agemark run's"
+}
+
+# sheet_copy SRC DST: SRC with its relative file paths made absolute (so DST can live anywhere).
+# Plain CSV only (the demo sheet); agemark itself accepts quoted fields too.
+sheet_copy() {
+    awk -F, -v OFS=, -v dir="$(dirname "$1")" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(reads|reads2|reference|idat|methylation_calls)$/) f[i] = 1; print; next }
+        { for (i in f) if ($i != "" && $i !~ /^\//) $i = dir "/" $i; print }' "$1" >"$2"
 }
 
 step_slurm() {
@@ -89,8 +100,8 @@ step_reference() {
     [[ -f "$SHEET" ]] || fail "no demo cohort sheet at $SHEET"
     rm -rf "$REF_OUT"
     mkdir -p "$WF_WORK"
-    "$AGEMARK" run --samplesheet "$SHEET" --outdir "$REF_OUT" --check
-    "$AGEMARK" run --samplesheet "$SHEET" --outdir "$REF_OUT" ||
+    "$AGEMARK" run --samplesheet "$SHEET" --betas "$BETAS" --check
+    "$AGEMARK" run --samplesheet "$SHEET" --betas "$BETAS" --outdir "$REF_OUT" ||
         fail "agemark run on the demo cohort exited $?"
     ls "$REF_OUT"
 }
@@ -99,7 +110,7 @@ step_snakemake_lint() {
     local d="$WF_WORK/smk-lint"
     rm -rf "$d" && mkdir -p "$d"
     # --lint exits 1 on any finding.
-    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" agemark="$AGEMARK" --lint
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" agemark="$AGEMARK" --lint
 }
 
 # An invalid sheet must stop the workflow at start, with agemark's own message, before any job.
@@ -107,13 +118,14 @@ step_snakemake_bad_sheet() {
     local d="$WF_WORK/smk-bad" want got
     rm -rf "$d" && mkdir -p "$d"
     # The demo sheet with its second sample id repeated in a new row: agemark rejects duplicates.
+    sheet_copy "$SHEET" "$d/good.csv"
     {
-        cat "$SHEET"
-        sed -n 2p "$SHEET"
+        cat "$d/good.csv"
+        sed -n 2p "$d/good.csv"
     } >"$d/bad.csv"
-    want="$("$AGEMARK" run --samplesheet "$d/bad.csv" --outdir "$d/x" --check 2>&1 >/dev/null)" &&
+    want="$("$AGEMARK" run --samplesheet "$d/bad.csv" --betas "$BETAS" --check 2>&1 >/dev/null)" &&
         fail "agemark run --check accepted the broken sheet"
-    if smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/bad.csv" outdir=out agemark="$AGEMARK" \
+    if smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/bad.csv" betas="$BETAS" outdir=out agemark="$AGEMARK" \
         --cores 1 >"$d/log" 2>&1; then
         fail "snakemake accepted a sheet agemark rejects"
     fi
@@ -132,13 +144,13 @@ step_snakemake_bad_sheet() {
 step_snakemake_local() {
     local d="$WF_WORK/smk-local"
     rm -rf "$d" && mkdir -p "$d"
-    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" outdir=out agemark="$AGEMARK" \
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" outdir=out agemark="$AGEMARK" \
         --cores 2 --show-failed-logs
     same_tables "$d/out" "snakemake (local, --cores 2)"
 }
 
 slurm_args() {
-    local args=(--profile "$SLURM_PROFILE" --default-resources slurm_account=agemark
+    local args=(--profile "$SLURM_PROFILE" --configfile "$CI_CONFIG" --default-resources slurm_account=agemark
         --slurm-init-seconds-before-status-checks 1 --latency-wait 5 --jobs 4)
     # Without accounting, the plugin's sacct polling never sees the jobs finish.
     if ! sacct -n >/dev/null 2>&1; then args+=(--slurm-status-command squeue); fi
@@ -149,7 +161,7 @@ step_snakemake_slurm() {
     local d="$WF_WORK/smk-slurm" args
     mapfile -t args < <(slurm_args)
     rm -rf "$d" && mkdir -p "$d"
-    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" outdir=out agemark="$AGEMARK" \
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" outdir=out agemark="$AGEMARK" \
         "${args[@]}" 2>&1 | tee "$d/log"
     [[ ${PIPESTATUS[0]} -eq 0 ]] || fail "snakemake on SLURM failed"
     grep -q "Job .* has been submitted with SLURM jobid" "$d/log" ||
@@ -168,20 +180,20 @@ step_snakemake_slurm_failure() {
     [[ -n "$sample" ]] || fail "the demo sheet has no sample with reads"
     # A copy of the sheet whose first read sample points at a corrupt BAM (a BGZF header, then junk).
     printf '\037\213\010\004\000\000\000\000\000\377\006\000BC\002\000\033\000not a BAM at all, truncated' >"$d/sheet/corrupt.bam"
-    awk -F, -v OFS=, -v s="$sample" -v dir="$(dirname "$SHEET")" '
-        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "reads") c = i; col[$i] = i } print; next }
-        { for (n in col) if (n ~ /^(reads2|reference|idat|methylation_calls)$/ && $col[n] != "" && $col[n] !~ /^\//) $col[n] = dir "/" $col[n]
-          if ($1 == s) $c = "corrupt.bam"; else if ($c != "" && $c !~ /^\//) $c = dir "/" $c
-          print }' "$SHEET" >"$d/sheet/samplesheet.csv"
-    "$AGEMARK" run --samplesheet "$d/sheet/samplesheet.csv" --outdir "$d/x" --check ||
+    sheet_copy "$SHEET" "$d/sheet/abs.csv"
+    awk -F, -v OFS=, -v s="$sample" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "reads") c = i }
+        NR > 1 && $1 == s { $c = "corrupt.bam" } { print }' "$d/sheet/abs.csv" >"$d/sheet/samplesheet.csv"
+    "$AGEMARK" run --samplesheet "$d/sheet/samplesheet.csv" --betas "$BETAS" --check ||
         fail "the corrupt-input sheet should pass the sheet check (the file exists)"
-    bad="$("$AGEMARK" reads "$d/sheet/corrupt.bam" --sample-id "$sample" -o "$d/x/$sample" 2>&1 >/dev/null | grep '^agemark: error:')" ||
+    if "$AGEMARK" reads "$d/sheet/corrupt.bam" --sample-id "$sample" -o "$d/x/$sample" 2>"$d/reads.err"; then
         fail "agemark reads accepted the corrupt BAM"
-    if smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/sheet/samplesheet.csv" outdir=out \
+    fi
+    bad="$(grep '^agemark: error:' "$d/reads.err")" || fail "no one-line error from agemark reads"
+    if smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/sheet/samplesheet.csv" betas="$BETAS" outdir=out \
         agemark="$AGEMARK" "${args[@]}" --keep-going >"$d/log" 2>&1; then
         fail "snakemake on SLURM succeeded with a corrupt input"
     fi
-    cat "$d/log"
+    grep -A16 "Error in rule" "$d/log" || cat "$d/log"
     grep -qF -- "$bad" "$d/log" || fail "the workflow log lacks agemark's error: $bad"
     for f in "$d/out/$sample/$sample".{telomere,mtdna}.{tsv,parquet} "$d/out/cohort.long.tsv"; do
         [[ ! -e "$f" ]] || fail "a failed job left $f behind"
@@ -190,7 +202,7 @@ step_snakemake_slurm_failure() {
     local others
     others="$(find "$d/out" -name '*.telomere.tsv' | wc -l)"
     [[ $others -ge 1 ]] || fail "no other sample finished (--keep-going)"
-    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/sheet/samplesheet.csv" outdir=out \
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/sheet/samplesheet.csv" betas="$BETAS" outdir=out \
         agemark="$AGEMARK" -n --cores 1 >"$d/dry" 2>&1
     grep -q "reads.*1$" "$d/dry" || { cat "$d/dry"; fail "the dry run does not plan the failed sample again"; }
     echo "failed SLURM job: agemark's error in the workflow log, no partial outputs:"
@@ -209,7 +221,8 @@ step_cwl_run() {
     local d="$WF_WORK/cwl"
     rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
     ln -s "$AGEMARK" "$d/bin/agemark"
-    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" >"$d/job.json"
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+        --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
     PATH="$d/bin:$PATH" "$WF_VENV/bin/cwltool" --quiet --no-container --outdir "$d/out" \
         --tmpdir-prefix "$d/tmp/" --tmp-outdir-prefix "$d/tmp-out/" \
         workflows/cwl/agemark-cohort.cwl "$d/job.json" >"$d/outputs.json" ||

@@ -18,16 +18,27 @@ def sheetPath(sheet, value) {
     value ? sheet.parent.resolve(value) : null
 }
 
+// The columns of the sheet that name files.
+def FILE_COLUMNS = [ 'reads', 'reads2', 'reference', 'idat', 'methylation_calls' ]
+
+// A CSV/TSV cell, quoted when it needs to be.
+def cell(value, sep) {
+    def v = value ?: ''
+    (v.contains(sep) || v.contains('"')) ? '"' + v.replace('"', '""') + '"' : v
+}
+
 workflow {
     if (!params.input) {
         error "give the sample sheet: --input samplesheet.csv"
     }
     def sheet = file(params.input, checkIfExists: true)
     def sep = sheet.readLines()[0].contains('\t') ? '\t' : ','
+    def header = sheet.readLines()[0].replace('\uFEFF', '').split(sep as String).collect { it.trim() }
 
     ch_rows = Channel.fromPath(sheet)
         .splitCsv(header: true, sep: sep, strip: true)
         .map { row -> row.collectEntries { k, v -> [ (k.replace('\uFEFF', '')): v ] } }
+        .filter { row -> row.values().any { it } }
 
     ch_reads = ch_rows
         .filter { row -> row.reads }
@@ -36,16 +47,23 @@ workflow {
             [ [ id: row.sample_id ], reads, row.reference ? sheetPath(sheet, row.reference) : [] ]
         }
 
+    // Tasks see the sheet staged in their work directory, where its relative paths (resolved by
+    // agemark against the sheet's directory) point nowhere: the staged sheet names every file by
+    // its base name, and the files are staged beside it.
     ch_sheet_inputs = ch_rows
-        .flatMap { row -> [ 'reads', 'reads2', 'reference', 'idat', 'methylation_calls' ].findAll { row[it] }.collect { sheetPath(sheet, row[it]) } }
+        .flatMap { row -> FILE_COLUMNS.findAll { row[it] }.collect { sheetPath(sheet, row[it]) } }
+        .unique()
         .collect()
         .ifEmpty([])
+    ch_staged_sheet = ch_rows
+        .map { row -> header.collect { c -> cell(c in FILE_COLUMNS && row[c] ? file(row[c]).name : row[c], sep) }.join(sep) }
+        .collectFile(name: 'samplesheet.staged.' + sheet.extension, seed: header.join(sep), newLine: true, sort: false)
 
     def betas = params.betas ? file(params.betas, checkIfExists: true) : []
-    def has_methylation = params.betas || sheet.readLines().first().split(sep).any { it.trim() in [ 'idat', 'methylation_calls' ] }
+    def has_methylation = params.betas || header.any { it in [ 'idat', 'methylation_calls' ] }
 
     AGEMARK_COHORT (
-        Channel.value(sheet),
+        ch_staged_sheet,
         ch_sheet_inputs,
         ch_reads,
         Channel.value(betas),

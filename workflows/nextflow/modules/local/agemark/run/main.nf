@@ -7,8 +7,16 @@ process AGEMARK_RUN {
     path inputs
 
     output:
-    tuple val(meta), path("methylation/*.tsv")    , emit: tsv
-    tuple val(meta), path("methylation/*.parquet"), emit: parquet
+    tuple val(meta), path("methylation/*.tsv")    , emit: tsv         , optional: true
+    tuple val(meta), path("methylation/*.parquet"), emit: parquet     , optional: true
+    tuple val(meta), path("*/*.telomere.*")       , emit: telomere    , optional: true
+    tuple val(meta), path("*/*.mtdna.*")          , emit: mtdna       , optional: true
+    tuple val(meta), path("*/*.failed.tsv")       , emit: failed      , optional: true
+    tuple val(meta), path("cohort.*")             , emit: cohort
+    tuple val(meta), path("failures.tsv")         , emit: failures
+    tuple val(meta), path("report.html")          , emit: html
+    tuple val(meta), path("multiqc/*")            , emit: multiqc
+    tuple val(meta), path("run_manifest.tsv")     , emit: manifest
     path "versions.yml"                           , emit: versions
 
     when:
