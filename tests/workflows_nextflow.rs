@@ -762,7 +762,11 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
             let v = row.get(col).cloned().unwrap_or_default();
             if FILE_COLUMNS.contains(&col.as_str()) && !v.is_empty() {
                 let full = sheet_dir.join(&v);
-                let name = full.file_name().expect("file name").to_string_lossy().into_owned();
+                let name = full
+                    .file_name()
+                    .expect("file name")
+                    .to_string_lossy()
+                    .into_owned();
                 inputs.push(full);
                 cells.push(name);
             } else {
@@ -833,7 +837,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
             ext_args: Some("--stages clocks"),
             inputs: vec![
                 ("samplesheet", vec![sheet_path.clone()]),
-                ("betas", betas),
+                ("betas", betas.clone()),
                 ("inputs", inputs),
             ],
         },
@@ -857,6 +861,34 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
         },
         root,
     );
+    // The subworkflow's cohort tables are `agemark run`'s, byte for byte.
+    let reference = root.join("agemark-run");
+    common::agemark([
+        "run",
+        "--samplesheet",
+        &demo_sheet.display().to_string(),
+        "--betas",
+        &betas[0].display().to_string(),
+        "--outdir",
+        &reference.display().to_string(),
+        "--threads",
+        "2",
+    ])
+    .assert_ok();
+    for name in [
+        "cohort.long.tsv",
+        "cohort.long.parquet",
+        "cohort.wide.tsv",
+        "cohort.columns.tsv",
+        "cohort.dyads.tsv",
+    ] {
+        let want = fs::read(reference.join(name)).expect("agemark run's table");
+        let got = fs::read(merged.dir.join(name)).expect("AGEMARK_MERGE's table");
+        assert!(
+            want == got,
+            "{name}: AGEMARK_MERGE's differs from agemark run's"
+        );
+    }
     let cohort_tables: Vec<PathBuf> = merged
         .written
         .iter()

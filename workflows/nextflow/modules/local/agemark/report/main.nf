@@ -39,6 +39,9 @@ process AGEMARK_REPORT {
     mkdir -p multiqc
     touch ${prefix}.html
     touch multiqc/agemark_telomere_mqc.tsv
+    touch multiqc/agemark_mtdna_mqc.tsv
+    touch multiqc/agemark_clocks_mqc.tsv
+    touch multiqc/agemark_qc_mqc.json
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":

@@ -42,9 +42,19 @@ process AGEMARK_RUN {
 
     stub:
     """
-    mkdir -p methylation
+    mkdir -p methylation multiqc
     touch methylation/cohort.clocks.tsv
     touch methylation/cohort.clocks.parquet
+    touch cohort.long.tsv
+    touch cohort.long.parquet
+    touch cohort.wide.tsv
+    touch cohort.columns.tsv
+    touch cohort.dyads.tsv
+    touch failures.tsv
+    touch report.html
+    touch multiqc/agemark_clocks_mqc.tsv
+    touch multiqc/agemark_qc_mqc.json
+    touch run_manifest.tsv
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":
