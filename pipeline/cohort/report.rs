@@ -348,9 +348,9 @@ pub fn write_multiqc(c: &Cohort, dir: &Path) -> Result<Vec<PathBuf>, WriteError>
     let mut j = String::from("{\n  \"id\": \"agemark_qc\",\n  \"section_name\": \"agemark: QC status of rows\",\n  \"description\": \"Rows per sample by agemark qc_status (see the long table's qc_note).\",\n  \"plot_type\": \"bargraph\",\n  \"pconfig\": {\"id\": \"agemark_qc_bargraph\", \"title\": \"agemark: rows by QC status\"},\n  \"categories\": {\"pass\": {\"color\": \"#1b9e77\"}, \"warn\": {\"color\": \"#e6ab02\"}, \"fail\": {\"color\": \"#d95f02\"}},\n  \"data\": {\n");
     let n = counts.len();
     for (i, (s, k)) in counts.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             j,
-            "    {}: {{\"pass\": {}, \"warn\": {}, \"fail\": {}}}{}\n",
+            "    {}: {{\"pass\": {}, \"warn\": {}, \"fail\": {}}}{}",
             json_str(s),
             k[0],
             k[1],

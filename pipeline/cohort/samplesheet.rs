@@ -414,6 +414,19 @@ impl CohortSheet {
             })
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // Line of a byte offset (1-based), counted from the text itself: quoted fields may hold
+        // line breaks, and CR LF counts as one.
+        let line_at = |byte: u64| -> u64 {
+            // A record after CR LF starts at the LF (csv ends the previous record at the CR).
+            let mut end = (byte as usize).min(text.len());
+            while end < text.len() && matches!(text.as_bytes()[end], b'\r' | b'\n') {
+                end += 1;
+            }
+            1 + text.as_bytes()[..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64
+        };
         let first_line = text.lines().next().unwrap_or("");
         let delim = if first_line.contains('\t') {
             b'\t'
@@ -482,12 +495,12 @@ impl CohortSheet {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    let line = e.position().map(|p| p.line());
+                    let line = e.position().map(|p| line_at(p.byte()));
                     problem(Severity::Error, line, None, format!("unreadable row: {e}"));
                     continue;
                 }
             };
-            let line = rec.position().map_or(0, |p| p.line());
+            let line = rec.position().map_or(0, |p| line_at(p.byte()));
             if rec.iter().all(|c| c.is_empty()) {
                 continue;
             }
@@ -778,6 +791,37 @@ mod tests {
         assert!(s.has_age_years && !s.has_gestational_age);
         let t = SampleSheet::parse("s.tsv", "gestational_age_weeks\tsample_id\n39\tN1\n").unwrap();
         assert_eq!(t.rows[0].gestational_age_weeks, Some(39.0));
+    }
+
+    #[test]
+    fn cohort_sheet_collects_every_problem_with_lines() {
+        let text = "\u{feff}sample_id,role,sample_type,age_years,gestational_age_weeks,timepoint,extra\r\n\
+                    A,child,cord_blood,0,39,\"birth,\nday 1\",x\r\n\
+                    B,aunt,blood,abc,50,,\r\n\
+                    A,mother,,30,,,\r\n\
+                    C,mother\r\n\r\n\r\n";
+        let s = CohortSheet::parse("s.csv", text, std::path::Path::new("."), false);
+        let shown: Vec<String> = s.problems.iter().map(|p| p.to_string()).collect();
+        let want = [
+            "warning: s.csv: row 1: column extra: unknown column: ignored",
+            "warning: s.csv: row 2: sample 'A' has no inputs: it gets a placeholder row only",
+            "error: s.csv: row 4: column role: unknown role 'aunt' (one of: mother, child, father, other)",
+            "error: s.csv: row 4: column sample_type: unknown sample type 'blood'",
+            "error: s.csv: row 4: column age_years: not a number: 'abc'",
+            "error: s.csv: row 4: column gestational_age_weeks: impossible value '50' (must be between 0 and 45)",
+            "error: s.csv: row 5: column sample_id: duplicate sample id 'A' (first at row 2)",
+            "error: s.csv: row 6: 2 cells, but the header has 7",
+        ];
+        for w in want {
+            assert!(
+                shown.iter().any(|p| p.starts_with(w)),
+                "missing {w:?} in {shown:#?}"
+            );
+        }
+        assert!(s.has_errors());
+        assert_eq!(s.samples[0].timepoint, "birth,\nday 1");
+        assert_eq!(s.samples[0].gestational_age_weeks, Some(39.0));
+        assert_eq!(s.samples.len(), 3);
     }
 
     #[test]

@@ -1,0 +1,603 @@
+//! `agemark run`, `merge` and `report` on small real inputs: the bundled demo reads
+//! (reference/demo) and the demo cohort's real beta matrix (reference/demo/cohort).
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    path::{Path, PathBuf},
+};
+
+use common::{agemark, demo, repo, tempdir};
+
+const BETAS: &str = "reference/demo/cohort/demo_betas.csv.gz";
+
+/// Copies two demo BAMs into `dir` under the given names and writes a sheet; returns its path.
+fn cohort(dir: &Path, bam_names: [&str; 2], sheet_ids: [&str; 6]) -> PathBuf {
+    fs::copy(demo("HG03478_MT.bam"), dir.join(bam_names[0])).unwrap();
+    fs::copy(
+        demo("telseq_test3_ERS037288_chr1tel.bam"),
+        dir.join(bam_names[1]),
+    )
+    .unwrap();
+    let [m, c, c2, pm, pc, fam] = sheet_ids;
+    let text = format!(
+        "sample_id,participant_id,family_id,role,sample_type,timepoint,age_years,gestational_age_weeks,sex,reads,betas_column\n\
+         {m},{pm},{fam},mother,maternal_blood,delivery,42,,,{},7786915135_R04C02\n\
+         {c},{pc},{fam},child,cord_blood,birth,0,38,,{},784\n\
+         {c2},{pc}b,{fam},child,cord_blood,birth,0,38.28571429,,,1052\n",
+        bam_names[0], bam_names[1]
+    );
+    let p = dir.join("sheet.csv");
+    fs::write(&p, text).unwrap();
+    p
+}
+
+fn run_args<'a>(sheet: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<String> {
+    let mut a: Vec<String> = vec![
+        "run".into(),
+        "--samplesheet".into(),
+        sheet.display().to_string(),
+        "--outdir".into(),
+        out.display().to_string(),
+        "--betas".into(),
+        repo(BETAS).display().to_string(),
+        "--clocks".into(),
+        "knight2016_ga".into(),
+    ];
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+const IDS: [&str; 6] = ["M1", "C1", "C2", "P1", "P2", "F1"];
+
+/// Every file under `dir` (relative path → bytes).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn text(p: &Path) -> String {
+    fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn check_reports_every_problem_at_once_with_line_numbers() {
+    let dir = tempdir();
+    let d = dir.path();
+    fs::copy(demo("HG03478_MT.bam"), d.join("a.bam")).unwrap();
+    fs::create_dir(d.join("adir")).unwrap();
+    let sheet = d.join("bad.csv");
+    fs::write(
+        &sheet,
+        "sample_id,sample_type,age_years,reads\n\
+         A,cord_blood,0,a.bam\n\
+         B,whole_blood,30,missing.bam\n\
+         A,whole_blood,31,\n\
+         D,blood,40,\n\
+         E,saliva,-3,\n\
+         F,saliva,200,\n\
+         G,buccal,20,adir\n\
+         H,buccal,20,a.bam\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    for extra in [vec!["--check"], vec![]] {
+        let mut args = vec![
+            "run".to_string(),
+            "--samplesheet".into(),
+            sheet.display().to_string(),
+        ];
+        if extra.is_empty() {
+            args.extend(["--outdir".to_string(), out.display().to_string()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let r = agemark(&args);
+        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        let e = &r.stderr;
+        for want in [
+            "row 3: column reads: no such file",
+            "row 4: column sample_id: duplicate sample id 'A' (first at row 2)",
+            "row 5: column sample_type: unknown sample type 'blood'",
+            "row 6: column age_years: impossible value '-3'",
+            "row 7: column age_years: impossible value '200'",
+            "row 8: column reads: is a directory, not a file",
+            "row 9: column reads: the same file as sample 'A' (row 2)",
+            "7 error(s) in the sample sheet; nothing was run",
+        ] {
+            assert!(e.contains(want), "missing {want:?} in:\n{e}");
+        }
+        assert!(
+            !out.exists(),
+            "nothing may be written before the sheet is valid"
+        );
+    }
+}
+
+#[test]
+fn sheet_with_bom_crlf_quotes_and_blank_lines_is_accepted() {
+    let dir = tempdir();
+    let d = dir.path();
+    fs::copy(demo("HG03478_MT.bam"), d.join("a b.bam")).unwrap();
+    let sheet = d.join("s.csv");
+    fs::write(
+        &sheet,
+        "\u{feff}\"sample_id\",\"timepoint\",\"reads\",sample_type\r\n\"S1\",\"birth, day 1\",\"a b.bam\",cord_blood\r\nS2,\"6y\",,buccal\r\n\r\n\r\n",
+    )
+    .unwrap();
+    let r = agemark(["run", "--check", "--samplesheet", sheet.to_str().unwrap()]);
+    r.assert_ok();
+    assert!(
+        r.stdout_text().contains("s.csv: ok (2 samples)"),
+        "{}",
+        r.stdout_text()
+    );
+    assert!(r.stderr.contains("warning:") && r.stderr.contains("'S2' has no inputs"));
+    // TSV with the same content also passes, and the quoted timepoint keeps its comma.
+    let out = d.join("out");
+    let r = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+    ]);
+    r.assert_ok();
+    let long = text(&out.join("cohort.long.tsv"));
+    assert!(
+        long.contains("S1\t\t\t\tcord_blood\tbirth, day 1\t"),
+        "{long}"
+    );
+    assert!(long.contains("S2\t\t\t\tbuccal\t6y\t\t\t\tcohort\tno_rows\t"));
+}
+
+#[test]
+fn failing_sample_lands_in_failures_and_the_others_finish() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    fs::write(d.join("c.bam"), b"this is not a BAM file\n").unwrap();
+    let out = d.join("out");
+    let r = agemark(run_args(&sheet, &out, &[]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("1 failure(s) in 1 sample(s)"),
+        "{}",
+        r.stderr
+    );
+    let failures = text(&out.join("failures.tsv"));
+    let lines: Vec<&str> = failures.lines().collect();
+    assert_eq!(lines[0], "sample_id\tstage\treason");
+    assert_eq!(lines.len(), 2, "{failures}");
+    assert!(lines[1].starts_with("C1\treads\t"), "{failures}");
+    // Every sample has rows; the failed one fails.
+    let long = text(&out.join("cohort.long.tsv"));
+    for s in ["M1", "C1", "C2"] {
+        assert!(
+            long.lines().any(|l| l.starts_with(&format!("{s}\t"))),
+            "{s}"
+        );
+    }
+    assert!(long.lines().any(|l| l.starts_with("C1\t")
+        && l.contains("\ttelomere\tstage_failed\t")
+        && l.contains("\tfail\t")));
+    // The good sample's tables are exactly what `agemark reads` writes.
+    let reads_prefix = d.join("solo").join("M1");
+    agemark([
+        "reads",
+        d.join("m.bam").to_str().unwrap(),
+        "--sample-id",
+        "M1",
+        "-o",
+        reads_prefix.to_str().unwrap(),
+    ])
+    .assert_ok();
+    for sfx in [
+        "telomere.tsv",
+        "telomere.parquet",
+        "mtdna.tsv",
+        "mtdna.parquet",
+    ] {
+        assert_eq!(
+            fs::read(out.join("M1").join(format!("M1.{sfx}"))).unwrap(),
+            fs::read(d.join("solo").join(format!("M1.{sfx}"))).unwrap(),
+            "{sfx}"
+        );
+    }
+    // Clock rows of the children (cord blood) are there, renamed to sample ids.
+    assert!(long
+        .lines()
+        .any(|l| l.starts_with("C2\t") && l.contains("\tclocks\tknight2016_ga\t")));
+}
+
+#[test]
+fn rerun_skips_unchanged_jobs_and_redoes_changed_ones() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let out = d.join("out");
+    let first = agemark(run_args(&sheet, &out, &[]));
+    first.assert_ok();
+    assert!(
+        !first.stderr.contains("unchanged since the last run"),
+        "{}",
+        first.stderr
+    );
+    let t = out.join("M1").join("M1.telomere.tsv");
+    let mtime = fs::metadata(&t).unwrap().modified().unwrap();
+    let before = files(&out);
+    let second = agemark(run_args(&sheet, &out, &[]));
+    second.assert_ok();
+    for job in ["M1:reads", "C1:reads", "methylation:clocks"] {
+        assert!(
+            second
+                .stderr
+                .contains(&format!("{job}: unchanged since the last run, skipped")),
+            "{job}: {}",
+            second.stderr
+        );
+    }
+    assert_eq!(fs::metadata(&t).unwrap().modified().unwrap(), mtime);
+    assert_eq!(files(&out), before, "a resumed run writes the same bytes");
+    // A changed input is redone; the other sample is not.
+    fs::copy(demo("computel_DRR016840_telreads.bam"), d.join("c.bam")).unwrap();
+    let third = agemark(run_args(&sheet, &out, &[]));
+    third.assert_ok();
+    assert!(third
+        .stderr
+        .contains("M1:reads: unchanged since the last run, skipped"));
+    assert!(third.stderr.contains("C1:reads: done"), "{}", third.stderr);
+    // A removed output is rebuilt.
+    fs::remove_file(&t).unwrap();
+    let fourth = agemark(run_args(&sheet, &out, &[]));
+    fourth.assert_ok();
+    assert!(
+        fourth.stderr.contains("M1:reads: done"),
+        "{}",
+        fourth.stderr
+    );
+    assert!(t.is_file());
+}
+
+#[test]
+fn output_bytes_do_not_depend_on_threads() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let (o1, o2) = (d.join("t1"), d.join("t2"));
+    let mut a1 = vec!["--threads".to_string(), "1".into()];
+    a1.extend(run_args(&sheet, &o1, &[]));
+    let mut a2 = vec!["--threads".to_string(), "2".into()];
+    a2.extend(run_args(&sheet, &o2, &[]));
+    agemark(&a1).assert_ok();
+    agemark(&a2).assert_ok();
+    let (f1, f2) = (files(&o1), files(&o2));
+    assert_eq!(f1.keys().collect::<Vec<_>>(), f2.keys().collect::<Vec<_>>());
+    assert!(f1.len() >= 20, "{:?}", f1.keys());
+    for (k, v) in &f1 {
+        assert!(v == &f2[k], "{k} differs between --threads 1 and 2");
+    }
+}
+
+#[test]
+fn merge_of_the_stage_tables_equals_run() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let out = d.join("out");
+    agemark(run_args(&sheet, &out, &[])).assert_ok();
+    // As a workflow would: every per-sample table and the methylation tables, in shuffled
+    // order, once twice, plus non-tidy TSVs (MultiQC files) that merge must skip.
+    let mut tables: Vec<String> = Vec::new();
+    for sub in ["C1", "M1", "methylation", "multiqc", "M1"] {
+        for e in fs::read_dir(out.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "tsv") {
+                tables.push(p.display().to_string());
+            }
+        }
+    }
+    tables.reverse();
+    let prefix = d.join("merged").join("cohort");
+    let mut args = vec!["merge".to_string()];
+    args.extend(tables);
+    args.extend([
+        "-o".to_string(),
+        prefix.display().to_string(),
+        "--samplesheet".into(),
+        sheet.display().to_string(),
+    ]);
+    let r = agemark(&args);
+    r.assert_ok();
+    assert!(
+        r.stderr.contains("not an agemark tidy table"),
+        "{}",
+        r.stderr
+    );
+    for f in [
+        "long.tsv",
+        "long.parquet",
+        "wide.tsv",
+        "columns.tsv",
+        "dyads.tsv",
+    ] {
+        assert!(
+            fs::read(out.join(format!("cohort.{f}"))).unwrap()
+                == fs::read(d.join("merged").join(format!("cohort.{f}"))).unwrap(),
+            "cohort.{f} differs between run and merge"
+        );
+    }
+    // Shapes: one wide row per sample, two child-mother dyads, units in the dictionary.
+    let wide = text(&out.join("cohort.wide.tsv"));
+    assert_eq!(wide.lines().count(), 4);
+    assert!(wide
+        .lines()
+        .next()
+        .unwrap()
+        .contains("\tclocks.knight2016_ga\t"));
+    let dyads = text(&out.join("cohort.dyads.tsv"));
+    let pairs: std::collections::BTreeSet<(&str, &str)> = dyads
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[1], c[4])
+        })
+        .collect();
+    assert_eq!(pairs, [("C1", "M1"), ("C2", "M1")].into_iter().collect());
+    let cols = text(&out.join("cohort.columns.tsv"));
+    assert!(cols.contains("telomere.telseq_length_kb\ttelomere\ttelseq_length_kb\tkb\t"));
+    assert!(cols.contains("clocks.knight2016_ga\tclocks\tknight2016_ga\tgestational_weeks\t"));
+}
+
+#[test]
+fn pseudonymise_leaves_no_raw_id_in_any_output_or_log() {
+    let dir = tempdir();
+    let d = dir.path();
+    let ids = [
+        "MUMZQX01",
+        "KIDZQX02",
+        "KIDZQX03",
+        "PERSZQX04",
+        "PERSZQX05",
+        "FAMZQX06",
+    ];
+    // The reads files are named after the samples, as they often are.
+    let sheet = cohort(d, ["MUMZQX01.bam", "KIDZQX02_R1.bam"], ids);
+    let key = d.join("key");
+    fs::write(&key, "a secret key of more than sixteen bytes\n").unwrap();
+    let out = d.join("out");
+    let r = agemark(run_args(
+        &sheet,
+        &out,
+        &["--pseudonymise", key.to_str().unwrap(), "-v"],
+    ));
+    r.assert_ok();
+    let all = files(&out);
+    assert!(all
+        .keys()
+        .any(|k| k.starts_with("s_") && k.ends_with(".telomere.tsv")));
+    let raw: Vec<String> = ids
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["PERSZQX05b".to_string()])
+        .collect();
+    for id in &raw {
+        assert!(
+            !r.stderr.contains(id.as_str()),
+            "{id} in the log:\n{}",
+            r.stderr
+        );
+        for (name, bytes) in &all {
+            assert!(!name.contains(id.as_str()), "{id} in file name {name}");
+            let hay = String::from_utf8_lossy(bytes);
+            assert!(!hay.contains(id.as_str()), "{id} in {name}");
+        }
+    }
+    // Input file names are hashed too.
+    let long = text(&out.join("cohort.long.tsv"));
+    assert!(!long.contains(".bam"), "input file names must be hashed");
+    assert!(long.contains("\ti_"));
+    // Linkage survives under pseudonyms: one family, two dyads.
+    assert_eq!(
+        text(&out.join("cohort.dyads.tsv"))
+            .lines()
+            .filter(|l| l.contains("\tknight2016_ga\t"))
+            .count(),
+        2
+    );
+    // Same key, same pseudonyms; another key, others.
+    let out2 = d.join("out2");
+    agemark(run_args(
+        &sheet,
+        &out2,
+        &["--pseudonymise", key.to_str().unwrap()],
+    ))
+    .assert_ok();
+    assert_eq!(
+        files(&out2).keys().collect::<Vec<_>>(),
+        all.keys().collect::<Vec<_>>()
+    );
+    let key2 = d.join("key2");
+    fs::write(&key2, "another secret key, also long").unwrap();
+    let out3 = d.join("out3");
+    agemark(run_args(
+        &sheet,
+        &out3,
+        &["--pseudonymise", key2.to_str().unwrap()],
+    ))
+    .assert_ok();
+    assert_ne!(
+        files(&out3).keys().collect::<Vec<_>>(),
+        all.keys().collect::<Vec<_>>()
+    );
+    // Without the option nothing is hashed.
+    let plain = d.join("plain");
+    agemark(run_args(&sheet, &plain, &[])).assert_ok();
+    assert!(plain
+        .join("MUMZQX01")
+        .join("MUMZQX01.telomere.tsv")
+        .is_file());
+}
+
+#[test]
+fn report_is_self_contained_with_svg_plots_and_a_qc_table() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let out = d.join("out");
+    agemark(run_args(&sheet, &out, &[])).assert_ok();
+    let html = text(&out.join("report.html"));
+    for want in [
+        "data-plot=\"telomere_by_type\"",
+        "data-plot=\"mtdna_by_type\"",
+        "data-plot=\"ga_clock_vs_ga:knight2016_ga\"",
+        "class=\"identity\"",
+        "<table class=\"qc\">",
+        "No cell-type rows",
+        "No NR3C1 rows",
+    ] {
+        assert!(html.contains(want), "report lacks {want}");
+    }
+    assert!(html.matches("<svg").count() >= 3);
+    for banned in ["<script", "<link", " src=", "url(", "@import"] {
+        assert!(!html.contains(banned), "report must load nothing: {banned}");
+    }
+    // Every warn/fail row of the long table is in the QC table.
+    let long = text(&out.join("cohort.long.tsv"));
+    let flagged = long
+        .lines()
+        .skip(1)
+        .filter(|l| l.split('\t').nth(15) != Some("pass"))
+        .count();
+    assert!(flagged > 0);
+    assert_eq!(
+        html.matches("<tr class=\"fail\">").count() + html.matches("<tr class=\"warn\">").count(),
+        flagged
+    );
+    // MultiQC custom content.
+    let mq = out.join("multiqc");
+    assert!(text(&mq.join("agemark_telomere_mqc.tsv")).starts_with("# id: 'agemark_telomere'"));
+    assert!(text(&mq.join("agemark_qc_mqc.json")).contains("\"plot_type\": \"bargraph\""));
+    // `agemark report` on the directory rebuilds the same file.
+    let again = d.join("again.html");
+    agemark([
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+        "--multiqc-dir",
+        d.join("mq2").to_str().unwrap(),
+    ])
+    .assert_ok();
+    assert_eq!(text(&again), html);
+    assert_eq!(files(&d.join("mq2")), files(&mq));
+}
+
+#[test]
+fn unknown_stage_and_missing_betas_are_usage_errors() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let out = d.join("out");
+    let r = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(1));
+    assert!(r
+        .stderr
+        .contains("row 2: column betas_column: a betas column without a matrix"));
+    assert!(r.stderr.contains("row 3: column betas_column"));
+    let r = agemark(run_args(&sheet, &out, &["--stages", "reads,telepathy"]));
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("unknown stage 'telepathy'"));
+}
+
+#[test]
+fn a_methylation_only_run_needs_no_reads_files() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    fs::remove_file(d.join("m.bam")).unwrap();
+    let out = d.join("out");
+    let r = agemark(run_args(&sheet, &out, &[]));
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("row 2: column reads: no such file"),
+        "{}",
+        r.stderr
+    );
+    let r = agemark(run_args(&sheet, &out, &["--stages", "clocks"]));
+    r.assert_ok();
+    assert!(out.join("methylation/cohort.clocks.tsv").is_file());
+    assert!(!out.join("M1").exists());
+}
+
+#[test]
+fn merge_with_the_key_equals_a_pseudonymised_run() {
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let key = d.join("key");
+    fs::write(&key, "yet another key of enough bytes").unwrap();
+    let out = d.join("out");
+    agemark(run_args(
+        &sheet,
+        &out,
+        &["--pseudonymise", key.to_str().unwrap()],
+    ))
+    .assert_ok();
+    let mut args = vec!["merge".to_string()];
+    for e in fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            for f in fs::read_dir(&p).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|x| x == "tsv") {
+                    args.push(f.display().to_string());
+                }
+            }
+        }
+    }
+    let prefix = d.join("m").join("cohort");
+    args.extend([
+        "-o".to_string(),
+        prefix.display().to_string(),
+        "--samplesheet".into(),
+        sheet.display().to_string(),
+        "--pseudonymise".into(),
+        key.display().to_string(),
+    ]);
+    agemark(&args).assert_ok();
+    for f in [
+        "long.tsv",
+        "long.parquet",
+        "wide.tsv",
+        "columns.tsv",
+        "dyads.tsv",
+    ] {
+        assert!(
+            fs::read(out.join(format!("cohort.{f}"))).unwrap()
+                == fs::read(d.join("m").join(format!("cohort.{f}"))).unwrap(),
+            "cohort.{f} differs"
+        );
+    }
+    assert!(!text(&out.join("cohort.long.tsv")).contains("\tM1\t"));
+}

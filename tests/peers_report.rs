@@ -1,0 +1,188 @@
+//! The consumers of the cohort outputs: MultiQC must pick up our custom-content files, and the
+//! HTML report must load in headless Chromium with no console message and show its plots.
+//! Ignored by default; `.ci/run` installs MultiQC (own venv) and Chromium (Debian) and runs them.
+
+mod common;
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use common::{agemark, tempdir};
+
+/// `agemark demo` into `dir`; returns the cohort results directory.
+fn demo_cohort(dir: &Path) -> PathBuf {
+    let out = dir.join("demo");
+    agemark(["demo", "--outdir", out.to_str().unwrap()]).assert_ok();
+    out.join("cohort")
+}
+
+fn multiqc() -> PathBuf {
+    if let Ok(p) = std::env::var("AGEMARK_MULTIQC") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let p = PathBuf::from(home).join(".cache/agemark-peers/multiqc-venv/bin/multiqc");
+    assert!(
+        p.exists(),
+        "multiqc not found at {}: run .ci/run (pip install multiqc==1.35 into that venv) or set AGEMARK_MULTIQC",
+        p.display()
+    );
+    p
+}
+
+fn chromium() -> PathBuf {
+    let p = std::env::var("AGEMARK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let p = PathBuf::from(p);
+    assert!(
+        p.exists(),
+        "chromium not found at {}: run .ci/run (apt-get install chromium) or set AGEMARK_CHROMIUM",
+        p.display()
+    );
+    p
+}
+
+#[test]
+#[ignore = "needs multiqc: run by .ci/run"]
+fn multiqc_picks_up_the_custom_content() {
+    let dir = tempdir();
+    let results = demo_cohort(dir.path());
+    let out = dir.path().join("mqc");
+    let run = Command::new(multiqc())
+        .arg(&results)
+        .arg("-o")
+        .arg(&out)
+        .arg("--no-ansi")
+        .output()
+        .expect("run multiqc");
+    let log =
+        String::from_utf8_lossy(&run.stderr).into_owned() + &String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "multiqc failed:\n{log}");
+    let data = out.join("multiqc_data");
+    for (file, samples) in [
+        ("multiqc_agemark_telomere_table.txt", 3),
+        ("multiqc_agemark_mtdna_table.txt", 2),
+        ("multiqc_agemark_clocks_table.txt", 15),
+        ("multiqc_agemark_qc_bargraph.txt", 15),
+    ] {
+        let p = data.join(file);
+        let text = fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}\nmultiqc said:\n{log}", p.display()));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("Sample\t"), "{file}: {}", lines[0]);
+        assert_eq!(lines.len() - 1, samples, "{file}:\n{text}");
+        assert!(
+            lines.iter().skip(1).all(|l| l.starts_with("DEMO-")),
+            "{file}"
+        );
+    }
+    // Values as we wrote them: the knight2016_ga column of the clocks table.
+    let ours = fs::read_to_string(results.join("multiqc/agemark_clocks_mqc.tsv")).unwrap();
+    let theirs = fs::read_to_string(data.join("multiqc_agemark_clocks_table.txt")).unwrap();
+    let col = |t: &str, skip_comments: bool| -> Vec<(String, f64)> {
+        let mut lines = t.lines().filter(|l| !(skip_comments && l.starts_with('#')));
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let k = header.iter().position(|h| *h == "knight2016_ga").unwrap();
+        let mut v: Vec<(String, f64)> = lines
+            .filter_map(|l| {
+                let c: Vec<&str> = l.split('\t').collect();
+                c[k].parse().ok().map(|x| (c[0].to_string(), x))
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let (a, b) = (col(&ours, true), col(&theirs, false));
+    assert_eq!(a.len(), 10);
+    assert_eq!(a.len(), b.len());
+    for ((s1, v1), (s2, v2)) in a.iter().zip(&b) {
+        assert_eq!(s1, s2);
+        assert!((v1 - v2).abs() < 1e-9, "{s1}: {v1} vs {v2}");
+    }
+    assert!(out.join("multiqc_report.html").is_file());
+}
+
+/// Runs headless Chromium on a file with a fresh profile; returns (stdout, stderr).
+fn chromium_run(page: &Path, extra: &[String], profile: &Path) -> (String, String) {
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("run chromium");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "chromium failed:\n{stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn console_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
+}
+
+#[test]
+#[ignore = "needs chromium: run by .ci/run"]
+fn report_loads_in_headless_chromium_with_its_plots() {
+    let dir = tempdir();
+    let results = demo_cohort(dir.path());
+    let report = results.join("report.html");
+    // The console scan can fail: a page with a console error is caught.
+    let bad = dir.path().join("bad.html");
+    fs::write(
+        &bad,
+        "<!DOCTYPE html><html><body><script>console.error('planted')</script></body></html>",
+    )
+    .unwrap();
+    let (_, err) = chromium_run(&bad, &["--dump-dom".into()], &dir.path().join("p0"));
+    assert!(
+        console_lines(&err).iter().any(|l| l.contains("planted")),
+        "a planted console error must show in Chromium's log:\n{err}"
+    );
+
+    let (dom, err) = chromium_run(&report, &["--dump-dom".into()], &dir.path().join("p1"));
+    assert!(
+        console_lines(&err).is_empty(),
+        "console messages while loading the report:\n{}",
+        console_lines(&err).join("\n")
+    );
+    let svgs = dom.matches("<svg").count();
+    assert!(svgs >= 3, "{svgs} SVG elements in the DOM");
+    for plot in [
+        "data-plot=\"telomere_by_type\"",
+        "data-plot=\"mtdna_by_type\"",
+        "data-plot=\"ga_clock_vs_ga:knight2016_ga\"",
+    ] {
+        assert!(dom.contains(plot), "{plot} not in the DOM");
+    }
+    assert!(dom.matches("class=\"point\"").count() >= 10);
+    assert!(dom.contains("<table class=\"qc\">"));
+
+    let shot = dir.path().join("report.png");
+    let (_, err) = chromium_run(
+        &report,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1600".into(),
+            "--hide-scrollbars".into(),
+        ],
+        &dir.path().join("p2"),
+    );
+    assert!(console_lines(&err).is_empty(), "{err}");
+    let png = fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // A blank 1280x1600 page compresses to a few kB; plots and text make it far larger.
+    assert!(png.len() > 40_000, "screenshot only {} bytes", png.len());
+    if let Ok(keep) = std::env::var("AGEMARK_KEEP_SCREENSHOT") {
+        let _ = fs::copy(&shot, keep);
+    }
+}
