@@ -6,7 +6,7 @@
 # Steps: slurm (start a one-node SLURM with ../shared/hpc/start-local-slurm.sh), venv (the
 # pinned workflow engines), reference (`agemark run` on the demo cohort), snakemake-lint,
 # snakemake-bad-sheet, snakemake-local, snakemake-slurm, snakemake-slurm-failure, cwl-validate,
-# cwl-run, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
+# cwl-run, cwl-toil-slurm, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
 #
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
@@ -17,12 +17,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 REPO="$(pwd)"
 SHARED="${SHARED:-$REPO/../shared}"
-AGEMARK="$(realpath "${AGEMARK:-target/release/agemark}")"
+AGEMARK="$(realpath -m "${AGEMARK:-target/release/agemark}")"
 WF_VENV="${WF_VENV:-$HOME/.cache/agemark-peers/workflows-venv}"
 WF_WORK="${WF_WORK:-${TMPDIR:-/tmp}/agemark-wf}"
-SHEET="$(realpath "${SHEET:-reference/demo/cohort/samplesheet.csv}")"
-BETAS="$(realpath "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
-REQUIREMENTS="$SHARED/hpc/requirements-workflows.txt"
+SHEET="$(realpath -m "${SHEET:-reference/demo/cohort/samplesheet.csv}")"
+BETAS="$(realpath -m "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
+REQUIREMENTS="$REPO/workflows/ci/requirements-workflows.txt"
 SNAKEFILE="$REPO/workflows/snakemake/Snakefile"
 SLURM_PROFILE="$REPO/workflows/snakemake/profiles/slurm"
 CI_CONFIG="$REPO/workflows/ci/snakemake-ci.yaml"
@@ -236,6 +236,30 @@ step_cwl_run() {
     [[ $n -ge 5 ]] || fail "cwl: only $n cohort tables compared"
     [[ -s "$d/out/report.html" ]] || fail "cwl: no report.html"
     echo "cwltool: $n cohort tables byte-identical to agemark run's"
+}
+
+# The same CWL Workflow on SLURM through toil (every step a SLURM job; the venv's bin/ must be on
+# PATH in the jobs for toil's _toil_worker).
+step_cwl_toil_slurm() {
+    local d="$WF_WORK/toil" before after
+    rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
+    ln -s "$AGEMARK" "$d/bin/agemark"
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+        --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
+    before="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
+    (cd "$d" && PATH="$d/bin:$WF_VENV/bin:$PATH" timeout 600 "$WF_VENV/bin/toil-cwl-runner" \
+        --batchSystem slurm --no-container --jobStore "$d/js" --workDir "$d" --outdir "$d/out" \
+        --logWarning "$REPO/workflows/cwl/agemark-cohort.cwl" "$d/job.json" >"$d/outputs.json") ||
+        fail "toil-cwl-runner on SLURM failed"
+    after="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
+    [[ $((after - ${before:-0})) -ge 5 ]] || fail "toil ran fewer than 5 SLURM jobs ($before -> $after)"
+    local f n=0
+    for f in "$REF_OUT"/cohort.*; do
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "toil: $(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    [[ $n -ge 5 ]] || fail "toil: only $n cohort tables compared"
+    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort tables byte-identical to agemark run's"
 }
 
 [[ $# -gt 0 ]] || { sed -n 2,15p "$0"; exit 2; }
