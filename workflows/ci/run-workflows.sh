@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Workflow checks of agemark (issue 7), run by .ci/run as timed steps, or by hand:
+#
+#   bash workflows/ci/run-workflows.sh STEP...      (from the repository root; ../shared beside it)
+#
+# Steps: slurm (start a one-node SLURM with ../shared/hpc/start-local-slurm.sh), venv (the
+# pinned workflow engines), reference (`agemark run` on the demo cohort), snakemake-lint,
+# snakemake-bad-sheet, snakemake-local, snakemake-slurm, snakemake-slurm-failure, cwl-validate,
+# cwl-run, cwl-toil-slurm, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
+#
+# Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
+# $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
+# SHARED (default ../shared), SHEET and BETAS (default: the demo cohort's,
+# reference/demo/cohort/samplesheet.csv and demo_betas.csv.gz).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+REPO="$(pwd)"
+SHARED="${SHARED:-$REPO/../shared}"
+AGEMARK="$(realpath -m "${AGEMARK:-target/release/agemark}")"
+WF_VENV="${WF_VENV:-$HOME/.cache/agemark-peers/workflows-venv}"
+WF_WORK="${WF_WORK:-${TMPDIR:-/tmp}/agemark-wf}"
+SHEET="$(realpath -m "${SHEET:-reference/demo/cohort/samplesheet.csv}")"
+BETAS="$(realpath -m "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
+REQUIREMENTS="$REPO/workflows/ci/requirements-workflows.txt"
+SNAKEFILE="$REPO/workflows/snakemake/Snakefile"
+SLURM_PROFILE="$REPO/workflows/snakemake/profiles/slurm"
+CI_CONFIG="$REPO/workflows/ci/snakemake-ci.yaml"
+REF_OUT="$WF_WORK/reference"
+
+fail() {
+    echo "run-workflows: FAILED: $*" >&2
+    exit 1
+}
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
+}
+
+smk() { "$WF_VENV/bin/snakemake" "$@"; }
+
+# The cohort tables (and every per-sample and methylation table) of DIR must be byte-identical to
+# those `agemark run` wrote on the same sheet.
+same_tables() {
+    local dir="$1" what="$2" n=0 f rel
+    while IFS= read -r f; do
+        rel="${f#"$REF_OUT"/}"
+        [[ -f "$dir/$rel" ]] || fail "$what: $rel is missing (agemark run wrote it)"
+        cmp -s "$f" "$dir/$rel" || {
+            diff <(head -c 3000 "$f") <(head -c 3000 "$dir/$rel") | head -20 >&2 || true
+            fail "$what: $rel differs from agemark run's"
+        }
+        n=$((n + 1))
+    done < <(find "$REF_OUT" \( -name 'cohort.*' -o -path '*/methylation/*' -o -name '*.telomere.*' -o -name '*.mtdna.*' \) -type f | sort)
+    [[ $n -ge 5 ]] || fail "$what: only $n tables compared"
+    echo "$what: $n tables byte-identical to agemark run's"
+}
+
+# sheet_copy SRC DST: SRC with its relative file paths made absolute (so DST can live anywhere).
+# Plain CSV only (the demo sheet); agemark itself accepts quoted fields too.
+sheet_copy() {
+    awk -F, -v OFS=, -v dir="$(dirname "$1")" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(reads|reads2|reference|idat|methylation_calls)$/) f[i] = 1; print; next }
+        { for (i in f) if ($i != "" && $i !~ /^\//) $i = dir "/" $i; print }' "$1" >"$2"
+}
+
+step_slurm() {
+    # Accounting off: no MariaDB/slurmdbd to install (faster on a fresh machine); the workflows
+    # then poll with squeue (--slurm-status-command squeue).
+    as_root env SLURM_ACCOUNTING="${SLURM_ACCOUNTING:-0}" bash "$SHARED/hpc/start-local-slurm.sh"
+    sinfo
+    srun --quiet hostname >/dev/null || fail "srun does not run a job"
+}
+
+step_slurm_stop() {
+    as_root bash "$SHARED/hpc/stop-local-slurm.sh"
+}
+
+venv_ok() {
+    [[ -x "$WF_VENV/bin/snakemake" && -f "$WF_VENV/.requirements" ]] &&
+        cmp -s "$REQUIREMENTS" "$WF_VENV/.requirements"
+}
+
+step_venv() {
+    if venv_ok; then
+        echo "workflow engines already in $WF_VENV"
+    else
+        rm -rf "$WF_VENV"
+        mkdir -p "$(dirname "$WF_VENV")"
+        python3 -m venv "$WF_VENV"
+        "$WF_VENV/bin/pip" install -q -r "$REQUIREMENTS"
+        cp "$REQUIREMENTS" "$WF_VENV/.requirements"
+    fi
+    "$WF_VENV/bin/snakemake" --version
+    "$WF_VENV/bin/cwltool" --version
+}
+
+step_reference() {
+    [[ -x "$AGEMARK" ]] || fail "no agemark binary at $AGEMARK"
+    [[ -f "$SHEET" ]] || fail "no demo cohort sheet at $SHEET"
+    rm -rf "$REF_OUT"
+    mkdir -p "$WF_WORK"
+    "$AGEMARK" run --samplesheet "$SHEET" --betas "$BETAS" --check
+    "$AGEMARK" run --samplesheet "$SHEET" --betas "$BETAS" --outdir "$REF_OUT" ||
+        fail "agemark run on the demo cohort exited $?"
+    ls "$REF_OUT"
+}
+
+step_snakemake_lint() {
+    local d="$WF_WORK/smk-lint"
+    rm -rf "$d" && mkdir -p "$d"
+    # --lint exits 1 on any finding.
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" agemark="$AGEMARK" --lint
+}
+
+# An invalid sheet must stop the workflow at start, with agemark's own message, before any job.
+step_snakemake_bad_sheet() {
+    local d="$WF_WORK/smk-bad" want got
+    rm -rf "$d" && mkdir -p "$d"
+    # The demo sheet with its second sample id repeated in a new row: agemark rejects duplicates.
+    sheet_copy "$SHEET" "$d/good.csv"
+    {
+        cat "$d/good.csv"
+        sed -n 2p "$d/good.csv"
+    } >"$d/bad.csv"
+    want="$("$AGEMARK" run --samplesheet "$d/bad.csv" --betas "$BETAS" --check 2>&1 >/dev/null)" &&
+        fail "agemark run --check accepted the broken sheet"
+    if smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/bad.csv" betas="$BETAS" outdir=out agemark="$AGEMARK" \
+        --cores 1 >"$d/log" 2>&1; then
+        fail "snakemake accepted a sheet agemark rejects"
+    fi
+    got="$(cat "$d/log")"
+    while IFS= read -r line; do
+        [[ "$got" == *"$line"* ]] || {
+            cat "$d/log" >&2
+            fail "the workflow log lacks agemark's message line: $line"
+        }
+    done <<<"$want"
+    [[ ! -e "$d/out" ]] || fail "a job ran although the sheet is invalid"
+    echo "invalid sheet stopped at start with agemark's message:"
+    echo "$want"
+}
+
+step_snakemake_local() {
+    local d="$WF_WORK/smk-local"
+    rm -rf "$d" && mkdir -p "$d"
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" outdir=out agemark="$AGEMARK" \
+        --cores 2 --show-failed-logs
+    same_tables "$d/out" "snakemake (local, --cores 2)"
+}
+
+slurm_args() {
+    local args=(--profile "$SLURM_PROFILE" --configfile "$CI_CONFIG" --default-resources slurm_account=agemark
+        --slurm-init-seconds-before-status-checks 1 --latency-wait 5 --jobs 4)
+    # Without accounting, the plugin's sacct polling never sees the jobs finish.
+    if ! sacct -n >/dev/null 2>&1; then args+=(--slurm-status-command squeue); fi
+    printf '%s\n' "${args[@]}"
+}
+
+step_snakemake_slurm() {
+    local d="$WF_WORK/smk-slurm" args
+    mapfile -t args < <(slurm_args)
+    rm -rf "$d" && mkdir -p "$d"
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" outdir=out agemark="$AGEMARK" \
+        "${args[@]}" 2>&1 | tee "$d/log"
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || fail "snakemake on SLURM failed"
+    grep -q "Job .* has been submitted with SLURM jobid" "$d/log" ||
+        fail "no job went through SLURM (see $d/log)"
+    same_tables "$d/out" "snakemake (SLURM)"
+}
+
+# A job failing on SLURM (a corrupt BAM) shows agemark's one-line error in the workflow's log and
+# leaves none of its outputs behind; the other samples' jobs still finish (--keep-going).
+step_snakemake_slurm_failure() {
+    local d="$WF_WORK/smk-slurm-fail" args bad line sample
+    mapfile -t args < <(slurm_args)
+    rm -rf "$d" && mkdir -p "$d/sheet"
+    sample="$(awk -F, 'NR==1 { for (i = 1; i <= NF; i++) if ($i == "reads") c = i; next }
+        c && $c != "" { split($0, f, ","); print f[1]; exit }' "$SHEET")"
+    [[ -n "$sample" ]] || fail "the demo sheet has no sample with reads"
+    # A copy of the sheet whose first read sample points at a corrupt BAM (a BGZF header, then junk).
+    printf '\037\213\010\004\000\000\000\000\000\377\006\000BC\002\000\033\000not a BAM at all, truncated' >"$d/sheet/corrupt.bam"
+    sheet_copy "$SHEET" "$d/sheet/abs.csv"
+    awk -F, -v OFS=, -v s="$sample" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "reads") c = i }
+        NR > 1 && $1 == s { $c = "corrupt.bam" } { print }' "$d/sheet/abs.csv" >"$d/sheet/samplesheet.csv"
+    "$AGEMARK" run --samplesheet "$d/sheet/samplesheet.csv" --betas "$BETAS" --check ||
+        fail "the corrupt-input sheet should pass the sheet check (the file exists)"
+    if "$AGEMARK" reads "$d/sheet/corrupt.bam" --sample-id "$sample" -o "$d/x/$sample" 2>"$d/reads.err"; then
+        fail "agemark reads accepted the corrupt BAM"
+    fi
+    bad="$(grep '^agemark: error:' "$d/reads.err")" || fail "no one-line error from agemark reads"
+    if smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/sheet/samplesheet.csv" betas="$BETAS" outdir=out \
+        agemark="$AGEMARK" "${args[@]}" --keep-going >"$d/log" 2>&1; then
+        fail "snakemake on SLURM succeeded with a corrupt input"
+    fi
+    grep -A16 "Error in rule" "$d/log" || cat "$d/log"
+    grep -qF -- "$bad" "$d/log" || fail "the workflow log lacks agemark's error: $bad"
+    for f in "$d/out/$sample/$sample".{telomere,mtdna}.{tsv,parquet} "$d/out/cohort.long.tsv"; do
+        [[ ! -e "$f" ]] || fail "a failed job left $f behind"
+    done
+    # The other samples finished; Snakemake would rerun only the failed sample and what follows.
+    local others
+    others="$(find "$d/out" -name '*.telomere.tsv' | wc -l)"
+    [[ $others -ge 1 ]] || fail "no other sample finished (--keep-going)"
+    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$d/sheet/samplesheet.csv" betas="$BETAS" outdir=out \
+        agemark="$AGEMARK" -n --cores 1 >"$d/dry" 2>&1
+    grep -q "reads.*1$" "$d/dry" || { cat "$d/dry"; fail "the dry run does not plan the failed sample again"; }
+    echo "failed SLURM job: agemark's error in the workflow log, no partial outputs:"
+    echo "$bad"
+}
+
+step_cwl_validate() {
+    local f
+    for f in workflows/cwl/*.cwl; do
+        "$WF_VENV/bin/cwltool" --quiet --validate "$f" >/dev/null || fail "$f is not valid CWL"
+        echo "$f: valid"
+    done
+}
+
+step_cwl_run() {
+    local d="$WF_WORK/cwl"
+    rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
+    ln -s "$AGEMARK" "$d/bin/agemark"
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+        --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
+    PATH="$d/bin:$PATH" "$WF_VENV/bin/cwltool" --quiet --no-container --outdir "$d/out" \
+        --tmpdir-prefix "$d/tmp/" --tmp-outdir-prefix "$d/tmp-out/" \
+        workflows/cwl/agemark-cohort.cwl "$d/job.json" >"$d/outputs.json" ||
+        fail "cwltool on the demo cohort failed"
+    # cwltool collects every output in one directory: compare the cohort tables.
+    local f n=0
+    for f in "$REF_OUT"/cohort.*; do
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "cwl: $(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    [[ $n -ge 5 ]] || fail "cwl: only $n cohort tables compared"
+    [[ -s "$d/out/report.html" ]] || fail "cwl: no report.html"
+    echo "cwltool: $n cohort tables byte-identical to agemark run's"
+}
+
+# The same CWL Workflow on SLURM through toil (every step a SLURM job; the venv's bin/ must be on
+# PATH in the jobs for toil's _toil_worker).
+step_cwl_toil_slurm() {
+    local d="$WF_WORK/toil" before after
+    rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
+    ln -s "$AGEMARK" "$d/bin/agemark"
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+        --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
+    before="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
+    (cd "$d" && PATH="$d/bin:$WF_VENV/bin:$PATH" timeout 600 "$WF_VENV/bin/toil-cwl-runner" \
+        --batchSystem slurm --no-container --jobStore "$d/js" --workDir "$d" --outdir "$d/out" \
+        --logWarning "$REPO/workflows/cwl/agemark-cohort.cwl" "$d/job.json" >"$d/outputs.json") ||
+        fail "toil-cwl-runner on SLURM failed"
+    after="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
+    [[ $((after - ${before:-0})) -ge 5 ]] || fail "toil ran fewer than 5 SLURM jobs ($before -> $after)"
+    local f n=0
+    for f in "$REF_OUT"/cohort.*; do
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "toil: $(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    [[ $n -ge 5 ]] || fail "toil: only $n cohort tables compared"
+    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort tables byte-identical to agemark run's"
+}
+
+[[ $# -gt 0 ]] || { sed -n 2,15p "$0"; exit 2; }
+for s in "$@"; do
+    "step_${s//-/_}"
+done

@@ -1,0 +1,28 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: CommandLineTool
+label: "agemark mtdna: mtDNA copy number from aligned reads"
+doc: Writes <prefix>.<stage>.tsv and .parquet (fixed suffixes); one-line error and non-zero exit on bad input.
+requirements:
+  InlineJavascriptRequirement: {}
+hints:
+  DockerRequirement:
+    dockerPull: agemark:latest
+  ResourceRequirement:
+    coresMin: $(inputs.threads)
+    ramMin: 2000
+baseCommand: [agemark]
+arguments:
+  - {position: 0, prefix: --threads, valueFrom: $(inputs.threads)}
+  - {position: 1, valueFrom: mtdna}
+inputs:
+  reads: {type: File, inputBinding: {position: 2}, secondaryFiles: [{pattern: .bai, required: false}, {pattern: .crai, required: false}]}
+  reads2: {type: File?, inputBinding: {position: 3}, doc: "Second FASTQ of a pair"}
+  reference: {type: File?, inputBinding: {position: 4, prefix: --reference}, secondaryFiles: [{pattern: .fai, required: false}], doc: "FASTA for CRAM"}
+  sample_id: {type: string, inputBinding: {position: 5, prefix: --sample-id}}
+  prefix: {type: string, inputBinding: {position: 6, prefix: -o}, doc: "Output prefix (usually the sample id)"}
+  extra_args: {type: "string[]", default: [], inputBinding: {position: 7}, doc: "More options of agemark mtdna"}
+  threads: {type: int, default: 2}
+outputs:
+  tsv: {type: File, outputBinding: {glob: $(inputs.prefix).mtdna.tsv}}
+  parquet: {type: File, outputBinding: {glob: $(inputs.prefix).mtdna.parquet}}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Writes the CWL job (JSON, which is YAML too) of agemark-cohort.cwl from an agemark sample sheet.
+
+    python3 samplesheet_to_job.py SHEET [--betas FILE] [--threads N] --staged-sheet STAGED.csv > job.json
+    cwltool agemark-cohort.cwl job.json
+
+CWL runners stage every file in a fresh directory, so the sheet's relative paths (resolved by
+agemark against the sheet's own directory, e.g. `../x.bam`) would point nowhere. STAGED.csv is the
+same sheet with every file named by its base name only; the workflow stages those files beside
+it. Base names must therefore be unique (this script stops when they are not). Validate the sheet
+first (`agemark run --samplesheet SHEET --check`); the workflow's first step does it again.
+Standard library only.
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+
+FILE_COLUMNS = ("reads", "reads2", "reference", "idat", "methylation_calls")
+
+
+def cwl_file(path):
+    return {"class": "File", "path": os.path.abspath(path)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("samplesheet")
+    ap.add_argument("--betas")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--staged-sheet", required=True, help="where to write the sheet with base names")
+    a = ap.parse_args()
+    with open(a.samplesheet, newline="", encoding="utf-8-sig") as f:
+        lines = f.read().splitlines()
+    delimiter = "\t" if lines and "\t" in lines[0] else ","
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    rows = [
+        {k.strip(): (v or "").strip() for k, v in r.items() if k is not None}
+        for r in reader
+    ]
+    rows = [r for r in rows if any(r.values())]
+    header = [h.strip() for h in reader.fieldnames or []]
+    base = os.path.dirname(os.path.abspath(a.samplesheet))
+
+    def resolve(value):
+        return value if os.path.isabs(value) else os.path.join(base, value)
+
+    staged_rows, seen = [], {}
+    for r in rows:
+        staged = dict(r)
+        for c in FILE_COLUMNS:
+            if r.get(c):
+                full, name = os.path.abspath(resolve(r[c])), os.path.basename(r[c].rstrip("/"))
+                if seen.setdefault(name, full) != full:
+                    sys.exit(f"{a.samplesheet}: two files named {name}: {seen[name]} and {full}")
+                staged[c] = name
+        staged_rows.append(staged)
+    with open(a.staged_sheet, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=header, delimiter=delimiter, lineterminator="\n")
+        w.writeheader()
+        w.writerows(staged_rows)
+
+    with_reads = [r for r in rows if r.get("reads")]
+    job = {
+        "samplesheet": cwl_file(a.staged_sheet),
+        "sheet_inputs": [
+            cwl_file(resolve(r[c])) for r in rows for c in FILE_COLUMNS if r.get(c)
+        ],
+        "sample_ids": [r["sample_id"] for r in with_reads],
+        "reads": [cwl_file(resolve(r["reads"])) for r in with_reads],
+        "reads2": [cwl_file(resolve(r["reads2"])) if r.get("reads2") else None for r in with_reads],
+        "reference": [
+            cwl_file(resolve(r["reference"])) if r.get("reference") else None for r in with_reads
+        ],
+        "threads": a.threads,
+    }
+    if a.betas:
+        job["betas"] = cwl_file(a.betas)
+    json.dump(job, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+process AGEMARK_CHECK {
+    tag "$samplesheet"
+    label 'process_single'
+
+    input:
+    path samplesheet
+    path inputs
+    path betas
+
+    output:
+    path samplesheet   , emit: samplesheet
+    path "versions.yml", emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    def beta_matrix = betas ? "--betas ${betas}" : ''
+    """
+    agemark \\
+        run \\
+        --samplesheet $samplesheet \\
+        $beta_matrix \\
+        $args \\
+        --check
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+
+    stub:
+    """
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+}

@@ -1,0 +1,53 @@
+process AGEMARK_MERGE {
+    tag "$meta.id"
+    label 'process_medium'
+
+    input:
+    tuple val(meta), path(tables)
+    path samplesheet
+
+    output:
+    tuple val(meta), path("*.long.tsv")    , emit: long_tsv
+    tuple val(meta), path("*.long.parquet"), emit: long_parquet
+    tuple val(meta), path("*.wide.tsv")    , emit: wide_tsv
+    tuple val(meta), path("*.columns.tsv") , emit: columns_tsv
+    tuple val(meta), path("*.dyads.tsv")   , emit: dyads_tsv
+    path "versions.yml"                    , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    def sheet = samplesheet ? "--samplesheet ${samplesheet}" : ''
+    """
+    agemark \\
+        --threads $task.cpus \\
+        merge \\
+        $tables \\
+        $sheet \\
+        $args \\
+        -o ${prefix}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+
+    stub:
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.long.tsv
+    touch ${prefix}.long.parquet
+    touch ${prefix}.wide.tsv
+    touch ${prefix}.columns.tsv
+    touch ${prefix}.dyads.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+}

@@ -1,0 +1,47 @@
+process AGEMARK_TELOMERE {
+    tag "$meta.id"
+    label 'process_medium'
+
+    input:
+    tuple val(meta), path(reads), path(reference)
+
+    output:
+    tuple val(meta), path("*.telomere.tsv")    , emit: tsv
+    tuple val(meta), path("*.telomere.parquet"), emit: parquet
+    path "versions.yml"                        , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    def ref = reference ? "--reference ${reference}" : ''
+    """
+    agemark \\
+        --threads $task.cpus \\
+        telomere \\
+        $reads \\
+        $ref \\
+        --sample-id ${meta.id} \\
+        $args \\
+        -o ${prefix}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+
+    stub:
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.telomere.tsv
+    touch ${prefix}.telomere.parquet
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        agemark: \$(agemark --version | sed 's/^agemark //')
+    END_VERSIONS
+    """
+}
