@@ -202,7 +202,8 @@ fn demo_cohort(out: &Path, inputs: &Path, threads: usize) -> Result<(), AppError
         w,
         "\nagemark demo: cohort run on a mother-child sample sheet with FICTIONAL linkage\n\
          (5 'mothers' = real adult blood arrays, 10 'children' = real cord-blood arrays with clinical\n\
-         GA, 3 of them with real reads; see reference/demo/cohort/README.md) in {secs:.1} s:\n"
+         GA, 3 of them with real reads, 5 real term placentas; see reference/demo/cohort/README.md)\n\
+         in {secs:.1} s:\n"
     );
     let _ = writeln!(w, "  {}  (the sheet)", sheet.display());
     for f in [
@@ -230,7 +231,7 @@ fn demo_cohort(out: &Path, inputs: &Path, threads: usize) -> Result<(), AppError
 
 /// The demo cohort's sample sheet (FICTIONAL linkage; reads paths relative to it).
 const COHORT_SHEET: &[u8] = include_bytes!("../../reference/demo/cohort/samplesheet.csv");
-/// The demo cohort's beta matrix (real adult blood and cord-blood samples).
+/// The demo cohort's beta matrix (real adult blood, cord-blood and placenta samples).
 const COHORT_BETAS: &[u8] = include_bytes!("../../reference/demo/cohort/demo_betas.csv.gz");
 /// Clocks the demo matrix has the CpGs for.
-const COHORT_CLOCKS: &str = "dunedinpace2022,knight2016_ga";
+const COHORT_CLOCKS: &str = "dunedinpace2022,knight2016_ga,lee2019_rpc,lee2019_cpc,lee2019_rrpc";

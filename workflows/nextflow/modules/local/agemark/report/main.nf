@@ -40,6 +40,7 @@ process AGEMARK_REPORT {
     touch ${prefix}.html
     touch multiqc/agemark_telomere_mqc.tsv
     touch multiqc/agemark_mtdna_mqc.tsv
+    touch multiqc/agemark_celltypes_mqc.tsv
     touch multiqc/agemark_clocks_mqc.tsv
     touch multiqc/agemark_nr3c1_mqc.tsv
     touch multiqc/agemark_qc_mqc.json

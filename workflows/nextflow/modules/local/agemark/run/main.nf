@@ -56,6 +56,7 @@ process AGEMARK_RUN {
     touch cohort.dyads.tsv
     touch failures.tsv
     touch report.html
+    touch multiqc/agemark_celltypes_mqc.tsv
     touch multiqc/agemark_clocks_mqc.tsv
     touch multiqc/agemark_nr3c1_mqc.tsv
     touch multiqc/agemark_qc_mqc.json
