@@ -1,10 +1,60 @@
-//! Sequencing methylation calls (Bismark coverage / cytosine report, BISCUIT, methrix M/U,
-//! MethylDackel bedGraph, modkit bedMethyl) as a methylation input (issue 5): detection and
-//! mapping of CpG positions to probe IDs into a [`ProbeTable`]. Placeholder until the readers
-//! land: nothing is detected as calls yet.
+//! Sequencing methylation calls as a methylation input (issue 5): one sample per file, mapped
+//! to Illumina probe IDs through genome coordinates ([`crate::coords`]) into a [`ProbeTable`].
+//!
+//! ## Formats (detected from the name, then the first data line; every line must have the
+//! format's column count)
+//! | format | columns | coordinates |
+//! |---|---|---|
+//! | Bismark coverage (`*.cov[.gz]`) | chr, start, end, %meth, count_meth, count_unmeth | 1-based, one line per C per strand (`start = end`); `end = start + 1` is a merged CpG (`coverage2cytosine --merge_CpG`) |
+//! | Bismark CpG / cytosine report (`*CpG_report.txt`, `*CX_report.txt`) | chr, pos, strand, count_meth, count_unmeth, context, trinucleotide | 1-based, strand given; only `CG` context lines are used |
+//! | BISCUIT bed | chr, start, end, beta, coverage | 0-based start, per C (`end = start + 1`) or merged CpG (`+ 2`); methylated = round(beta × coverage) |
+//! | methrix M/U bedGraph | chr, start, M, U | 0-based start, per C |
+//! | MethylDackel bedGraph (`track` line) | chr, start, end, %meth, nMeth, nUnmeth | 0-based, per C or merged CpG (`--mergeContext`) |
+//! | modkit bedMethyl (18 columns) | chr, start, end, code, score, strand, …, N_valid_cov (10), %mod, N_mod (12), … | 0-based; strand `+`, `-` or `.` (strands combined) |
+//!
+//! modkit: rows with code `m` (5mC) are used, methylated = N_mod and total = N_valid_cov (so a
+//! 5hmC call at the site counts as not 5mC); `C` rows (any modification, `--combine-mods`) are
+//! used the same way; `h` (5hmC) and other codes are skipped and counted in the notes. A
+//! bisulfite array reads 5mC + 5hmC as methylated, so nanopore 5mC fractions can sit below
+//! array betas where 5hmC is common (brain), hardly in blood.
+//!
+//! ## Mapping
+//! A probe's CpG is known by the 1-based position `p` of its + strand C; its − strand C is at
+//! `p + 1`. A call line at 1-based `q` counts for the probe at `q` when it is a + strand (or
+//! merged) call, at `q − 1` when it is a − strand call, and at whichever of the two is a probe
+//! when the format has no strand (both cannot be). Both strands of a CpG are merged by summing
+//! methylated and total counts; the probe's beta is methylated / total when the total reaches
+//! the minimum coverage ([`CallsInputOptions::min_coverage`], default
+//! [`DEFAULT_MIN_COVERAGE`]), otherwise the probe is missing (and imputed by the clocks).
+//!
+//! ## Checks (from the probe CpGs, no genome needed)
+//! * **0/1-based confusion**: the calls are also counted on probe CpGs as if every position
+//!   were one base lower or higher. On the right convention the lines pile up on the two C's
+//!   of probe CpGs; shifted by one, half of them (all, for merged or + strand files) land
+//!   beside them. When a shift explains clearly more lines than the positions as read, the
+//!   file is refused with the counts.
+//! * **Build**: the lines are also counted on probe CpGs of the other build; few hits in the
+//!   named build and many in the other one is an error that names the build to use.
 
-use super::{table::ProbeTable, ReaderOptions};
-use crate::methylation::InputError;
+use std::io::{BufRead, BufReader, Read};
+
+use super::{looks_like_probe, table::ProbeTable, ReaderOptions};
+use crate::{
+    coords::{self, Assembly, ProbeIndex},
+    core::{build::chromosome_number, file_name_of, thousands},
+    methylation::{quote_cell, InputError},
+};
+
+/// Default minimum coverage (reads over both strands of a CpG) for a probe's beta: 5, as
+/// biscuiteer's `WGBSage` (`minCovg = 5`); at 5 reads a beta's binomial SD is at most 0.22,
+/// and a probe below it is imputed instead.
+pub const DEFAULT_MIN_COVERAGE: u64 = 5;
+
+/// Lines examined for the 0/1-based and build checks (the first ones of the file).
+const DIAG_LINES: u64 = 5_000_000;
+
+/// Below this many call lines on probe CpGs, the lines are also counted in the other build.
+const OTHER_BUILD_CHECK_BELOW: u64 = 2_000;
 
 /// Genome builds sequencing calls can be mapped from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -16,11 +66,93 @@ pub enum CallsBuild {
     Hg38,
 }
 
-/// Options for sequencing calls (genome build, minimum coverage…).
-#[derive(Clone, Debug, Default)]
+impl CallsBuild {
+    /// The coordinate assembly.
+    pub fn assembly(self) -> Assembly {
+        match self {
+            CallsBuild::Hg19 => Assembly::Hg19,
+            CallsBuild::Hg38 => Assembly::Hg38,
+        }
+    }
+}
+
+/// A sequencing-calls format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallsFormat {
+    /// Bismark coverage (`.cov`).
+    BismarkCov,
+    /// Bismark CpG / genome-wide cytosine report.
+    BismarkReport,
+    /// BISCUIT bed (`chr start end beta coverage`).
+    Biscuit,
+    /// methrix-style M/U bedGraph (`chr start M U`).
+    MethrixMu,
+    /// MethylDackel bedGraph.
+    MethylDackel,
+    /// modkit pileup bedMethyl (18 columns).
+    Modkit,
+}
+
+impl CallsFormat {
+    /// Columns per line.
+    pub fn n_columns(self) -> usize {
+        match self {
+            CallsFormat::BismarkCov | CallsFormat::MethylDackel => 6,
+            CallsFormat::BismarkReport => 7,
+            CallsFormat::Biscuit => 5,
+            CallsFormat::MethrixMu => 4,
+            CallsFormat::Modkit => 18,
+        }
+    }
+
+    /// The format in words, with its columns.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CallsFormat::BismarkCov => "Bismark coverage file (chr, start, end, %meth, count_meth, count_unmeth; 1-based)",
+            CallsFormat::BismarkReport => "Bismark cytosine report (chr, pos, strand, count_meth, count_unmeth, context, trinucleotide; 1-based)",
+            CallsFormat::Biscuit => "BISCUIT bed (chr, start, end, beta, coverage; 0-based)",
+            CallsFormat::MethrixMu => "methrix M/U bedGraph (chr, start, M, U; 0-based)",
+            CallsFormat::MethylDackel => "MethylDackel bedGraph (chr, start, end, %meth, nMeth, nUnmeth; 0-based)",
+            CallsFormat::Modkit => "modkit bedMethyl (18 columns; 0-based)",
+        }
+    }
+
+    /// A short name for notes.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallsFormat::BismarkCov => "Bismark coverage",
+            CallsFormat::BismarkReport => "Bismark cytosine report",
+            CallsFormat::Biscuit => "BISCUIT bed",
+            CallsFormat::MethrixMu => "methrix M/U bedGraph",
+            CallsFormat::MethylDackel => "MethylDackel bedGraph",
+            CallsFormat::Modkit => "modkit bedMethyl",
+        }
+    }
+
+    fn zero_based(self) -> bool {
+        !matches!(self, CallsFormat::BismarkCov | CallsFormat::BismarkReport)
+    }
+}
+
+/// Options for sequencing calls.
+#[derive(Clone, Debug)]
 pub struct CallsInputOptions {
     /// The build the calls' coordinates are in.
     pub build: CallsBuild,
+    /// Minimum reads over both strands of a CpG for its beta (below: missing).
+    pub min_coverage: u64,
+    /// The format, when not detected.
+    pub format: Option<CallsFormat>,
+}
+
+impl Default for CallsInputOptions {
+    fn default() -> Self {
+        CallsInputOptions {
+            build: CallsBuild::default(),
+            min_coverage: DEFAULT_MIN_COVERAGE,
+            format: None,
+        }
+    }
 }
 
 /// One covered CpG of a calls file, by coordinate, both strands merged.
@@ -38,31 +170,793 @@ pub struct CoveredCpg {
     pub beta: f64,
 }
 
-/// Whether `path` names a sequencing-calls file (by name and first lines).
-pub fn detect(_path: &str) -> bool {
-    false
+/// Which strand a call line is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strand {
+    /// The + strand C (the CpG starts here).
+    Plus,
+    /// The − strand C (the CpG starts one base before).
+    Minus,
+    /// A per-C line of a format without a strand column.
+    Unknown,
+    /// Both strands of the CpG starting here.
+    Merged,
 }
 
-/// Reads the calls of `path` (one sample per file) into a probe table.
-pub fn load(path: &str, _opts: &ReaderOptions) -> Result<ProbeTable, InputError> {
-    Err(InputError::file(
-        path,
-        "sequencing calls are not supported yet",
-    ))
+/// One call line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Call<'a> {
+    /// Chromosome as named in the file.
+    pub chrom: &'a str,
+    /// 1-based position of the line's C (of the CpG's + C for merged lines).
+    pub pos: u64,
+    /// Strand.
+    pub strand: Strand,
+    /// Methylated calls.
+    pub methylated: u64,
+    /// All calls.
+    pub total: u64,
+}
+
+/// What a pass over a file skipped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadStats {
+    /// Call lines handed over.
+    pub lines: u64,
+    /// Cytosine-report lines of another context (CHG, CHH).
+    pub non_cg: u64,
+    /// modkit 5hmC (`h`) rows.
+    pub hmc_rows: u64,
+    /// modkit rows with another modification code.
+    pub other_mod_rows: u64,
+    /// modkit code of the used rows (`m` or `C`).
+    pub mod_code: Option<char>,
+}
+
+fn strip_gz(name: &str) -> &str {
+    name.strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".bgz"))
+        .unwrap_or(name)
+}
+
+fn format_from_name(path: &str) -> Option<CallsFormat> {
+    let name = file_name_of(path).to_ascii_lowercase();
+    let n = strip_gz(&name);
+    if n.contains("cpg_report")
+        || n.contains("cx_report")
+        || n.contains("cytosine_report")
+        || n.contains("cytosinereport")
+    {
+        Some(CallsFormat::BismarkReport)
+    } else if n.ends_with(".cov") {
+        Some(CallsFormat::BismarkCov)
+    } else if n.ends_with(".bedmethyl") {
+        Some(CallsFormat::Modkit)
+    } else {
+        None
+    }
+}
+
+fn name_says_calls(path: &str) -> bool {
+    let name = file_name_of(path).to_ascii_lowercase();
+    let n = strip_gz(&name);
+    format_from_name(path).is_some() || n.ends_with(".bedgraph") || n.ends_with(".bed")
+}
+
+fn open(path: &str) -> Result<Box<dyn BufRead>, InputError> {
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| InputError::file(path, format!("cannot open: {e}")))?;
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic).unwrap_or(0);
+    let f = std::fs::File::open(path)
+        .map_err(|e| InputError::file(path, format!("cannot open: {e}")))?;
+    Ok(if n == 2 && magic == [0x1f, 0x8b] {
+        Box::new(BufReader::with_capacity(
+            1 << 17,
+            flate2::read::MultiGzDecoder::new(f),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 17, f))
+    })
+}
+
+fn is_header(line: &str) -> bool {
+    line.starts_with("track") || line.starts_with('#') || line.starts_with("browser")
+}
+
+/// The first data lines of a file (up to `n`), or an empty list when it cannot be read.
+fn first_lines(path: &str, n: usize) -> Vec<String> {
+    let Ok(r) = open(path) else {
+        return Vec::new();
+    };
+    r.lines()
+        .take(n + 20)
+        .map_while(Result::ok)
+        .filter(|l| !l.trim().is_empty() && !is_header(l))
+        .take(n)
+        .collect()
+}
+
+/// Whether `path` names a sequencing-calls file: by name (`.cov`, `CpG_report`, `.bedMethyl`,
+/// `.bedGraph`, `.bed`, each optionally `.gz`), else by its first two data lines (tab-separated,
+/// at least 4 columns, the first not a probe ID, the second a whole number).
+pub fn detect(path: &str) -> bool {
+    if std::path::Path::new(path).is_dir() {
+        return false;
+    }
+    if name_says_calls(path) {
+        return true;
+    }
+    let lines = first_lines(path, 2);
+    !lines.is_empty()
+        && lines.iter().all(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            f.len() >= 4
+                && !f[0].is_empty()
+                && !looks_like_probe(f[0])
+                && !f[1].is_empty()
+                && f[1].bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// The format of `path`: from the name (`.cov`, `CpG_report`, `.bedMethyl`), else from the
+/// column count of the first data line.
+pub fn detect_format(path: &str) -> Result<CallsFormat, InputError> {
+    if let Some(f) = format_from_name(path) {
+        return Ok(f);
+    }
+    let lines = first_lines(path, 1);
+    let Some(line) = lines.first() else {
+        return Err(InputError::file(path, "no call lines"));
+    };
+    let f: Vec<&str> = line.split_ascii_whitespace().collect();
+    let width =
+        || -> Option<i64> { Some(f.get(2)?.parse::<i64>().ok()? - f.get(1)?.parse::<i64>().ok()?) };
+    Ok(match f.len() {
+        18 => CallsFormat::Modkit,
+        7 if matches!(f[2], "+" | "-") => CallsFormat::BismarkReport,
+        6 if width() == Some(0) => CallsFormat::BismarkCov,
+        6 => CallsFormat::MethylDackel,
+        5 => CallsFormat::Biscuit,
+        4 => CallsFormat::MethrixMu,
+        n => {
+            return Err(InputError::row(
+                path,
+                1,
+                format!(
+                    "{n} columns: not a known calls format (Bismark coverage: 6, Bismark cytosine report: 7, BISCUIT bed: 5, methrix M/U bedGraph: 4, MethylDackel bedGraph: 6, modkit bedMethyl: 18)"
+                ),
+            ))
+        }
+    })
+}
+
+/// Reads every call line of `path` in `format`, handing each to `f` with its 1-based line
+/// number. Lines with no calls (total 0) are skipped.
+pub fn read_calls(
+    path: &str,
+    format: CallsFormat,
+    mut f: impl FnMut(u64, Call<'_>) -> Result<(), InputError>,
+) -> Result<ReadStats, InputError> {
+    let mut reader = open(path)?;
+    let mut stats = ReadStats::default();
+    let mut buf = String::new();
+    let mut line_no = 0u64;
+    let want = format.n_columns();
+    loop {
+        buf.clear();
+        let n = reader
+            .read_line(&mut buf)
+            .map_err(|e| InputError::row(path, line_no + 1, format!("read error: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let line = buf.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() || is_header(line) {
+            continue;
+        }
+        let mut cells = [""; 18];
+        let mut k = 0;
+        for x in line.split_ascii_whitespace() {
+            if k < cells.len() {
+                cells[k] = x;
+            }
+            k += 1;
+        }
+        if k != want {
+            return Err(InputError::row(
+                path,
+                line_no,
+                format!("{k} columns, expected {want} for a {}", format.describe()),
+            ));
+        }
+        let fields = &cells[..k];
+        let num = |k: usize, what: &str| -> Result<u64, InputError> {
+            fields[k].parse::<u64>().map_err(|_| {
+                InputError::row(
+                    path,
+                    line_no,
+                    format!(
+                        "{what} (column {}) is not a whole number: {}",
+                        k + 1,
+                        quote_cell(fields[k])
+                    ),
+                )
+            })
+        };
+        let frac = |k: usize, what: &str| -> Result<f64, InputError> {
+            fields[k].parse::<f64>().map_err(|_| {
+                InputError::row(
+                    path,
+                    line_no,
+                    format!(
+                        "{what} (column {}) is not a number: {}",
+                        k + 1,
+                        quote_cell(fields[k])
+                    ),
+                )
+            })
+        };
+        let bad = |m: String| InputError::row(path, line_no, m);
+        // Start and end as the file has them → the 1-based position of the first base and the
+        // interval's width in bases.
+        let interval = |one_based_closed: bool| -> Result<(u64, u64), InputError> {
+            let s = num(1, "start")?;
+            let e = num(2, "end")?;
+            if one_based_closed {
+                if e < s || s == 0 {
+                    return Err(bad(format!(
+                        "end {e} before start {s} (or start 0 in a 1-based file)"
+                    )));
+                }
+                Ok((s, e - s + 1))
+            } else {
+                if e <= s {
+                    return Err(bad(format!(
+                        "end {e} not after start {s} in a 0-based file"
+                    )));
+                }
+                Ok((s + 1, e - s))
+            }
+        };
+        let by_width = |w: u64| -> Result<Strand, InputError> {
+            match w {
+                1 => Ok(Strand::Unknown),
+                2 => Ok(Strand::Merged),
+                _ => Err(bad(format!(
+                    "an interval of {w} bases: expected one C (1) or one CpG (2)"
+                ))),
+            }
+        };
+        let call = match format {
+            CallsFormat::BismarkCov => {
+                let (pos, w) = interval(true)?;
+                let m = num(4, "count_meth")?;
+                let u = num(5, "count_unmeth")?;
+                Call {
+                    chrom: fields[0],
+                    pos,
+                    strand: by_width(w)?,
+                    methylated: m,
+                    total: m + u,
+                }
+            }
+            CallsFormat::BismarkReport => {
+                if fields[5] != "CG" {
+                    stats.non_cg += 1;
+                    continue;
+                }
+                let pos = num(1, "position")?;
+                let strand = match fields[2] {
+                    "+" => Strand::Plus,
+                    "-" => Strand::Minus,
+                    s => {
+                        return Err(bad(format!(
+                            "strand (column 3) is not + or -: {}",
+                            quote_cell(s)
+                        )))
+                    }
+                };
+                let m = num(3, "count_meth")?;
+                let u = num(4, "count_unmeth")?;
+                Call {
+                    chrom: fields[0],
+                    pos,
+                    strand,
+                    methylated: m,
+                    total: m + u,
+                }
+            }
+            CallsFormat::Biscuit => {
+                let (pos, w) = interval(false)?;
+                let cov = num(4, "coverage")?;
+                if cov == 0 || matches!(fields[3], "." | "NA") {
+                    continue;
+                }
+                let beta = frac(3, "beta")?;
+                if !(0.0..=1.0).contains(&beta) {
+                    return Err(bad(format!(
+                        "beta (column 4) outside [0, 1]: {}",
+                        quote_cell(fields[3])
+                    )));
+                }
+                let m = (beta * cov as f64).round() as u64;
+                Call {
+                    chrom: fields[0],
+                    pos,
+                    strand: by_width(w)?,
+                    methylated: m,
+                    total: cov,
+                }
+            }
+            CallsFormat::MethrixMu => {
+                let start = num(1, "start")?;
+                let m = num(2, "M")?;
+                let u = num(3, "U")?;
+                if m == start + 1 {
+                    return Err(bad("the third column is start + 1: this looks like a bedGraph with an end column and a percentage (Bismark's .bedGraph has no counts), not methrix M/U counts; give the Bismark .cov file instead".to_string()));
+                }
+                Call {
+                    chrom: fields[0],
+                    pos: start + 1,
+                    strand: Strand::Unknown,
+                    methylated: m,
+                    total: m + u,
+                }
+            }
+            CallsFormat::MethylDackel => {
+                let (pos, w) = interval(false)?;
+                let m = num(4, "nMeth")?;
+                let u = num(5, "nUnmeth")?;
+                Call {
+                    chrom: fields[0],
+                    pos,
+                    strand: by_width(w)?,
+                    methylated: m,
+                    total: m + u,
+                }
+            }
+            CallsFormat::Modkit => {
+                let code = fields[3];
+                match code {
+                    "m" | "C" => {
+                        let c = code.chars().next().unwrap_or('m');
+                        match stats.mod_code {
+                            Some(prev) if prev != c => {
+                                return Err(bad("both 'm' (5mC) and 'C' (any modification) rows: the same calls would count twice; keep one (modkit pileup with or without --combine-mods)".to_string()))
+                            }
+                            _ => stats.mod_code = Some(c),
+                        }
+                    }
+                    "h" => {
+                        stats.hmc_rows += 1;
+                        continue;
+                    }
+                    _ => {
+                        stats.other_mod_rows += 1;
+                        continue;
+                    }
+                }
+                let (pos, w) = interval(false)?;
+                if w != 1 {
+                    return Err(bad(format!(
+                        "an interval of {w} bases: modkit rows are one base"
+                    )));
+                }
+                let strand = match fields[5] {
+                    "+" => Strand::Plus,
+                    "-" => Strand::Minus,
+                    "." => Strand::Merged,
+                    s => {
+                        return Err(bad(format!(
+                            "strand (column 6) is not +, - or .: {}",
+                            quote_cell(s)
+                        )))
+                    }
+                };
+                let valid = num(9, "N_valid_cov")?;
+                let m = num(11, "N_mod")?;
+                if m > valid {
+                    return Err(bad(format!("N_mod {m} above N_valid_cov {valid}")));
+                }
+                Call {
+                    chrom: fields[0],
+                    pos,
+                    strand,
+                    methylated: m,
+                    total: valid,
+                }
+            }
+        };
+        if call.methylated > call.total {
+            return Err(bad("more methylated calls than calls".to_string()));
+        }
+        if call.total == 0 {
+            continue;
+        }
+        stats.lines += 1;
+        f(line_no, call)?;
+    }
+    Ok(stats)
+}
+
+/// The probe whose CpG a call at `pos` (read as shifted by `shift`) belongs to.
+#[inline]
+fn probe_at(idx: &ProbeIndex, chrom: u8, pos: u64, strand: Strand, shift: i64) -> Option<u32> {
+    let q = pos as i64 + shift;
+    if q < 2 {
+        return None;
+    }
+    let q = q as u64;
+    match strand {
+        Strand::Plus | Strand::Merged => idx.get(chrom, q),
+        Strand::Minus => idx.get(chrom, q - 1),
+        Strand::Unknown => idx.get(chrom, q).or_else(|| idx.get(chrom, q - 1)),
+    }
+}
+
+/// Caches the chromosome number of the last chromosome name seen (files are sorted).
+#[derive(Default)]
+struct ChromCache {
+    name: String,
+    number: Option<u8>,
+}
+
+impl ChromCache {
+    fn get(&mut self, name: &str) -> Option<u8> {
+        if name != self.name {
+            self.name.clear();
+            self.name.push_str(name);
+            self.number = chromosome_number(name);
+        }
+        self.number
+    }
+}
+
+/// What mapping a calls file to probes found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallsSummary {
+    /// The format read.
+    pub format: CallsFormat,
+    /// The build mapped in.
+    pub build: Assembly,
+    /// Skips and counts of the pass.
+    pub stats: ReadStats,
+    /// Probe IDs with at least one call, in index order.
+    pub probes: Vec<String>,
+    /// Methylated and total calls per probe in `probes` (both strands summed).
+    pub counts: Vec<(u64, u64)>,
+    /// Of `probes`, how many were placed in this build by liftover.
+    pub lifted_hits: u64,
+    /// Of `probes`, how many are 450K probes (the others are EPIC-only CpGs of the MSA table).
+    pub hm450_hits: u64,
+    /// Call lines on probe CpGs with positions as read, one lower, one higher (first lines).
+    pub shift_lines: [u64; 3],
+    /// Call lines on probe CpGs of the other build (first lines; counted only when few fall on
+    /// probe CpGs of the named build, else 0).
+    pub other_build_lines: u64,
+}
+
+impl CallsSummary {
+    /// Probes with at least `min` reads.
+    pub fn n_at(&self, min: u64) -> usize {
+        self.counts.iter().filter(|c| c.1 >= min.max(1)).count()
+    }
+}
+
+/// Reads `path` and sums its calls per probe of `opts.calls.build`, with the 0/1-based and
+/// build checks.
+pub fn map_to_probes(path: &str, opts: &ReaderOptions) -> Result<CallsSummary, InputError> {
+    let format = match opts.calls.format {
+        Some(f) => f,
+        None => detect_format(path)?,
+    };
+    let build = opts.calls.build.assembly();
+    let coord_err =
+        |e: coords::CoordError| InputError::file(path, format!("bundled coordinates: {e}"));
+    let idx = coords::probe_index(build).map_err(coord_err)?;
+    let mut sums: Vec<(u64, u64)> = vec![(0, 0); idx.len()];
+    let mut shift_lines = [0u64; 3];
+    let mut cache = ChromCache::default();
+    let stats = read_calls(path, format, |line, call| {
+        let Some(c) = cache.get(call.chrom) else {
+            return Ok(());
+        };
+        if let Some(p) = probe_at(idx, c, call.pos, call.strand, 0) {
+            let s = &mut sums[p as usize];
+            s.0 += call.methylated;
+            s.1 += call.total;
+        }
+        if line <= DIAG_LINES {
+            for (k, shift) in [-1i64, 0, 1].into_iter().enumerate() {
+                if probe_at(idx, c, call.pos, call.strand, shift).is_some() {
+                    shift_lines[k] += 1;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    // 0/1-based confusion: a shift by one base explains clearly more lines.
+    let as_read = shift_lines[1];
+    for (k, label) in [(0usize, -1i64), (2, 1)] {
+        let shifted = shift_lines[k];
+        if shifted >= 10 && shifted as f64 > 1.5 * as_read as f64 {
+            let hint = if label > 0 {
+                if format.zero_based() {
+                    "1-based positions in a file read as 0-based"
+                } else {
+                    "0-based (bed-style) positions in a file read as 1-based"
+                }
+            } else if format.zero_based() {
+                "positions one too high (1-based starts in a bed-style file, or 1-based with end as start)"
+            } else {
+                "positions one too high for 1-based coordinates"
+            };
+            return Err(InputError::file(
+                path,
+                format!(
+                    "positions look shifted by one base: {} call lines fall on {} probe CpGs when moved {:+}, only {} as read as a {}: {hint}? Check the coordinate convention of the tool that wrote it (or pass --calls-format)",
+                    thousands(shifted),
+                    build.as_str(),
+                    label,
+                    thousands(as_read),
+                    format.describe()
+                ),
+            ));
+        }
+    }
+    // The build check reads the file again with the other build's index, only when few lines
+    // fell on probe CpGs (a right-build file has thousands).
+    let mut other_lines = 0;
+    if as_read < OTHER_BUILD_CHECK_BELOW {
+        let other = coords::probe_index(build.other()).map_err(coord_err)?;
+        let mut cache = ChromCache::default();
+        read_calls(path, format, |line, call| {
+            if line <= DIAG_LINES {
+                if let Some(c) = cache.get(call.chrom) {
+                    if probe_at(other, c, call.pos, call.strand, 0).is_some() {
+                        other_lines += 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if other_lines >= 20 && other_lines > 4 * as_read {
+        return Err(InputError::file(
+            path,
+            format!(
+                "the positions look like {other}, not {this}: {} call lines fall on probe CpGs in {other}, {} in {this}; rerun with --build {other}",
+                thousands(other_lines),
+                thousands(as_read),
+                other = build.other().as_str(),
+                this = build.as_str(),
+            ),
+        ));
+    }
+    let mut probes = Vec::new();
+    let mut counts = Vec::new();
+    let mut lifted_hits = 0;
+    let mut hm450_hits = 0;
+    for (i, s) in sums.iter().enumerate() {
+        if s.1 > 0 {
+            probes.push(idx.name(i as u32));
+            counts.push(*s);
+            if idx.lifted[i] {
+                lifted_hits += 1;
+            }
+            if !idx.msa_only[i] {
+                hm450_hits += 1;
+            }
+        }
+    }
+    Ok(CallsSummary {
+        format,
+        build,
+        stats,
+        probes,
+        counts,
+        lifted_hits,
+        hm450_hits,
+        shift_lines,
+        other_build_lines: other_lines,
+    })
+}
+
+/// A sample name from a calls file's name: without directories, `.gz`, the format's extension
+/// and the usual tool suffixes (`.bismark`, `.CpG_report`, `_bismark_bt2_pe`, `.MU`…).
+pub fn sample_name(path: &str) -> String {
+    let name = file_name_of(path);
+    let mut n = strip_gz(&name).to_string();
+    for ext in [
+        ".cov",
+        ".bedMethyl",
+        ".bedmethyl",
+        ".bedGraph",
+        ".bedgraph",
+        ".bed",
+        ".txt",
+        ".tsv",
+    ] {
+        if let Some(s) = n.strip_suffix(ext) {
+            n = s.to_string();
+            break;
+        }
+    }
+    loop {
+        let before = n.len();
+        for suffix in [
+            ".bismark",
+            ".CpG_report",
+            ".CX_report",
+            ".cytosine_report",
+            ".cytosineReport",
+            "_bismark_bt2_pe",
+            "_bismark_bt2",
+            "_bismark",
+            ".deduplicated",
+            ".MU",
+            ".biscuit",
+            ".modkit",
+            "_CpG",
+        ] {
+            if let Some(s) = n.strip_suffix(suffix) {
+                if !s.is_empty() {
+                    n = s.to_string();
+                }
+            }
+        }
+        if n.len() == before {
+            break;
+        }
+    }
+    n
+}
+
+/// Reads the calls of `path` (one sample per file) into a probe table: one row per probe with
+/// at least `min_coverage` reads over both strands, beta = methylated / total.
+pub fn load(path: &str, opts: &ReaderOptions) -> Result<ProbeTable, InputError> {
+    let s = map_to_probes(path, opts)?;
+    let min = opts.calls.min_coverage.max(1);
+    let mut probes = Vec::new();
+    let mut values = Vec::new();
+    for (p, &(m, t)) in s.probes.iter().zip(&s.counts) {
+        if t >= min {
+            probes.push(p.clone());
+            values.push(m as f64 / t as f64);
+        }
+    }
+    let mut notes = vec![format!(
+        "input: sequencing calls ({}, {}); {} probe CpGs with >= {min} reads used of {} covered ({} 450K, {} EPIC-only; both strands summed; --min-coverage)",
+        s.format.name(),
+        s.build.as_str(),
+        thousands(probes.len() as u64),
+        thousands(s.probes.len() as u64),
+        thousands(s.hm450_hits),
+        thousands(s.probes.len() as u64 - s.hm450_hits),
+    )];
+    if s.lifted_hits > 0 {
+        notes.push(format!(
+            "{} covered probe CpGs placed in {} by liftover from {}",
+            thousands(s.lifted_hits),
+            s.build.as_str(),
+            s.build.other().as_str()
+        ));
+    }
+    if s.stats.hmc_rows > 0 || s.stats.mod_code.is_some() {
+        notes.push(format!(
+            "modkit: '{}' rows used as methylated/N_valid_cov; {} 5hmC ('h') rows and {} other rows ignored",
+            s.stats.mod_code.unwrap_or('m'),
+            thousands(s.stats.hmc_rows),
+            thousands(s.stats.other_mod_rows)
+        ));
+    }
+    if s.stats.non_cg > 0 {
+        notes.push(format!(
+            "{} non-CpG cytosine lines skipped",
+            thousands(s.stats.non_cg)
+        ));
+    }
+    if probes.is_empty() {
+        return Err(InputError::file(
+            path,
+            format!(
+                "no probe CpG has >= {min} reads in {} ({} call lines, {} probe CpGs covered at any depth): wrong --build, or lower --min-coverage",
+                s.build.as_str(),
+                thousands(s.stats.lines),
+                thousands(s.probes.len() as u64)
+            ),
+        ));
+    }
+    Ok(ProbeTable {
+        input: file_name_of(path),
+        samples: vec![sample_name(path)],
+        probes,
+        values,
+        notes,
+    })
 }
 
 /// Every CpG of `path` covered at the minimum coverage inside `chrom:start-end` (1-based,
 /// inclusive, in the build of `opts.calls.build`; `chrom` with or without `chr`), sorted by
 /// position: for reporting a region (the NR3C1 promoter) by coordinate, not only by probe.
+///
+/// Lines with a strand (or merged CpGs) are placed exactly. For formats without a strand
+/// column, a line is placed on a probe CpG when it is one of its C's; otherwise two lines at
+/// adjacent positions `q`, `q + 1` are taken as the two C's of the CpG at `q` (pairing left to
+/// right), and a lone line is taken as the + strand C at its own position (without the genome
+/// sequence a lone − strand call cannot be told apart; it is then reported one base high).
 pub fn region_cpgs(
     path: &str,
-    _opts: &ReaderOptions,
-    _chrom: &str,
-    _start: u64,
-    _end: u64,
+    opts: &ReaderOptions,
+    chrom: &str,
+    start: u64,
+    end: u64,
 ) -> Result<Vec<CoveredCpg>, InputError> {
-    Err(InputError::file(
-        path,
-        "sequencing calls are not supported yet",
-    ))
+    let format = match opts.calls.format {
+        Some(f) => f,
+        None => detect_format(path)?,
+    };
+    let want = chromosome_number(chrom).or_else(|| chromosome_number(&format!("chr{chrom}")));
+    let idx = coords::probe_index(opts.calls.build.assembly())
+        .map_err(|e| InputError::file(path, format!("bundled coordinates: {e}")))?;
+    let same_chrom = |name: &str| match want {
+        Some(n) => chromosome_number(name) == Some(n),
+        None => name == chrom || name.strip_prefix("chr") == Some(chrom),
+    };
+    // CpG start → (chrom name, methylated, total); unplaced per-C lines kept aside.
+    let mut placed: std::collections::BTreeMap<u64, (String, u64, u64)> = Default::default();
+    let mut loose: std::collections::BTreeMap<u64, (String, u64, u64)> = Default::default();
+    let lo = start.saturating_sub(1);
+    let hi = end + 1;
+    read_calls(path, format, |_, call| {
+        if call.pos < lo || call.pos > hi || !same_chrom(call.chrom) {
+            return Ok(());
+        }
+        let at = match call.strand {
+            Strand::Plus | Strand::Merged => Some(call.pos),
+            Strand::Minus => Some(call.pos - 1),
+            Strand::Unknown => match want {
+                Some(c) if idx.get(c, call.pos).is_some() => Some(call.pos),
+                Some(c) if idx.get(c, call.pos - 1).is_some() => Some(call.pos - 1),
+                _ => None,
+            },
+        };
+        let target = match at {
+            Some(p) => placed.entry(p),
+            None => loose.entry(call.pos),
+        };
+        let e = target.or_insert_with(|| (call.chrom.to_string(), 0, 0));
+        e.1 += call.methylated;
+        e.2 += call.total;
+        Ok(())
+    })?;
+    let loose: Vec<(u64, (String, u64, u64))> = loose.into_iter().collect();
+    let mut i = 0;
+    while i < loose.len() {
+        let (q, (c, m, t)) = &loose[i];
+        let mut sum = (*m, *t);
+        if i + 1 < loose.len() && loose[i + 1].0 == q + 1 {
+            sum.0 += loose[i + 1].1 .1;
+            sum.1 += loose[i + 1].1 .2;
+            i += 1;
+        }
+        let e = placed.entry(*q).or_insert_with(|| (c.clone(), 0, 0));
+        e.1 += sum.0;
+        e.2 += sum.1;
+        i += 1;
+    }
+    let min = opts.calls.min_coverage.max(1);
+    Ok(placed
+        .into_iter()
+        .filter(|(p, (_, _, t))| *p >= start && *p <= end && *t >= min)
+        .map(|(pos, (chrom, m, t))| CoveredCpg {
+            chrom,
+            pos,
+            methylated: m.min(u64::from(u32::MAX)) as u32,
+            coverage: t.min(u64::from(u32::MAX)) as u32,
+            beta: m as f64 / t as f64,
+        })
+        .collect())
 }
