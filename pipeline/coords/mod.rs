@@ -432,3 +432,44 @@ mod tests {
         assert!(hg19.len() > 620_000 && hg38.len() > 620_000);
     }
 }
+
+#[cfg(test)]
+mod liftover_agreement {
+    use super::*;
+
+    /// The chains against the tables on the 450K probes both tables place: hg19 → hg38 and
+    /// hg38 → hg19, CpG by CpG. The counts are printed for the README.
+    #[test]
+    fn chains_agree_with_the_tables_on_probes_both_know() {
+        let t = hm450_table().unwrap();
+        for from in [Assembly::Hg19, Assembly::Hg38] {
+            let lo = liftover(from).unwrap();
+            let (mut both, mut same, mut off, mut elsewhere, mut none) =
+                (0u64, 0u64, 0u64, 0u64, 0u64);
+            for p in &t {
+                let (Some(a), Some(b)) = (&p.hg19, &p.hg38) else {
+                    continue;
+                };
+                let (src, dst) = if from == Assembly::Hg19 {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                both += 1;
+                match lo.lift_cpg(&src.0, src.1) {
+                    Some(l) if l.chrom == dst.0 && l.pos == dst.1 => same += 1,
+                    Some(l) if l.chrom == dst.0 && l.pos.abs_diff(dst.1) == 1 => off += 1,
+                    Some(_) => elsewhere += 1,
+                    None => none += 1,
+                }
+            }
+            eprintln!(
+                "liftover {} → {}: {both} probes in both tables: {same} same position, {off} off by one, {elsewhere} elsewhere, {none} not lifted",
+                from.as_str(),
+                from.other().as_str()
+            );
+            assert_eq!(both, 482_413);
+            assert!(same as f64 > 0.994 * both as f64, "{same} of {both}");
+        }
+    }
+}

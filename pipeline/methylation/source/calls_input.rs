@@ -960,3 +960,366 @@ pub fn region_cpgs(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn real(name: &str) -> String {
+        format!("{}/tests/data/bisulfite/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn opts(build: CallsBuild, min: u64) -> ReaderOptions {
+        ReaderOptions {
+            calls: CallsInputOptions {
+                build,
+                min_coverage: min,
+                format: None,
+            },
+            ..Default::default()
+        }
+    }
+
+    fn gunzip(path: &str) -> String {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    }
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+        let p = dir.path().join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        p.to_string_lossy().into_owned()
+    }
+
+    /// Every real file parses; its 450K probe hits at coverage >= 1 match
+    /// tests/data/bisulfite/PROVENANCE.md (= shared/data/bisulfite/PROVENANCE.md).
+    #[test]
+    fn real_files_hit_the_probes_their_provenance_counts() {
+        for (file, format, build, hits) in [
+            (
+                "bismark_test_data_hg19.bismark.cov.gz",
+                CallsFormat::BismarkCov,
+                CallsBuild::Hg19,
+                27,
+            ),
+            (
+                "bismark_test_data_hg19.CpG_report.txt.gz",
+                CallsFormat::BismarkReport,
+                CallsBuild::Hg19,
+                0,
+            ),
+            (
+                "MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz",
+                CallsFormat::Biscuit,
+                CallsBuild::Hg19,
+                5_555,
+            ),
+            (
+                "methrix_colon_WGBS_hg19_C1.MU.bedGraph.gz",
+                CallsFormat::MethrixMu,
+                CallsBuild::Hg19,
+                13,
+            ),
+            (
+                "methrix_colon_WGBS_hg19_C2.MU.bedGraph.gz",
+                CallsFormat::MethrixMu,
+                CallsBuild::Hg19,
+                12,
+            ),
+            (
+                "methrix_colon_WGBS_hg19_N1.MU.bedGraph.gz",
+                CallsFormat::MethrixMu,
+                CallsBuild::Hg19,
+                14,
+            ),
+            (
+                "methrix_colon_WGBS_hg19_N2.MU.bedGraph.gz",
+                CallsFormat::MethrixMu,
+                CallsBuild::Hg19,
+                13,
+            ),
+            (
+                "HG002_nanopore_modkit_hg38_chr21_chr22_top1000.bedMethyl.gz",
+                CallsFormat::Modkit,
+                CallsBuild::Hg38,
+                0,
+            ),
+        ] {
+            let path = real(file);
+            assert!(detect(&path), "{file}");
+            assert_eq!(detect_format(&path).unwrap(), format, "{file}");
+            let s = map_to_probes(&path, &opts(build, 1)).unwrap();
+            assert_eq!(s.hm450_hits, hits, "{file}: 450K probe CpGs hit");
+            assert_eq!(s.shift_lines[1] >= s.hm450_hits, true, "{file}");
+            eprintln!(
+                "{file}: {} lines, {} probe CpGs ({} 450K, {} lifted), shift lines {:?}",
+                s.stats.lines,
+                s.probes.len(),
+                s.hm450_hits,
+                s.lifted_hits,
+                s.shift_lines
+            );
+        }
+        // The modkit fixture: 1,000 'C' rows (combined mods), strands combined.
+        let s = map_to_probes(
+            &real("HG002_nanopore_modkit_hg38_chr21_chr22_top1000.bedMethyl.gz"),
+            &opts(CallsBuild::Hg38, 1),
+        )
+        .unwrap();
+        assert_eq!((s.stats.lines, s.stats.mod_code), (1_000, Some('C')));
+        // The report: 100 CG lines, 3 with calls, on no probe.
+        let s = map_to_probes(
+            &real("bismark_test_data_hg19.CpG_report.txt.gz"),
+            &opts(CallsBuild::Hg19, 1),
+        )
+        .unwrap();
+        assert_eq!(s.stats.lines, 3);
+    }
+
+    #[test]
+    fn probe_betas_sum_both_strands_and_respect_min_coverage() {
+        let path = real("MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz");
+        let t1 = load(&path, &opts(CallsBuild::Hg19, 1)).unwrap();
+        let t5 = load(&path, &opts(CallsBuild::Hg19, 5)).unwrap();
+        assert_eq!(
+            t1.samples,
+            vec!["MCF7_Cunha_WGBS_hg19_chr11p15".to_string()]
+        );
+        assert!(t5.probes.len() < t1.probes.len() && t5.probes.len() > 1_000);
+        assert!(t5.notes[0].contains("BISCUIT bed, hg19") && t5.notes[0].contains(">= 5 reads"));
+        // One probe by hand from the file's lines: cg IDs at the probe's C (+) and C+1 (−).
+        let idx = coords::probe_index(Assembly::Hg19).unwrap();
+        let text = gunzip(&path);
+        let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        let mut checked = 0;
+        for w in lines.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            let qa: u64 = a[1].parse::<u64>().unwrap() + 1;
+            let qb: u64 = b[1].parse::<u64>().unwrap() + 1;
+            if qb != qa + 1 {
+                continue;
+            }
+            let Some(p) = idx.get(11, qa) else { continue };
+            let cov = |l: &Vec<&str>| l[4].parse::<u64>().unwrap();
+            let meth = |l: &Vec<&str>| (l[3].parse::<f64>().unwrap() * cov(l) as f64).round();
+            let beta = (meth(a) + meth(b)) / (cov(a) + cov(b)) as f64;
+            let name = idx.name(p);
+            let i = t1.probes.iter().position(|x| *x == name).unwrap();
+            assert!((t1.values[i] - beta).abs() < 1e-12, "{name}");
+            checked += 1;
+        }
+        assert!(checked > 1_000, "{checked}");
+    }
+
+    #[test]
+    fn wrong_column_counts_are_errors_naming_file_and_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "s.cov",
+            "chr1\t100\t100\t50\t1\t1\nchr1\t101\t101\t50\t1\n",
+        );
+        let e = map_to_probes(&p, &opts(CallsBuild::Hg19, 1)).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("s.cov: row 2: 5 columns, expected 6 for a Bismark coverage file"),
+            "{msg}"
+        );
+        // A modkit name with a BISCUIT-like line.
+        let p = write(&dir, "s.bedMethyl", "chr1\t100\t101\t0.5\t4\n");
+        let msg = map_to_probes(&p, &opts(CallsBuild::Hg19, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("row 1: 5 columns, expected 18"), "{msg}");
+        // Unknown width.
+        let p = write(&dir, "s.txt", "chr1\t100\t101\n");
+        assert!(!detect(&p));
+        let msg = detect_format(&p).unwrap_err().to_string();
+        assert!(msg.contains("3 columns: not a known calls format"), "{msg}");
+        // A Bismark bedGraph (no counts) where methrix M/U counts are expected.
+        let p = write(&dir, "s.bedGraph", "chr1\t100\t101\t50\n");
+        let msg = map_to_probes(&p, &opts(CallsBuild::Hg19, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("no counts"), "{msg}");
+    }
+
+    /// The real BISCUIT (0-based) lines written as a Bismark .cov (1-based) without adding 1:
+    /// the classic confusion. Also the real Bismark .cov with 1 added.
+    #[test]
+    fn zero_one_based_confusion_is_detected_from_probe_cpgs() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = gunzip(&real("MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz"));
+        let mut wrong = String::new();
+        let mut right = String::new();
+        for l in text.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            let s: u64 = f[1].parse().unwrap();
+            let cov: u64 = f[4].parse().unwrap();
+            let m = (f[3].parse::<f64>().unwrap() * cov as f64).round() as u64;
+            wrong.push_str(&format!("{}\t{s}\t{s}\t0\t{m}\t{}\n", f[0], cov - m));
+            right.push_str(&format!(
+                "{}\t{}\t{}\t0\t{m}\t{}\n",
+                f[0],
+                s + 1,
+                s + 1,
+                cov - m
+            ));
+        }
+        let p = write(&dir, "wrong.cov", &wrong);
+        let msg = map_to_probes(&p, &opts(CallsBuild::Hg19, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("wrong.cov: positions look shifted by one base"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("0-based (bed-style) positions in a file read as 1-based"),
+            "{msg}"
+        );
+        let p = write(&dir, "right.cov", &right);
+        let s = map_to_probes(&p, &opts(CallsBuild::Hg19, 1)).unwrap();
+        assert_eq!(s.hm450_hits, 5_555);
+        // The other direction, on the small real Bismark file.
+        let text = gunzip(&real("bismark_test_data_hg19.bismark.cov.gz"));
+        let mut up = String::new();
+        for l in text.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            let s: u64 = f[1].parse::<u64>().unwrap() + 1;
+            up.push_str(&format!(
+                "{}\t{s}\t{s}\t{}\t{}\t{}\n",
+                f[0], f[3], f[4], f[5]
+            ));
+        }
+        let p = write(&dir, "up.cov", &up);
+        let msg = map_to_probes(&p, &opts(CallsBuild::Hg19, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("moved -1"), "{msg}");
+    }
+
+    #[test]
+    fn a_file_of_the_other_build_is_refused_with_the_build_to_use() {
+        let path = real("MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz");
+        let msg = map_to_probes(&path, &opts(CallsBuild::Hg38, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("the positions look like hg19, not hg38"),
+            "{msg}"
+        );
+        assert!(msg.contains("rerun with --build hg19"), "{msg}");
+    }
+
+    /// Synthetic (written here): modkit m/h rows on both strands, a MethylDackel bedGraph
+    /// with a track line, a Bismark report, all at the hg19 CpG of cg00000029
+    /// (chr16:53,468,112, + strand C).
+    #[test]
+    fn synthetic_formats_place_strands_on_the_cpg() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = opts(CallsBuild::Hg19, 1);
+        let get = |p: &str| -> (u64, u64) {
+            let s = map_to_probes(p, &o).unwrap();
+            let i = s.probes.iter().position(|x| x == "cg00000029").unwrap();
+            s.counts[i]
+        };
+        let mut modkit = String::new();
+        for (start, strand, code, valid, nmod) in [
+            (53_468_111u64, "+", "m", 10, 6),
+            (53_468_111, "+", "h", 10, 2),
+            (53_468_112, "-", "m", 8, 2),
+            (53_468_112, "-", "h", 8, 1),
+        ] {
+            modkit.push_str(&format!(
+                "chr16\t{start}\t{}\t{code}\t{valid}\t{strand}\t{start}\t{}\t255,0,0\t{valid}\t0\t{nmod}\t0\t0\t0\t0\t0\t0\n",
+                start + 1,
+                start + 1
+            ));
+        }
+        let p = write(&dir, "s.bedMethyl", &modkit);
+        assert_eq!(get(&p), (8, 18));
+        let s = map_to_probes(&p, &o).unwrap();
+        assert_eq!((s.stats.hmc_rows, s.stats.mod_code), (2, Some('m')));
+        let md = "track type=\"bedGraph\" description=\"CpG methylation levels\"\n\
+chr16\t53468111\t53468112\t75\t3\t1\nchr16\t53468112\t53468113\t50\t1\t1\n";
+        let p = write(&dir, "s_CpG.bedGraph", md);
+        assert_eq!(detect_format(&p).unwrap(), CallsFormat::MethylDackel);
+        assert_eq!(get(&p), (4, 6));
+        let merged = "chr16\t53468111\t53468113\t66\t4\t2\n";
+        let p = write(&dir, "m_CpG.bedGraph", merged);
+        assert_eq!(get(&p), (4, 6));
+        let report = "chr16\t53468112\t+\t3\t1\tCG\tCGA\nchr16\t53468113\t-\t1\t1\tCG\tCGT\nchr16\t53468114\t+\t5\t5\tCHH\tCTT\n";
+        let p = write(&dir, "s.CpG_report.txt", report);
+        assert_eq!(get(&p), (4, 6));
+        assert_eq!(map_to_probes(&p, &o).unwrap().stats.non_cg, 1);
+        // Both 'm' and 'C' rows would double count.
+        let both = modkit.replace("\th\t", "\tC\t");
+        let p = write(&dir, "b.bedMethyl", &both);
+        assert!(map_to_probes(&p, &o)
+            .unwrap_err()
+            .to_string()
+            .contains("both 'm'"));
+    }
+
+    #[test]
+    fn region_cpgs_merge_strands_by_coordinate() {
+        let path = real("MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz");
+        // IGF2/H19 region of the file.
+        let o = opts(CallsBuild::Hg19, 1);
+        let cpgs = region_cpgs(&path, &o, "11", 2_010_000, 2_020_000).unwrap();
+        assert!(cpgs.len() > 100, "{}", cpgs.len());
+        assert!(cpgs.windows(2).all(|w| w[0].pos < w[1].pos));
+        assert!(cpgs
+            .iter()
+            .all(|c| c.chrom == "chr11" && (2_010_000..=2_020_000).contains(&c.pos)));
+        // Probe CpGs in the region have the same counts as the probe mapping.
+        let s = map_to_probes(&path, &o).unwrap();
+        let idx = coords::probe_index(Assembly::Hg19).unwrap();
+        let mut n = 0;
+        for c in &cpgs {
+            if let Some(p) = idx.get(11, c.pos) {
+                let i = s.probes.iter().position(|x| *x == idx.name(p)).unwrap();
+                assert_eq!(
+                    (u64::from(c.methylated), u64::from(c.coverage)),
+                    s.counts[i]
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 5, "{n}");
+        let five = region_cpgs(
+            &path,
+            &opts(CallsBuild::Hg19, 5),
+            "chr11",
+            2_010_000,
+            2_020_000,
+        )
+        .unwrap();
+        assert!(five.len() < cpgs.len() && five.iter().all(|c| c.coverage >= 5));
+    }
+
+    #[test]
+    fn names_and_detection() {
+        assert_eq!(
+            sample_name("/x/S1_R1_bismark_bt2_pe.bismark.cov.gz"),
+            "S1_R1"
+        );
+        assert_eq!(sample_name("a/C1.MU.bedGraph.gz"), "C1");
+        assert_eq!(sample_name("P7.CpG_report.txt.gz"), "P7");
+        assert_eq!(sample_name("HG002.bedMethyl"), "HG002");
+        let dir = tempfile::tempdir().unwrap();
+        let m = write(&dir, "betas.tsv", "ID\tS1\tS2\ncg00000029\t0.5\t0.4\n");
+        assert!(!detect(&m));
+        let c = write(&dir, "calls.tsv", "chr1\t100\t3\t4\nchr1\t101\t2\t2\n");
+        assert!(detect(&c));
+        assert_eq!(detect_format(&c).unwrap(), CallsFormat::MethrixMu);
+    }
+}
