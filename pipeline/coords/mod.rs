@@ -249,10 +249,14 @@ pub struct ProbeIndex {
     /// Per probe: an EPIC-only CpG from the MSA table (not a 450K probe).
     pub msa_only: Vec<bool>,
     map: FastMap<u64, u32>,
+    /// Probes whose table position another probe (the key, the first one at that position)
+    /// also has: sesame places 34 pairs of 450K probes on the same hg38 CpG. They get the
+    /// same calls.
+    pub shared: FastMap<u32, Vec<u32>>,
     /// Probes whose position in this build is unknown (not in a table, does not lift).
     pub unplaced: u64,
-    /// Probes left out because another probe has the same position (or off the main
-    /// chromosomes).
+    /// Probes left out: off the main chromosomes, or lifted to a position a table already
+    /// gives another probe.
     pub skipped: u64,
 }
 
@@ -289,11 +293,16 @@ impl ProbeIndex {
             return;
         };
         let k = key(c, pos);
-        if self.map.contains_key(&k) {
-            self.skipped += 1;
-            return;
+        let i = self.probes.len() as u32;
+        if let Some(&first) = self.map.get(&k) {
+            if lifted || self.lifted[first as usize] {
+                self.skipped += 1;
+                return;
+            }
+            self.shared.entry(first).or_default().push(i);
+        } else {
+            self.map.insert(k, i);
         }
-        self.map.insert(k, self.probes.len() as u32);
         self.probes.push(probe);
         self.lifted.push(lifted);
         self.msa_only.push(msa);

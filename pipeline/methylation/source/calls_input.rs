@@ -735,6 +735,12 @@ pub fn map_to_probes(path: &str, opts: &ReaderOptions) -> Result<CallsSummary, I
             ),
         ));
     }
+    // Probes sharing a CpG with the one the index returns get its calls too.
+    for (&first, others) in &idx.shared {
+        for &o in others {
+            sums[o as usize] = sums[first as usize];
+        }
+    }
     let mut probes = Vec::new();
     let mut counts = Vec::new();
     let mut lifted_hits = 0;
@@ -1057,7 +1063,7 @@ mod tests {
             assert_eq!(detect_format(&path).unwrap(), format, "{file}");
             let s = map_to_probes(&path, &opts(build, 1)).unwrap();
             assert_eq!(s.hm450_hits, hits, "{file}: 450K probe CpGs hit");
-            assert_eq!(s.shift_lines[1] >= s.hm450_hits, true, "{file}");
+            assert!(s.shift_lines[1] >= s.hm450_hits, "{file}");
             eprintln!(
                 "{file}: {} lines, {} probe CpGs ({} 450K, {} lifted), shift lines {:?}",
                 s.stats.lines,
@@ -1304,6 +1310,107 @@ chr16\t53468111\t53468112\t75\t3\t1\nchr16\t53468112\t53468113\t50\t1\t1\n";
         )
         .unwrap();
         assert!(five.len() < cpgs.len() && five.iter().all(|c| c.coverage >= 5));
+    }
+
+    /// **Synthetic from real**: the first sample of the real blood matrix written as a
+    /// Bismark .cov at the probes' **hg38** positions (one line per CpG, + strand): read with
+    /// `--build hg38` it gives every beta back exactly; read as hg19 it is refused as hg38.
+    #[test]
+    fn hg38_coverage_maps_back_to_the_betas_and_is_not_hg19() {
+        let matrix = format!(
+            "{}/tests/data/array/gse55763_blood_5x20000_betas.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(matrix).unwrap();
+        let pos: std::collections::HashMap<String, (String, u64)> = coords::hm450_table()
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| Some((p.probe, p.hg38?)))
+            .collect();
+        let mut cov = String::new();
+        let mut want = std::collections::HashMap::new();
+        for line in text.lines().skip(1) {
+            let c: Vec<&str> = line.split(',').collect();
+            let (Ok(beta), Some((chrom, p))) = (c[1].parse::<f64>(), pos.get(c[0])) else {
+                continue;
+            };
+            let m = (beta * 1e6).round() as u64;
+            cov.push_str(&format!("{chrom}\t{p}\t{p}\t0\t{m}\t{}\n", 1_000_000 - m));
+            want.insert(c[0].to_string(), m as f64 / 1e6);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "s38.cov", &cov);
+        let t = load(&p, &opts(CallsBuild::Hg38, 5)).unwrap();
+        // Probes sesame places on alt/random/Un contigs are not indexed (main chromosomes only).
+        let off_main = want
+            .keys()
+            .filter(|k| chromosome_number(&pos[k.as_str()].0).is_none())
+            .count();
+        assert_eq!(off_main, 6);
+        let msa: std::collections::HashMap<String, (String, u64)> = coords::msa_only_table()
+            .unwrap()
+            .into_iter()
+            .map(|(p, c, x)| (p, (c, x)))
+            .collect();
+        let at: std::collections::HashMap<&(String, u64), f64> =
+            want.iter().map(|(k, v)| (&pos[k.as_str()], *v)).collect();
+        let mut extra = 0;
+        for (probe, v) in t.probes.iter().zip(&t.values) {
+            match want.get(probe) {
+                Some(w) => assert_eq!(v, w, "{probe}"),
+                None => {
+                    // A probe (450K or EPIC-only) sesame places on the same CpG as a matrix
+                    // probe.
+                    let here = pos
+                        .get(probe.as_str())
+                        .cloned()
+                        .or_else(|| msa.get(probe.as_str()).cloned())
+                        .unwrap();
+                    assert_eq!(Some(v), at.get(&here), "{probe}");
+                    extra += 1;
+                }
+            }
+        }
+        assert_eq!(t.probes.len() - extra, want.len() - off_main);
+        assert!(extra <= 34, "{extra}");
+        // cg06767681 and cg21231964 share chr17:79,509,296 in hg38: both get the line.
+        assert!(t.probes.iter().any(|p| p == "cg06767681"));
+        let msg = load(&p, &opts(CallsBuild::Hg19, 5))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("the positions look like hg38, not hg19"),
+            "{msg}"
+        );
+    }
+
+    /// Synthetic: strandless lines away from probes pair up as (q, q + 1); a lone line stays
+    /// at its own position; a line beside a probe CpG goes to the probe.
+    #[test]
+    fn region_cpgs_pair_strandless_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        // cg00000029 is at chr16:53,468,112 (hg19); the other positions are not probes.
+        let text = "chr16\t53468000\t53468000\t0\t1\t1\n\
+chr16\t53468001\t53468001\t0\t2\t0\n\
+chr16\t53468050\t53468050\t0\t3\t0\n\
+chr16\t53468113\t53468113\t0\t4\t1\n";
+        let p = write(&dir, "r.cov", text);
+        let got = region_cpgs(
+            &p,
+            &opts(CallsBuild::Hg19, 1),
+            "chr16",
+            53_467_000,
+            53_469_000,
+        )
+        .unwrap();
+        let brief: Vec<(u64, u32, u32)> = got
+            .iter()
+            .map(|c| (c.pos, c.methylated, c.coverage))
+            .collect();
+        assert_eq!(
+            brief,
+            vec![(53_468_000, 3, 4), (53_468_050, 3, 3), (53_468_112, 4, 5)]
+        );
     }
 
     #[test]
