@@ -443,6 +443,29 @@ mod tests {
 }
 
 #[cfg(test)]
+mod provenance {
+    use crate::methylation::models::registry::sha256_hex;
+
+    /// Every embedded file's sha256 is the one reference/coords/PROVENANCE.md lists.
+    #[test]
+    fn embedded_files_match_their_provenance_checksums() {
+        let prov = include_str!("../../reference/coords/PROVENANCE.md");
+        for (name, bytes) in [
+            ("hm450_coords.tsv.gz", super::HM450),
+            ("msa_only_hg38.tsv.gz", super::MSA_ONLY),
+            ("hg19ToHg38.over.chain.gz", super::HG19_TO_HG38),
+            ("hg38ToHg19.over.chain.gz", super::HG38_TO_HG19),
+        ] {
+            let hex = sha256_hex(bytes);
+            assert!(
+                prov.contains(&format!("{hex}  {name}")),
+                "{name}: sha256 {hex} not in PROVENANCE.md"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
 mod liftover_agreement {
     use super::*;
 
