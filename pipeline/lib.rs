@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod cohort;
+pub mod coords;
 pub mod core;
 pub mod methylation;
 pub mod mtdna;

@@ -405,7 +405,46 @@ pub struct IdatInputArgs {}
 
 /// Options for sequencing methylation calls (Bismark, BISCUIT, methrix, MethylDackel, modkit).
 #[derive(Debug, Args, Default)]
-pub struct CallsInputArgs {}
+pub struct CallsInputArgs {
+    /// Genome build of sequencing-call coordinates (calls are mapped to probe IDs through the
+    /// bundled hg19/hg38 probe positions; a file that looks like the other build is refused).
+    #[arg(long, value_enum, default_value_t = BuildArg::Hg19)]
+    pub build: BuildArg,
+    /// Sequencing calls: minimum reads over both strands of a CpG for its beta (fewer: the
+    /// probe is missing and imputed).
+    #[arg(long, default_value_t = 5, value_name = "READS")]
+    pub min_coverage: u64,
+    /// Sequencing calls: the file format (default: detected from the name and first line).
+    #[arg(long, value_enum)]
+    pub calls_format: Option<CallsFormatArg>,
+}
+
+/// Genome build of sequencing calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BuildArg {
+    /// GRCh37 / hg19.
+    #[default]
+    Hg19,
+    /// GRCh38 / hg38.
+    Hg38,
+}
+
+/// Sequencing-calls formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallsFormatArg {
+    /// Bismark coverage (.cov): chr, start, end, %meth, count_meth, count_unmeth (1-based).
+    BismarkCov,
+    /// Bismark CpG/cytosine report: chr, pos, strand, count_meth, count_unmeth, context, trinuc.
+    BismarkReport,
+    /// BISCUIT bed: chr, start, end, beta, coverage (0-based).
+    Biscuit,
+    /// methrix-style M/U bedGraph: chr, start, M, U (0-based).
+    MethrixMu,
+    /// MethylDackel bedGraph: chr, start, end, %meth, nMeth, nUnmeth (0-based).
+    Methyldackel,
+    /// modkit pileup bedMethyl (18 columns, 0-based).
+    Modkit,
+}
 
 /// `agemark reference`.
 #[derive(Debug, Args)]
