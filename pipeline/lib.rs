@@ -8,6 +8,7 @@
 
 pub mod cohort;
 pub mod core;
+pub mod idat;
 pub mod methylation;
 pub mod mtdna;
 pub mod reads;

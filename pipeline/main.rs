@@ -52,6 +52,7 @@ fn main() {
         cli::Command::Demo(a) => commands::demo::run(a, threads),
         cli::Command::Clocks(a) => commands::clocks::run(a),
         cli::Command::Reference(a) => commands::reference::run(a),
+        cli::Command::Idat(a) => commands::idat::run(a),
     };
     if let Err(e) = result {
         eprintln!("agemark: error: {e}");

@@ -2,6 +2,7 @@
 
 pub mod clocks;
 pub mod demo;
+pub mod idat;
 pub mod methinput;
 pub mod mtdna;
 pub mod reads;

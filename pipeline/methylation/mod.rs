@@ -6,6 +6,7 @@
 //! Other methylation stages (cell types, NR3C1) ask [`source::read_beta_matrix`] for their own
 //! CpG list and get the same view type.
 
+pub mod array;
 pub mod models;
 pub mod source;
 
