@@ -491,3 +491,31 @@ pub fn parse_sesame(path: &str, text: &str) -> Result<Manifest, InputError> {
     }
     Ok(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn bundled_files_match_their_checksums() {
+        let listed = include_str!("../../../reference/arrays/MANIFEST.sha256");
+        let files: [(&str, &[u8]); 4] = [
+            ("HM27.ordering.tsv.gz", super::HM27_ORDERING),
+            ("HM27.hg38.coord.tsv.gz", super::HM27_COORD),
+            ("hm450_manifest_probes.csv.gz", super::HM450_MAP),
+            ("hm450_sex_chromosome_probes.tsv.gz", super::HM450_SEX),
+        ];
+        assert_eq!(listed.lines().count(), files.len());
+        for (name, bytes) in files {
+            let hex: String = Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let line = format!("{hex}  {name}");
+            assert!(
+                listed.lines().any(|l| l == line),
+                "{name}: {hex} not in MANIFEST.sha256"
+            );
+        }
+    }
+}

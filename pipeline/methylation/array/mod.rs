@@ -592,3 +592,118 @@ fn bisulfite_controls(manifest: &Manifest, g: &Lookup, r: &Lookup, which: &str) 
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::manifest::*;
+    use super::*;
+
+    #[test]
+    fn huber_is_robust_and_matches_the_median_on_symmetric_data() {
+        let (mu, s) = huber(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert!((mu - 3.0).abs() < 1e-9);
+        assert!((s - 1.4826).abs() < 1e-9);
+        // One wild value moves the mean by ~200 but the Huber location by < 1.
+        let (mu, _) = huber(&[10.0, 11.0, 9.0, 10.5, 9.5, 10.0, 1000.0]);
+        assert!((mu - 10.0).abs() < 1.0, "{mu}");
+    }
+
+    #[test]
+    fn normexp_signal_is_monotone_positive_and_tends_to_x_minus_mu() {
+        let (mu, sigma, alpha) = (300.0, 60.0, 2000.0);
+        let mut last = 0.0;
+        for x in (0..20_000).step_by(50) {
+            let s = normexp_signal(f64::from(x), mu, sigma, alpha, 15.0);
+            assert!(s > 15.0 && s.is_finite(), "{x}: {s}");
+            assert!(s >= last, "{x}");
+            last = s;
+        }
+        // Far above background: x − μ − σ²/α (+ offset), within 1e-6.
+        let s = normexp_signal(10_000.0, mu, sigma, alpha, 15.0);
+        assert!((s - (10_000.0 - mu - sigma * sigma / alpha + 15.0)).abs() < 1e-6);
+        // Far below background: a small positive signal, no NaN (the asymptotic branch).
+        let s = normexp_signal(-5_000.0, mu, sigma, alpha, 0.0);
+        assert!(s > 0.0 && s < 10.0, "{s}");
+        // The two branches of the Mills ratio meet at z = -7.
+        assert!((mills(-7.0 + 1e-9) - mills(-7.0 - 1e-9)).abs() < 1e-4 * mills(-7.0));
+    }
+
+    #[test]
+    fn platform_from_address_count() {
+        assert_eq!(Platform::from_address_count(55_300), Some(Platform::Hm27));
+        assert_eq!(Platform::from_address_count(622_399), Some(Platform::Hm450));
+        assert_eq!(
+            Platform::from_address_count(1_051_815),
+            Some(Platform::Epic)
+        );
+        assert_eq!(
+            Platform::from_address_count(1_052_641),
+            Some(Platform::Epic)
+        );
+        assert_eq!(
+            Platform::from_address_count(1_105_209),
+            Some(Platform::EpicV2)
+        );
+        assert_eq!(Platform::from_address_count(300_000), None);
+    }
+
+    #[test]
+    fn bundled_manifests_have_the_documented_probe_counts() {
+        let m = manifest::bundled(Platform::Hm27).unwrap().unwrap();
+        // 27,722 rows − 144 controls − cg20249919 (colour "2").
+        assert_eq!(m.probes.len(), 27_577);
+        assert_eq!(m.controls.len(), 144);
+        assert!(m.probes.iter().all(|p| matches!(p.design, Design::I(_))));
+        assert_eq!(m.probes.iter().filter(|p| p.chrom == Chrom::Y).count(), 7);
+        let m = manifest::bundled(Platform::Hm450).unwrap().unwrap();
+        assert_eq!(m.probes.len(), 485_577);
+        let t2 = m.probes.iter().filter(|p| p.design == Design::II).count();
+        let red = m
+            .probes
+            .iter()
+            .filter(|p| p.design == Design::I(Channel::Red))
+            .count();
+        assert_eq!((t2, red), (350_076, 89_203));
+        assert_eq!(m.probes.iter().filter(|p| p.chrom == Chrom::Y).count(), 416);
+        assert!(manifest::bundled(Platform::Epic).is_none());
+    }
+
+    #[test]
+    fn manifest_formats_and_their_errors() {
+        // SYNTHETIC manifests.
+        let csv = "[Heading]\nName,x\n[Assay]\nIlmnID,Name,AddressA_ID,AddressB_ID,Infinium_Design_Type,Color_Channel,CHR\n\
+                   cg1_TC21,cg1,100,,II,,X\n\"cg2_BC11\",cg2,200,201,I,Grn,\"1\"\n[Controls]\n300,NORM_A,Red,Norm A 1\n";
+        let m = parse_illumina("m.csv", csv).unwrap();
+        assert_eq!(m.probes.len(), 2);
+        assert_eq!(m.probes[0].id, "cg1_TC21");
+        assert_eq!(m.probes[0].design, Design::II);
+        assert_eq!(m.probes[0].chrom, Chrom::X);
+        assert_eq!(
+            (m.probes[1].addr_u, m.probes[1].addr_m, m.probes[1].design),
+            (200, 201, Design::I(Channel::Grn))
+        );
+        assert_eq!(m.controls[0].kind, "NORM_A");
+        let tsv = "Probe_ID\taddress_A\taddress_B\tchannel\tCpG_chrm\ncg1\t100\tNA\tBoth\tchrY\ncg2\t200\t201\tRed\tchr2\n";
+        let m = parse_sesame("m.tsv", tsv).unwrap();
+        assert_eq!(m.probes[0].design, Design::II);
+        assert_eq!(m.probes[0].chrom, Chrom::Y);
+        assert_eq!(m.probes[1].design, Design::I(Channel::Red));
+        assert_eq!((m.probes[1].addr_u, m.probes[1].addr_m), (200, 201));
+        let e = parse_illumina(
+            "m.csv",
+            "IlmnID,Name,AddressA_ID,AddressB_ID,Infinium_Design_Type,Color_Channel\ncg1,cg1,x1,,II,\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "m.csv: row 2: column AddressA_ID: not a bead address: 'x1'"
+        );
+        let e = parse_sesame("m.tsv", "Probe_ID\tM\tU\tcol\ncg1\t1\t2\tQ\n").unwrap_err();
+        assert!(
+            e.to_string().contains("row 2") && e.to_string().contains("'Q'"),
+            "{e}"
+        );
+        let e = parse_illumina("m.csv", "Name,AddressA_ID\n").unwrap_err();
+        assert!(e.to_string().contains("no AddressB_ID column"), "{e}");
+    }
+}
