@@ -82,40 +82,59 @@ pub fn run(args: &IdatArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Writes a probes × samples matrix (gzip TSV; first column `probe_id`; NA for missing).
+/// Writes a probes × samples matrix (gzip TSV; first column `probe_id`; NA for missing). Blocks
+/// of rows are formatted and compressed in parallel as separate gzip members (a valid gzip
+/// file, as bgzip and pigz write them), a bounded number of blocks at a time.
 fn write_matrix(
     path: &Path,
     batch: &Batch,
-    values: impl Fn(&agemark::methylation::array::SampleResult) -> &Vec<f32>,
+    values: impl Fn(&agemark::methylation::array::SampleResult) -> &Vec<f32> + Sync,
 ) -> Result<(), AppError> {
-    tidy::write_atomic(path, |w| {
-        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::new(3));
-        let mut line = String::with_capacity(16 * (batch.samples.len() + 1));
-        line.push_str("probe_id");
-        for s in &batch.samples {
-            line.push('\t');
-            line.push_str(&s.name);
-        }
-        line.push('\n');
-        gz.write_all(line.as_bytes())?;
-        let cols: Vec<&Vec<f32>> = batch.results.iter().map(&values).collect();
-        for (p, probe) in batch.manifest.probes.iter().enumerate() {
-            line.clear();
-            line.push_str(&probe.id);
+    use rayon::prelude::*;
+    const BLOCK: usize = 4096;
+    let cols: Vec<&Vec<f32>> = batch.results.iter().map(&values).collect();
+    let probes = &batch.manifest.probes;
+    let n_blocks = probes.len().div_ceil(BLOCK);
+    let gzip = |text: &[u8]| -> std::io::Result<Vec<u8>> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(3));
+        gz.write_all(text)?;
+        gz.finish()
+    };
+    let block = |b: usize| -> std::io::Result<Vec<u8>> {
+        use std::fmt::Write as _;
+        let mut text = String::with_capacity(BLOCK * (12 + 11 * cols.len()));
+        for p in b * BLOCK..((b + 1) * BLOCK).min(probes.len()) {
+            text.push_str(&probes[p].id);
             for c in &cols {
-                line.push('\t');
                 let v = c[p];
                 if v.is_nan() {
-                    line.push_str("NA");
+                    text.push_str("\tNA");
                 } else {
-                    use std::fmt::Write as _;
-                    let _ = write!(line, "{v}");
+                    let _ = write!(text, "\t{v}");
                 }
             }
-            line.push('\n');
-            gz.write_all(line.as_bytes())?;
+            text.push('\n');
         }
-        gz.finish()?;
+        gzip(text.as_bytes())
+    };
+    tidy::write_atomic(path, |w| {
+        let mut head = String::from("probe_id");
+        for s in &batch.samples {
+            head.push('\t');
+            head.push_str(&s.name);
+        }
+        head.push('\n');
+        w.write_all(&gzip(head.as_bytes())?)?;
+        let step = 4 * rayon::current_num_threads().max(1);
+        for start in (0..n_blocks).step_by(step) {
+            let done: Vec<std::io::Result<Vec<u8>>> = (start..(start + step).min(n_blocks))
+                .into_par_iter()
+                .map(block)
+                .collect();
+            for d in done {
+                w.write_all(&d?)?;
+            }
+        }
         Ok(())
     })?;
     Ok(())

@@ -19,8 +19,8 @@
 //! (`N` × `u16`); 104 means (`N` × `u16`); 107 bead counts (`N` × `u8`); 200 mid block
 //! (`i32` count + that many `i32`); 300 run info (`i32` count, then 5 strings each: time, type,
 //! parameters, software, version); 400 red/green flag (`i32`); 401–410 and 510 strings
-//! (402 barcode, 403 chip type, 404 position label "R01C01"-style on newer files, 401/405–410/510
-//! unnamed). Strings are .NET `BinaryWriter` strings: a 7-bit varint byte length, then UTF-8.
+//! (402 barcode, 403 chip type, 404 illuminaio's `MostlyA`, `A` on the HM27 files; 401 and
+//! 405–410/510 unnamed). Strings are .NET `BinaryWriter` strings: a 7-bit varint byte length, then UTF-8.
 //!
 //! # Robustness
 //! Every offset and count is checked against the file length before anything is allocated, so
@@ -82,7 +82,7 @@ pub struct Idat {
     pub chip_type: String,
     /// Red/green flag as stored (not reliable for telling channels apart).
     pub red_green: Option<i32>,
-    /// Field 404 (a position label such as `R01C01` on newer scanners, else `A`).
+    /// Field 404 (illuminaio's `MostlyA`; `A` on the HM27 files).
     pub mostly_a: String,
     /// Field 401.
     pub mostly_null: String,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::{
     manifest::{self, Manifest, Platform},
-    preprocess, PreprocessOptions, SampleResult, SexMethod,
+    preprocess_indexed, PreprocessOptions, ProbeIndex, SampleResult, SexMethod,
 };
 use crate::{idat, methylation::InputError};
 
@@ -303,6 +303,7 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
             }
         }
     };
+    let index: std::sync::OnceLock<ProbeIndex> = std::sync::OnceLock::new();
     let outcomes: Vec<Result<SampleResult, Failure>> = samples
         .par_iter()
         .map(|s| {
@@ -322,7 +323,8 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
                     });
                 }
             }
-            preprocess(&g, &r, &manifest, &opts.preprocess).map_err(|e| Failure {
+            let idx = index.get_or_init(|| ProbeIndex::new(&manifest, &g.ids));
+            preprocess_indexed(&g, &r, &manifest, &opts.preprocess, Some(idx)).map_err(|e| Failure {
                 sample: s.name.clone(),
                 file: s.grn.display().to_string(),
                 message: e.0,

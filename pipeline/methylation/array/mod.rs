@@ -236,6 +236,11 @@ impl<'a> Lookup<'a> {
     }
 
     fn mean(&self, address: u32) -> Option<f64> {
+        self.position(address)
+            .map(|i| f64::from(self.idat.means[i]))
+    }
+
+    fn position(&self, address: u32) -> Option<usize> {
         let i = match &self.order {
             None => self.idat.ids.binary_search(&address).ok()?,
             Some(o) => {
@@ -245,20 +250,60 @@ impl<'a> Lookup<'a> {
                 o[k] as usize
             }
         };
-        Some(f64::from(self.idat.means[i]))
+        Some(i)
     }
 }
 
+/// Where each manifest probe's beads are in an IDAT's arrays (`u32::MAX` = absent). Built once
+/// per batch from the first sample and reused for every IDAT with the same address list (all
+/// IDATs of one platform and scanner have it), so a sample costs array reads, not searches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeIndex {
+    ids: Vec<u32>,
+    pos_m: Vec<u32>,
+    pos_u: Vec<u32>,
+}
+
+impl ProbeIndex {
+    /// The index of `manifest`'s probes in an IDAT whose addresses are `ids`.
+    pub fn new(manifest: &Manifest, ids: &[u32]) -> Self {
+        let idat = Idat {
+            ids: ids.to_vec(),
+            ..Default::default()
+        };
+        let lk = Lookup::new(&idat);
+        let at = |a: u32| lk.position(a).map_or(u32::MAX, |i| i as u32);
+        let pos_m = manifest.probes.iter().map(|p| at(p.addr_m)).collect();
+        let pos_u = manifest.probes.iter().map(|p| at(p.addr_u)).collect();
+        ProbeIndex {
+            ids: idat.ids,
+            pos_m,
+            pos_u,
+        }
+    }
+
+    /// Whether the index was built for this address list.
+    pub fn fits(&self, ids: &[u32]) -> bool {
+        self.ids == ids
+    }
+}
+
+fn at(means: &[u16], pos: u32) -> Option<f64> {
+    means.get(pos as usize).map(|&v| f64::from(v))
+}
+
+/// The median (NaN for none), by selection: O(n).
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
-    v.sort_unstable_by(|a, b| a.total_cmp(b));
     let n = v.len();
+    let (_, &mut hi, _) = v.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
     if n % 2 == 1 {
-        v[n / 2]
+        hi
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let lo = v[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo + hi) / 2.0
     }
 }
 
@@ -343,12 +388,34 @@ fn noob_params(background: &[f64], in_band: &[f64]) -> (f64, f64, f64) {
     (mu, sigma, alpha)
 }
 
-/// Empirical CDF: the fraction of `sorted` that is ≤ x.
-fn ecdf(sorted: &[f64], x: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
+/// Empirical CDF of raw IDAT means (integers 0–65535) as a cumulative count table.
+struct Ecdf {
+    cum: Vec<u32>,
+    n: f64,
+}
+
+impl Ecdf {
+    fn new(values: &[f64]) -> Self {
+        let mut cum = vec![0u32; 65_536];
+        for &v in values {
+            cum[v.clamp(0.0, 65_535.0) as usize] += 1;
+        }
+        for i in 1..cum.len() {
+            cum[i] += cum[i - 1];
+        }
+        Ecdf {
+            cum,
+            n: values.len() as f64,
+        }
     }
-    sorted.partition_point(|&v| v <= x) as f64 / sorted.len() as f64
+
+    /// The fraction of values ≤ x.
+    fn at(&self, x: f64) -> f64 {
+        if self.n == 0.0 {
+            return f64::NAN;
+        }
+        f64::from(self.cum[x.clamp(0.0, 65_535.0) as usize]) / self.n
+    }
 }
 
 /// Preprocesses one sample. Errors when the manifest does not match the IDATs (more than 5%
@@ -359,6 +426,18 @@ pub fn preprocess(
     manifest: &Manifest,
     opts: &PreprocessOptions,
 ) -> Result<SampleResult, PreprocessError> {
+    preprocess_indexed(grn, red, manifest, opts, None)
+}
+
+/// [`preprocess`] with a [`ProbeIndex`] built for an earlier sample; used when it fits this
+/// sample's address list, else a fresh one is built.
+pub fn preprocess_indexed(
+    grn: &Idat,
+    red: &Idat,
+    manifest: &Manifest,
+    opts: &PreprocessOptions,
+    index: Option<&ProbeIndex>,
+) -> Result<SampleResult, PreprocessError> {
     if grn.ids.len() != red.ids.len() {
         return Err(PreprocessError(format!(
             "the Grn IDAT has {} addresses but the Red IDAT {}: not a pair from one array",
@@ -368,6 +447,22 @@ pub fn preprocess(
     }
     let g = Lookup::new(grn);
     let r = Lookup::new(red);
+    let own_g;
+    let ig = match index {
+        Some(i) if i.fits(&grn.ids) => i,
+        _ => {
+            own_g = ProbeIndex::new(manifest, &grn.ids);
+            &own_g
+        }
+    };
+    let own_r;
+    let ir = if ig.fits(&red.ids) {
+        ig
+    } else {
+        own_r = ProbeIndex::new(manifest, &red.ids);
+        &own_r
+    };
+    let (gm, rm) = (&grn.means[..], &red.means[..]);
     let n = manifest.probes.len();
     // Raw signals: (M, U, oob_m, oob_u) per probe; NaN when absent.
     let mut m_raw = vec![f64::NAN; n];
@@ -382,20 +477,20 @@ pub fn preprocess(
     for (k, p) in manifest.probes.iter().enumerate() {
         let (mm, uu) = match p.design {
             Design::I(Channel::Red) => {
-                let v = (r.mean(p.addr_m), r.mean(p.addr_u));
-                if let (Some(a), Some(b)) = (g.mean(p.addr_m), g.mean(p.addr_u)) {
+                let v = (at(rm, ir.pos_m[k]), at(rm, ir.pos_u[k]));
+                if let (Some(a), Some(b)) = (at(gm, ig.pos_m[k]), at(gm, ig.pos_u[k])) {
                     oob_g.extend([a, b]);
                 }
                 v
             }
             Design::I(Channel::Grn) => {
-                let v = (g.mean(p.addr_m), g.mean(p.addr_u));
-                if let (Some(a), Some(b)) = (r.mean(p.addr_m), r.mean(p.addr_u)) {
+                let v = (at(gm, ig.pos_m[k]), at(gm, ig.pos_u[k]));
+                if let (Some(a), Some(b)) = (at(rm, ir.pos_m[k]), at(rm, ir.pos_u[k])) {
                     oob_r.extend([a, b]);
                 }
                 v
             }
-            Design::II => (g.mean(p.addr_m), r.mean(p.addr_u)),
+            Design::II => (at(gm, ig.pos_m[k]), at(rm, ir.pos_u[k])),
         };
         let (Some(mm), Some(uu)) = (mm, uu) else {
             n_absent += 1;
@@ -440,10 +535,9 @@ pub fn preprocess(
             .collect()
     };
     // 2. pOOBAH on raw signals.
-    let mut fg = oob_g.clone();
-    fg.sort_unstable_by(|a, b| a.total_cmp(b));
-    let mut fr = oob_r.clone();
-    fr.sort_unstable_by(|a, b| a.total_cmp(b));
+    // An array with type-I probes of one colour only has OOB signal in one channel.
+    let fg = Ecdf::new(if oob_g.is_empty() { &oob_r } else { &oob_g });
+    let fr = Ecdf::new(if oob_r.is_empty() { &oob_g } else { &oob_r });
     let mut pvals = vec![f32::NAN; n];
     let mut n_failed = 0usize;
     for (k, p) in manifest.probes.iter().enumerate() {
@@ -452,13 +546,9 @@ pub fn preprocess(
             continue;
         }
         let pv = match p.design {
-            Design::I(Channel::Red) => {
-                1.0 - ecdf(fr_or(&fr, &fg), mm).max(ecdf(fr_or(&fr, &fg), uu))
-            }
-            Design::I(Channel::Grn) => {
-                1.0 - ecdf(fr_or(&fg, &fr), mm).max(ecdf(fr_or(&fg, &fr), uu))
-            }
-            Design::II => 1.0 - ecdf(fr_or(&fg, &fr), mm).max(ecdf(fr_or(&fr, &fg), uu)),
+            Design::I(Channel::Red) => 1.0 - fr.at(mm).max(fr.at(uu)),
+            Design::I(Channel::Grn) => 1.0 - fg.at(mm).max(fg.at(uu)),
+            Design::II => 1.0 - fg.at(mm).max(fr.at(uu)),
         };
         pvals[k] = pv as f32;
         if pv > opts.pval_threshold {
@@ -560,16 +650,6 @@ pub fn preprocess(
             background: (mu_g, mu_r),
         },
     })
-}
-
-/// The first background distribution when it has values, else the second (an array with
-/// type-I probes of one colour only has OOB signal in one channel).
-fn fr_or<'a>(first: &'a [f64], second: &'a [f64]) -> &'a [f64] {
-    if first.is_empty() {
-        second
-    } else {
-        first
-    }
 }
 
 /// Signals of the `BISULFITE CONVERSION I` controls named `…-C…` or `…-U…` (Illumina names
