@@ -17,10 +17,10 @@ fn hm27_dir() -> String {
     repo("tests/data/array/hm27_idat").display().to_string()
 }
 
-/// A gzip TSV matrix: header cells and rows (first cell, rest).
+/// A gzip TSV matrix (written as several gzip members, like bgzip): header cells and rows.
 fn read_matrix(path: &Path) -> (Vec<String>, Vec<(String, Vec<String>)>) {
     let mut s = String::new();
-    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
+    flate2::read::MultiGzDecoder::new(fs::File::open(path).unwrap())
         .read_to_string(&mut s)
         .unwrap();
     let mut lines = s.lines();

@@ -510,6 +510,23 @@ mod tests {
     }
 
     #[test]
+    fn reads_gzipped_idats_as_geo_ships_them() {
+        use std::io::Write;
+        let raw = real("4207113116_A_Red.idat");
+        let dir = tempfile::tempdir().unwrap();
+        let gz = dir.path().join("x_Red.idat.gz");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&raw).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        assert_eq!(read(&gz).unwrap(), parse(&raw).unwrap());
+        // A truncated gzip names the file.
+        let bytes = std::fs::read(&gz).unwrap();
+        std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+        let e = read(&gz).unwrap_err();
+        assert!(e.message.contains("x_Red.idat.gz"), "{e}");
+    }
+
+    #[test]
     fn clear_errors_on_bad_headers() {
         let good = real("4207113116_A_Grn.idat");
         assert!(parse(b"").unwrap_err().message.contains("not an IDAT"));
