@@ -9,6 +9,7 @@
 pub mod cohort;
 pub mod coords;
 pub mod core;
+pub mod idat;
 pub mod methylation;
 pub mod mtdna;
 pub mod reads;

@@ -57,6 +57,7 @@ fn main() {
         cli::Command::Run(a) => commands::run::run(a, threads),
         cli::Command::Merge(a) => commands::merge::run(a),
         cli::Command::Report(a) => commands::report::run(a),
+        cli::Command::Idat(a) => commands::idat::run(a),
     };
     if let Err(e) = result {
         eprintln!("agemark: error: {e}");

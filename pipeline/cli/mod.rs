@@ -66,6 +66,11 @@ pub enum Command {
     Nr3c1(Nr3c1Args),
     /// Bundled models and reference tables.
     Reference(ReferenceArgs),
+    /// Illumina IDATs → betas, detection p-values and per-sample QC (pOOBAH, noob, dye bias).
+    ///
+    /// Writes <PREFIX>.betas.tsv.gz, <PREFIX>.detection.tsv.gz and <PREFIX>.idat_qc.tsv/.parquet
+    /// (+ <PREFIX>.failures.tsv when a sample failed; the exit code is then non-zero).
+    Idat(IdatArgs),
     /// Cohort run: every stage a sample's inputs allow, samples and stages in parallel, then
     /// the cohort tables, failures.tsv, the HTML report and MultiQC files.
     ///
@@ -401,7 +406,58 @@ pub struct MethInputArgs {
 
 /// Options for IDAT input (see `agemark idat`).
 #[derive(Debug, Args, Default)]
-pub struct IdatInputArgs {}
+#[command(next_help_heading = "IDAT options")]
+pub struct IdatInputArgs {
+    /// Array manifest for IDATs: Illumina CSV or sesame TSV (plain or gzip). Default: the
+    /// bundled HM27 / 450K manifest; EPIC, EPICv2 and MSA need one.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<String>,
+    /// Array platform of the IDATs (auto: from the number of addresses in the IDAT).
+    #[arg(long, value_enum, default_value_t = PlatformArg::Auto)]
+    pub platform: PlatformArg,
+    /// Offset in beta = M / (M + U + offset): 0 as minfi/sesame (default), 100 as Illumina
+    /// GenomeStudio.
+    #[arg(long, default_value_t = 0.0, value_name = "X")]
+    pub beta_offset: f64,
+    /// pOOBAH detection p-value above which a probe is masked to NA.
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub detection_p: f64,
+}
+
+/// Array platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PlatformArg {
+    /// Detect from the IDAT's address count.
+    #[default]
+    Auto,
+    /// Infinium HumanMethylation27.
+    Hm27,
+    /// Infinium HumanMethylation450.
+    #[value(name = "450k")]
+    Hm450,
+    /// Infinium MethylationEPIC v1 (needs --manifest).
+    Epic,
+    /// Infinium MethylationEPIC v2 (needs --manifest).
+    Epicv2,
+    /// Infinium Methylation Screening Array (needs --manifest).
+    Msa,
+}
+
+/// `agemark idat`.
+#[derive(Debug, Args)]
+pub struct IdatArgs {
+    /// IDAT directories (holding <barcode>_<position>_Grn.idat and _Red.idat, plain or .gz) or
+    /// <barcode>_<position> prefixes.
+    #[arg(required = true, value_name = "DIR_OR_PREFIX")]
+    pub inputs: Vec<String>,
+    /// Output prefix: writes <PREFIX>.betas.tsv.gz, .detection.tsv.gz, .idat_qc.tsv/.parquet
+    /// and, when a sample failed, .failures.tsv.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: String,
+    /// IDAT options.
+    #[command(flatten)]
+    pub idat: IdatInputArgs,
+}
 
 /// Options for sequencing methylation calls (Bismark, BISCUIT, methrix, MethylDackel, modkit).
 #[derive(Debug, Args, Default)]

@@ -6,9 +6,11 @@ use agemark::methylation::source::{
     Orientation, ReaderOptions,
 };
 
+use agemark::methylation::array::{manifest::Platform, PreprocessOptions};
+
 use super::AppError;
 use crate::cli::{
-    BuildArg, CallsFormatArg, CallsInputArgs, CpgLayout, IdatInputArgs, MethInputArgs,
+    BuildArg, CallsFormatArg, CallsInputArgs, CpgLayout, IdatInputArgs, MethInputArgs, PlatformArg,
 };
 
 /// Reader options from the command line.
@@ -27,8 +29,34 @@ pub fn reader_options(args: &MethInputArgs) -> Result<ReaderOptions, AppError> {
 }
 
 /// IDAT options from the command line.
-pub fn idat_options(_args: &IdatInputArgs) -> Result<IdatInputOptions, AppError> {
-    Ok(IdatInputOptions::default())
+pub fn idat_options(args: &IdatInputArgs) -> Result<IdatInputOptions, AppError> {
+    if !(args.beta_offset.is_finite() && args.beta_offset >= 0.0) {
+        return Err(AppError::Usage(format!(
+            "--beta-offset must be a number >= 0, not {}",
+            args.beta_offset
+        )));
+    }
+    if !(0.0..=1.0).contains(&args.detection_p) {
+        return Err(AppError::Usage(format!(
+            "--detection-p must be between 0 and 1, not {}",
+            args.detection_p
+        )));
+    }
+    Ok(IdatInputOptions {
+        manifest: args.manifest.clone(),
+        platform: match args.platform {
+            PlatformArg::Auto => None,
+            PlatformArg::Hm27 => Some(Platform::Hm27),
+            PlatformArg::Hm450 => Some(Platform::Hm450),
+            PlatformArg::Epic => Some(Platform::Epic),
+            PlatformArg::Epicv2 => Some(Platform::EpicV2),
+            PlatformArg::Msa => Some(Platform::Msa),
+        },
+        preprocess: PreprocessOptions {
+            beta_offset: args.beta_offset,
+            pval_threshold: args.detection_p,
+        },
+    })
 }
 
 /// Sequencing-calls options from the command line.

@@ -3,6 +3,7 @@
 pub mod celltypes;
 pub mod clocks;
 pub mod demo;
+pub mod idat;
 pub mod merge;
 pub mod methinput;
 pub mod mtdna;

@@ -7,6 +7,7 @@
 //! betas and promoter means) ask [`source::read_methylation`] for their own CpG list and get the
 //! same view type.
 
+pub mod array;
 pub mod celltypes;
 pub mod models;
 pub mod nr3c1;
