@@ -387,7 +387,9 @@ pub struct Nr3c1Args {
 /// `clocks`, `celltypes` and `nr3c1`.
 #[derive(Debug, Args)]
 pub struct MethInputArgs {
-    /// Beta matrix (CSV or TSV, plain or gzip, or - for stdin).
+    /// Methylation input: a beta matrix (CSV or TSV, plain or gzip, or - for stdin), an IDAT
+    /// directory or <barcode>_<position> prefix, or a sequencing-calls file (Bismark .cov or
+    /// CpG report, BISCUIT, methrix M/U, MethylDackel bedGraph, modkit bedMethyl).
     #[arg(value_name = "BETAS")]
     pub betas: String,
     /// Layout of the matrix.

@@ -30,6 +30,14 @@ pub fn registry(models_dir: Option<&std::path::Path>) -> Result<Registry, AppErr
     Ok(reg)
 }
 
+/// The build sequencing calls are read in, in words.
+fn run_build(reader: &agemark::methylation::source::ReaderOptions) -> &'static str {
+    match reader.calls.build {
+        agemark::methylation::source::calls_input::CallsBuild::Hg19 => "hg19",
+        agemark::methylation::source::calls_input::CallsBuild::Hg38 => "hg38",
+    }
+}
+
 /// `agemark clocks`.
 pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
     if !(0.0..=1.0).contains(&args.max_missing) {
@@ -79,20 +87,28 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
             .iter()
             .map(|r| format!("{} ({} CpGs)", r.info.name, r.n_cpgs))
             .collect();
-        return Err(InputError::file(
-            &shown,
-            format!(
+        let why = match agemark::methylation::source::input_kind(&args.input.betas) {
+            agemark::methylation::source::InputKind::Matrix => format!(
                 "the matrix has none of the CpGs of {}: is this the right file, with CpGs named by Illumina probe ID (cg…) and {} ({})?",
                 names.join(", "),
                 run.reader.orientation.describe(),
                 if run.reader.orientation_detected { "detected; override with --cpgs-as" } else { "as given by --cpgs-as" }
             ),
-        )
-        .into());
+            agemark::methylation::source::InputKind::Calls => format!(
+                "the calls cover none of the CpGs of {} (at --min-coverage; positions read as {}): is this the right file and build?",
+                names.join(", "),
+                run_build(&reader)
+            ),
+            agemark::methylation::source::InputKind::Idat => format!(
+                "the IDATs give none of the CpGs of {}: is the platform/manifest right?",
+                names.join(", ")
+            ),
+        };
+        return Err(InputError::file(&shown, why).into());
     }
     for r in &empty {
         warn!(
-            "{shown}: none of the {} CpGs of {} are in the matrix: its rows fail",
+            "{shown}: none of the {} CpGs of {} are in the input: its rows fail",
             r.n_cpgs, r.info.name
         );
     }
