@@ -233,3 +233,67 @@ fn real_matrices_probe_counts_and_bad_input() {
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("bad.csv"), "{}", run.stderr);
 }
+
+/// Sequencing calls (a SYNTHETIC Bismark coverage file written here: every 450K probe of the
+/// promoter island at its hg19 position, plus two covered positions that are no probe): the
+/// probes get their betas as from a matrix, the island mean is their mean, and every covered
+/// CpG of the island is also reported by coordinate with its coverage, probe or not.
+#[test]
+fn sequencing_calls_report_probes_and_every_promoter_cpg_by_coordinate() {
+    let dir = tempdir();
+    let island: Vec<(String, u64)> = probes()
+        .into_iter()
+        .filter(|p| p.3 && (CGI.0..=CGI.1).contains(&p.1))
+        .map(|p| (p.0, p.1))
+        .collect();
+    assert!(
+        island.len() >= 15,
+        "{} island probes on the 450K",
+        island.len()
+    );
+    // (position, methylated, unmethylated); probes: 3 of 4 methylated.
+    let mut lines: Vec<(u64, u32, u32)> = island.iter().map(|p| (p.1, 3, 1)).collect();
+    let extra = [(142_782_300u64, 1u32, 3u32), (142_784_900, 2, 2)];
+    for e in extra {
+        assert!(
+            island.iter().all(|p| p.1.abs_diff(e.0) > 2),
+            "{} is a probe",
+            e.0
+        );
+        lines.push(e);
+    }
+    lines.sort();
+    let mut text = String::new();
+    for (pos, m, u) in &lines {
+        let pct = 100.0 * f64::from(*m) / f64::from(m + u);
+        text.push_str(&format!("chr5\t{pos}\t{pos}\t{pct}\t{m}\t{u}\n"));
+    }
+    let path = dir.path().join("S1_nr3c1.bismark.cov");
+    fs::write(&path, text).unwrap();
+    let t = nr3c1(&[path.to_str().unwrap(), "--min-coverage", "1"]);
+    let sample = t.rows[0]["sample_id"].clone();
+    for (id, _) in &island {
+        let r = row(&t, &sample, id);
+        assert_eq!(r["value"], "0.75", "{id}");
+    }
+    let mean = row(&t, &sample, "promoter_cgi_mean");
+    assert_eq!(mean["value"], "0.75");
+    assert_eq!(mean["n_used"], island.len().to_string());
+    for (pos, m, u) in &lines {
+        let r = row(&t, &sample, &format!("cpg_chr5:{pos}"));
+        let want = f64::from(*m) / f64::from(m + u);
+        let got: f64 = r["value"].parse().unwrap();
+        assert!(
+            (got - want).abs() < 1e-12,
+            "cpg_chr5:{pos}: {got} vs {want}"
+        );
+        assert_eq!(r["n_used"], (m + u).to_string(), "coverage at {pos}");
+        assert_eq!(r["reference_build"], "hg19");
+    }
+    let by_coordinate = t
+        .rows
+        .iter()
+        .filter(|r| r["measure"].starts_with("cpg_chr5:"))
+        .count();
+    assert_eq!(by_coordinate, lines.len());
+}
