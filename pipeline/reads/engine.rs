@@ -54,6 +54,11 @@ pub trait ReadStage: Sync {
     fn observe(&self, acc: &mut Self::Acc, reads: &[ReadView<'_>]);
     /// Merges `from` into `into`.
     fn merge(&self, into: &mut Self::Acc, from: Self::Acc);
+    /// Whether the stage reads [`ReadView::seq`]. When no stage of a pass does, BAM bases are
+    /// handed over packed ([`ReadView::packed`]), saving the unpacking of every read.
+    fn needs_codes(&self) -> bool {
+        true
+    }
 }
 
 /// Object-safe form of [`ReadStage`], so one pass can run stages of different types.
@@ -64,6 +69,8 @@ pub trait ErasedStage: Sync {
     fn observe_boxed(&self, acc: &mut (dyn Any + Send), reads: &[ReadView<'_>]);
     /// Merges two boxed accumulators.
     fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>);
+    /// See [`ReadStage::needs_codes`].
+    fn needs_codes_erased(&self) -> bool;
 }
 
 impl<S: ReadStage> ErasedStage for S {
@@ -84,6 +91,9 @@ impl<S: ReadStage> ErasedStage for S {
             .downcast::<S::Acc>()
             .expect("accumulator type matches its stage");
         self.merge(into, from);
+    }
+    fn needs_codes_erased(&self) -> bool {
+        self.needs_codes()
     }
 }
 
@@ -129,12 +139,15 @@ struct DecodeCtx<'a> {
     repository: &'a fasta::Repository,
     rg_index: &'a HashMap<Vec<u8>, usize>,
     has_reference: bool,
+    /// Some stage needs base codes: BAM bases are unpacked (else copied packed).
+    codes: bool,
 }
 
 /// Per-worker reusable buffers.
 #[derive(Default)]
 struct Scratch {
     seq: Vec<u8>,
+    packed: Vec<u8>,
     names: Vec<u8>,
     cigar: Vec<CigarOp>,
     spans: Vec<Span>,
@@ -152,6 +165,8 @@ struct Span {
     mate_pos: Option<u64>,
     read_group: Option<usize>,
     seq: (usize, usize),
+    packed: (usize, usize),
+    len: usize,
     cigar: (usize, usize),
 }
 
@@ -179,6 +194,7 @@ pub fn run_pass(
         repository: &repository,
         rg_index: &read_group_index,
         has_reference: spec.reference.is_some(),
+        codes: stages.iter().any(|s| s.needs_codes_erased()),
     };
     let (tx, rx) = bounded::<Batch>(threads * 2);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(threads + 2);
@@ -523,7 +539,9 @@ fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
             mate_tid: s.mate_tid,
             mate_pos: s.mate_pos,
             read_group: s.read_group,
+            len: s.len,
             seq: &scratch.seq[s.seq.0..s.seq.1],
+            packed: &scratch.packed[s.packed.0..s.packed.1],
             cigar: &scratch.cigar[s.cigar.0..s.cigar.1],
         })
         .collect()
@@ -531,6 +549,7 @@ fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
 
 fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(), ReadError> {
     scratch.seq.clear();
+    scratch.packed.clear();
     scratch.names.clear();
     scratch.cigar.clear();
     scratch.spans.clear();
@@ -582,12 +601,30 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
                     mate_pos: None,
                     read_group: None,
                     seq: (start, scratch.seq.len()),
+                    packed: (0, 0),
+                    len: scratch.seq.len() - start,
                     cigar: (0, 0),
                 });
             }
         }
     }
     Ok(())
+}
+
+/// Stores the `len` BAM-packed bases of a read: as codes when a stage needs them, else as they
+/// are (see [`ReadStage::needs_codes`]); returns the packed range.
+#[inline]
+fn bases(ctx: &DecodeCtx<'_>, packed: &[u8], len: usize, scratch: &mut Scratch) -> (usize, usize) {
+    if ctx.codes {
+        unpack_bam_sequence(packed, len, &mut scratch.seq);
+        (0, 0)
+    } else {
+        let start = scratch.packed.len();
+        scratch
+            .packed
+            .extend_from_slice(&packed[..len.div_ceil(2).min(packed.len())]);
+        (start, scratch.packed.len())
+    }
 }
 
 fn decode_bam(
@@ -598,8 +635,8 @@ fn decode_bam(
 ) -> Result<(), String> {
     let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
     let seq = rec.sequence();
-    let start = scratch.seq.len();
-    unpack_bam_sequence(seq.as_bytes(), seq.len(), &mut scratch.seq);
+    let (start, len) = (scratch.seq.len(), seq.len());
+    let packed = bases(ctx, seq.as_bytes(), len, scratch);
     let cstart = scratch.cigar.len();
     let raw = rec.cigar();
     for chunk in raw.as_bytes().chunks_exact(4) {
@@ -644,6 +681,8 @@ fn decode_bam(
             .map(|p| (usize::from(p) - 1) as u64),
         read_group,
         seq: (start, scratch.seq.len()),
+        packed,
+        len,
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())
@@ -659,8 +698,8 @@ fn decode_hts(
 ) -> Result<(), String> {
     let qname = rec.qname();
     let name = push_name(scratch, (qname != b"*").then_some(qname));
-    let start = scratch.seq.len();
-    unpack_bam_sequence(rec.seq().encoded, rec.seq_len(), &mut scratch.seq);
+    let (start, len) = (scratch.seq.len(), rec.seq_len());
+    let packed = bases(ctx, rec.seq().encoded, len, scratch);
     let cstart = scratch.cigar.len();
     for &v in rec.raw_cigar() {
         let kind = (v & 0xf) as u8;
@@ -703,6 +742,8 @@ fn decode_hts(
         mate_pos: pos(core.mpos),
         read_group,
         seq: (start, scratch.seq.len()),
+        packed,
+        len,
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())
@@ -757,6 +798,7 @@ fn explain_hts_error(
         repository: &repository,
         rg_index: &rg_index,
         has_reference: reference.is_some(),
+        codes: true,
     };
     let mut container = cram::io::reader::Container::default();
     let mut n = 0u64;
@@ -890,6 +932,8 @@ fn decode_alignment(
             .map(|p| (usize::from(p) - 1) as u64),
         read_group,
         seq: (start, scratch.seq.len()),
+        packed: (0, 0),
+        len: scratch.seq.len() - start,
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())
