@@ -113,13 +113,29 @@ pub struct PassStats {
 }
 
 enum Raw {
-    Bam(Vec<bam::Record>),
+    Bam(BamFrames),
     Sam(Vec<sam::Record>),
     Cram(Box<cram::io::reader::Container>),
     /// CRAM records decoded by htslib (`htslib` feature).
     #[cfg(feature = "htslib")]
     Hts(Vec<rust_htslib::bam::Record>),
     Fastq(Vec<fastq::Record>),
+}
+
+/// BAM records of a batch, framed back to back in one buffer (see [`read_bam_frame`]).
+#[derive(Default)]
+struct BamFrames {
+    /// The records' bytes without their `block_size` prefixes.
+    data: Vec<u8>,
+    /// Where each record ends in `data`.
+    ends: Vec<usize>,
+}
+
+impl BamFrames {
+    fn record(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
 }
 
 struct Batch {
@@ -284,6 +300,66 @@ pub fn run_pass(
     ))
 }
 
+/// Appends the next BAM record of `reader` (an inflated BAM stream after its header) to `data`,
+/// without its `block_size` prefix, and returns its number of bases; `None` at the end.
+///
+/// This is noodles-bam's `Reader::read_record` minus the per-record buffer: batches keep their
+/// records back to back in one buffer that the workers view with [`bam::RecordRef`], so the
+/// decoder thread only copies bytes. The record is checked as noodles checks it (the fixed
+/// 32-byte part, then name, CIGAR, bases and qualities must fit in `block_size`) before it is
+/// accepted, so a corrupt or cut record stops the pass here, at its own record number, with the
+/// same error noodles gives. The three length fields are read from the fixed part directly
+/// (little-endian, at the offsets of the SAM specification §4.2) because `RecordRef` trusts them
+/// and slices with them.
+fn read_bam_frame<R: io::BufRead>(reader: &mut R, data: &mut Vec<u8>) -> io::Result<Option<usize>> {
+    let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
+    let mut size = [0u8; 4];
+    let mut got = 0;
+    while got < size.len() {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return if got == 0 { Ok(None) } else { Err(eof()) };
+        }
+        let k = (size.len() - got).min(buf.len());
+        size[got..got + k].copy_from_slice(&buf[..k]);
+        reader.consume(k);
+        got += k;
+    }
+    let block_size = u32::from_le_bytes(size) as usize;
+    if block_size == 0 {
+        // As noodles: a zero block size ends the records.
+        return Ok(None);
+    }
+    let start = data.len();
+    data.reserve(block_size);
+    let mut left = block_size;
+    while left > 0 {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            data.truncate(start);
+            return Err(eof());
+        }
+        let k = left.min(buf.len());
+        data.extend_from_slice(&buf[..k]);
+        reader.consume(k);
+        left -= k;
+    }
+    let rec = &data[start..];
+    if rec.len() < 32 {
+        data.truncate(start);
+        return Err(eof());
+    }
+    let name_len = usize::from(rec[8]);
+    let cigar_ops = usize::from(u16::from_le_bytes([rec[12], rec[13]]));
+    let bases = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]) as usize;
+    let needed = 32 + name_len + 4 * cigar_ops + bases.div_ceil(2) + bases;
+    if rec.len() < needed {
+        data.truncate(start);
+        return Err(eof());
+    }
+    Ok(Some(bases))
+}
+
 fn produce(
     mut decoder: Decoder,
     path: &str,
@@ -300,29 +376,33 @@ fn produce(
         let mut batch = recycle.try_recv().ok();
         let batch = match &mut decoder {
             Decoder::Bam(reader) => {
-                let mut recs = match batch.take().map(|b| b.raw) {
-                    Some(Raw::Bam(v)) => v,
-                    _ => Vec::new(),
+                let mut frames = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Bam(f)) => f,
+                    _ => BamFrames::default(),
                 };
-                let (mut len, mut bases) = (0usize, 0usize);
-                while len < BATCH_RECORDS && bases < BATCH_BASES {
-                    if recs.len() == len {
-                        recs.push(bam::Record::default());
-                    }
-                    match reader.read_record(&mut recs[len]) {
-                        Ok(0) => break,
-                        Ok(_) => {
-                            bases += recs[len].sequence().len();
-                            len += 1;
+                frames.data.clear();
+                frames.ends.clear();
+                let inflated = reader.get_mut();
+                let mut bases = 0usize;
+                while frames.ends.len() < BATCH_RECORDS && bases < BATCH_BASES {
+                    match read_bam_frame(inflated, &mut frames.data) {
+                        Ok(None) => break,
+                        Ok(Some(b)) => {
+                            bases += b;
+                            frames.ends.push(frames.data.len());
                         }
-                        Err(e) => return Err(ReadError::io(path, Some(n + len as u64 + 1), &e)),
+                        Err(e) => {
+                            let record = n + frames.ends.len() as u64 + 1;
+                            return Err(ReadError::io(path, Some(record), &e));
+                        }
                     }
                 }
+                let len = frames.ends.len();
                 n += len as u64;
                 Batch {
                     first,
                     len,
-                    raw: Raw::Bam(recs),
+                    raw: Raw::Bam(frames),
                     paired: false,
                 }
             }
@@ -554,10 +634,15 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
     scratch.cigar.clear();
     scratch.spans.clear();
     match &batch.raw {
-        Raw::Bam(recs) => {
-            for (i, rec) in recs[..batch.len].iter().enumerate() {
-                decode_bam(ctx, batch.first + i as u64, rec, scratch)
-                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+        Raw::Bam(frames) => {
+            for i in 0..batch.len {
+                let record = batch.first + i as u64;
+                // Frames were checked by `read_bam_frame`: at least the fixed part.
+                let rec = bam::RecordRef::new(frames.record(i)).ok_or_else(|| {
+                    ReadError::record(ctx.path, record, "truncated file (unexpected end of data)")
+                })?;
+                decode_bam(ctx, record, &rec, scratch)
+                    .map_err(|m| ReadError::record(ctx.path, record, m))?;
             }
         }
         Raw::Sam(recs) => {
@@ -630,7 +715,7 @@ fn bases(ctx: &DecodeCtx<'_>, packed: &[u8], len: usize, scratch: &mut Scratch) 
 fn decode_bam(
     ctx: &DecodeCtx<'_>,
     record: u64,
-    rec: &bam::Record,
+    rec: &bam::RecordRef<'_>,
     scratch: &mut Scratch,
 ) -> Result<(), String> {
     let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
