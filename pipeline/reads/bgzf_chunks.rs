@@ -10,16 +10,16 @@
 //! own single-threaded reader (header checks, libdeflate, CRC32), and the consumer reads the
 //! inflated chunks in order.
 //!
-//! Memory: at most `2 × workers + 2` chunks exist at once (queued, being inflated, being read),
-//! each up to [`CHUNK_BLOCKS`] × 64 KiB inflated plus its compressed bytes: ≈ 12 MiB at 2
-//! workers.
+//! Memory: at most `2 × workers + 2` chunks are in flight (queued, being inflated, being read)
+//! and as many spare buffers wait for reuse, each chunk up to [`CHUNK_BLOCKS`] × 64 KiB inflated
+//! plus its compressed bytes: at most ≈ 24 MiB at 2 workers.
 
 use std::{
     io::{self, BufRead, Read},
     thread,
 };
 
-use crossbeam_channel::{bounded, Receiver};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use noodles_bgzf as bgzf;
 
 /// BGZF blocks per chunk (a block inflates to at most 64 KiB).
@@ -30,6 +30,8 @@ type Chunk = io::Result<Vec<u8>>;
 /// An in-order reader of the inflated bytes of a BGZF stream, inflated in parallel.
 pub struct ChunkedBgzfReader {
     chunks: Receiver<Receiver<Chunk>>,
+    /// Inflated chunks read to the end, back to the pool for reuse.
+    spent: Sender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
     done: bool,
@@ -45,10 +47,17 @@ impl ChunkedBgzfReader {
             .build()
             .map_err(io::Error::other)?;
         let (tx, chunks) = bounded::<Receiver<Chunk>>(2 * workers);
+        // Buffers are reused rather than allocated per chunk (fresh megabyte-sized buffers cost
+        // page faults and zeroing).
+        let (spent, reuse_out) = bounded::<Vec<u8>>(2 * workers + 2);
+        let (spent_in, reuse_in) = bounded::<Vec<u8>>(2 * workers + 2);
         thread::Builder::new()
             .name("agemark-bgzf-reader".into())
             .spawn(move || loop {
-                let mut compressed = Vec::with_capacity(CHUNK_BLOCKS * (1 << 16));
+                let mut compressed = reuse_in
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BLOCKS << 16));
+                compressed.clear();
                 let mut blocks = 0;
                 let mut failed = None;
                 while blocks < CHUNK_BLOCKS {
@@ -63,11 +72,16 @@ impl ChunkedBgzfReader {
                 }
                 if blocks > 0 {
                     let (done_tx, done_rx) = bounded(1);
+                    let (reuse_out, spent_in) = (reuse_out.clone(), spent_in.clone());
                     pool.spawn(move || {
-                        let mut out = Vec::with_capacity(blocks << 16);
+                        let mut out = reuse_out
+                            .try_recv()
+                            .unwrap_or_else(|_| Vec::with_capacity(blocks << 16));
+                        out.clear();
                         let r = bgzf::io::Reader::new(&compressed[..])
                             .read_to_end(&mut out)
                             .map(|_| out);
+                        let _ = spent_in.try_send(compressed);
                         let _ = done_tx.send(r);
                     });
                     if tx.send(done_rx).is_err() {
@@ -86,6 +100,7 @@ impl ChunkedBgzfReader {
             })?;
         Ok(ChunkedBgzfReader {
             chunks,
+            spent,
             current: Vec::new(),
             pos: 0,
             done: false,
@@ -126,8 +141,7 @@ fn append_block<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<bool> {
     let xlen = usize::from(u16::from_le_bytes([head[10], head[11]]));
     let start = buf.len();
     buf.extend_from_slice(&head);
-    buf.resize(start + head.len() + xlen, 0);
-    r.read_exact(&mut buf[start + head.len()..])?;
+    append_exact(r, buf, xlen)?;
     let mut extra = &buf[start + head.len()..];
     let mut bsize = None;
     while extra.len() >= 4 {
@@ -142,9 +156,19 @@ fn append_block<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<bool> {
     if total < have + 8 {
         return Err(invalid("invalid BGZF block size"));
     }
-    buf.resize(start + total, 0);
-    r.read_exact(&mut buf[start + have..])?;
+    append_exact(r, buf, total - have)?;
     Ok(true)
+}
+
+/// Appends exactly `n` bytes of `r` to `buf` (reading into its spare capacity, no zeroing).
+fn append_exact<R: Read>(r: &mut R, buf: &mut Vec<u8>, n: usize) -> io::Result<()> {
+    let want = buf.len() + n;
+    r.by_ref().take(n as u64).read_to_end(buf)?;
+    if buf.len() == want {
+        Ok(())
+    } else {
+        Err(io::ErrorKind::UnexpectedEof.into())
+    }
 }
 
 impl BufRead for ChunkedBgzfReader {
@@ -154,7 +178,9 @@ impl BufRead for ChunkedBgzfReader {
                 Err(_) => self.done = true,
                 Ok(pending) => match pending.recv() {
                     Ok(Ok(chunk)) => {
-                        self.current = chunk;
+                        let _ = self
+                            .spent
+                            .try_send(std::mem::replace(&mut self.current, chunk));
                         self.pos = 0;
                     }
                     Ok(Err(e)) => {
