@@ -10,8 +10,10 @@
 //! Memory bound: at most `3 × threads + 2` batches exist at once (queued, being processed and
 //! recycled). A batch holds at most [`BATCH_RECORDS`] records and stops early once it holds
 //! [`BATCH_BASES`] bases, so the read pass needs roughly `(3 × threads + 2) × 2 × BATCH_BASES`
-//! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (a few MiB), whatever the file
-//! size. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature, a
+//! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (BAM: ≤ ≈ 24 MiB at 2 threads,
+//! see [`super::bgzf_chunks`]), whatever the file size. BAM records are framed back to back in
+//! one buffer per batch; when no stage asks for base codes ([`ReadStage::needs_codes`]), bases
+//! reach the stages packed. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature, a
 //! CRAM file is decoded by htslib's own threads and batched like BAM records.
 
 use std::{
