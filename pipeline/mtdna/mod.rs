@@ -290,6 +290,11 @@ impl ReadStage for MtdnaStage {
         }
     }
 
+    /// Only positions and CIGARs are read.
+    fn needs_codes(&self) -> bool {
+        false
+    }
+
     fn merge(&self, into: &mut Vec<DepthCounts>, from: Vec<DepthCounts>) {
         for (a, b) in into.iter_mut().zip(from.iter()) {
             a.add(b);

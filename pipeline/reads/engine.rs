@@ -10,8 +10,10 @@
 //! Memory bound: at most `3 × threads + 2` batches exist at once (queued, being processed and
 //! recycled). A batch holds at most [`BATCH_RECORDS`] records and stops early once it holds
 //! [`BATCH_BASES`] bases, so the read pass needs roughly `(3 × threads + 2) × 2 × BATCH_BASES`
-//! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (a few MiB), whatever the file
-//! size. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature, a
+//! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (BAM: ≤ ≈ 24 MiB at 2 threads,
+//! see [`super::bgzf_chunks`]), whatever the file size. BAM records are framed back to back in
+//! one buffer per batch; when no stage asks for base codes ([`ReadStage::needs_codes`]), bases
+//! reach the stages packed. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature, a
 //! CRAM file is decoded by htslib's own threads and batched like BAM records.
 
 use std::{
@@ -54,6 +56,11 @@ pub trait ReadStage: Sync {
     fn observe(&self, acc: &mut Self::Acc, reads: &[ReadView<'_>]);
     /// Merges `from` into `into`.
     fn merge(&self, into: &mut Self::Acc, from: Self::Acc);
+    /// Whether the stage reads [`ReadView::seq`]. When no stage of a pass does, BAM bases are
+    /// handed over packed ([`ReadView::packed`]), saving the unpacking of every read.
+    fn needs_codes(&self) -> bool {
+        true
+    }
 }
 
 /// Object-safe form of [`ReadStage`], so one pass can run stages of different types.
@@ -64,6 +71,8 @@ pub trait ErasedStage: Sync {
     fn observe_boxed(&self, acc: &mut (dyn Any + Send), reads: &[ReadView<'_>]);
     /// Merges two boxed accumulators.
     fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>);
+    /// See [`ReadStage::needs_codes`].
+    fn needs_codes_erased(&self) -> bool;
 }
 
 impl<S: ReadStage> ErasedStage for S {
@@ -85,6 +94,9 @@ impl<S: ReadStage> ErasedStage for S {
             .expect("accumulator type matches its stage");
         self.merge(into, from);
     }
+    fn needs_codes_erased(&self) -> bool {
+        self.needs_codes()
+    }
 }
 
 /// Takes a merged accumulator back out of a pass result.
@@ -103,13 +115,29 @@ pub struct PassStats {
 }
 
 enum Raw {
-    Bam(Vec<bam::Record>),
+    Bam(BamFrames),
     Sam(Vec<sam::Record>),
     Cram(Box<cram::io::reader::Container>),
     /// CRAM records decoded by htslib (`htslib` feature).
     #[cfg(feature = "htslib")]
     Hts(Vec<rust_htslib::bam::Record>),
     Fastq(Vec<fastq::Record>),
+}
+
+/// BAM records of a batch, framed back to back in one buffer (see [`read_bam_frame`]).
+#[derive(Default)]
+struct BamFrames {
+    /// The records' bytes without their `block_size` prefixes.
+    data: Vec<u8>,
+    /// Where each record ends in `data`.
+    ends: Vec<usize>,
+}
+
+impl BamFrames {
+    fn record(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
 }
 
 struct Batch {
@@ -129,12 +157,15 @@ struct DecodeCtx<'a> {
     repository: &'a fasta::Repository,
     rg_index: &'a HashMap<Vec<u8>, usize>,
     has_reference: bool,
+    /// Some stage needs base codes: BAM bases are unpacked (else copied packed).
+    codes: bool,
 }
 
 /// Per-worker reusable buffers.
 #[derive(Default)]
 struct Scratch {
     seq: Vec<u8>,
+    packed: Vec<u8>,
     names: Vec<u8>,
     cigar: Vec<CigarOp>,
     spans: Vec<Span>,
@@ -152,6 +183,8 @@ struct Span {
     mate_pos: Option<u64>,
     read_group: Option<usize>,
     seq: (usize, usize),
+    packed: (usize, usize),
+    len: usize,
     cigar: (usize, usize),
 }
 
@@ -179,6 +212,7 @@ pub fn run_pass(
         repository: &repository,
         rg_index: &read_group_index,
         has_reference: spec.reference.is_some(),
+        codes: stages.iter().any(|s| s.needs_codes_erased()),
     };
     let (tx, rx) = bounded::<Batch>(threads * 2);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(threads + 2);
@@ -268,6 +302,66 @@ pub fn run_pass(
     ))
 }
 
+/// Appends the next BAM record of `reader` (an inflated BAM stream after its header) to `data`,
+/// without its `block_size` prefix, and returns its number of bases; `None` at the end.
+///
+/// This is noodles-bam's `Reader::read_record` minus the per-record buffer: batches keep their
+/// records back to back in one buffer that the workers view with [`bam::RecordRef`], so the
+/// decoder thread only copies bytes. The record is checked as noodles checks it (the fixed
+/// 32-byte part, then name, CIGAR, bases and qualities must fit in `block_size`) before it is
+/// accepted, so a corrupt or cut record stops the pass here, at its own record number, with the
+/// same error noodles gives. The three length fields are read from the fixed part directly
+/// (little-endian, at the offsets of the SAM specification §4.2) because `RecordRef` trusts them
+/// and slices with them.
+fn read_bam_frame<R: io::BufRead>(reader: &mut R, data: &mut Vec<u8>) -> io::Result<Option<usize>> {
+    let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
+    let mut size = [0u8; 4];
+    let mut got = 0;
+    while got < size.len() {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return if got == 0 { Ok(None) } else { Err(eof()) };
+        }
+        let k = (size.len() - got).min(buf.len());
+        size[got..got + k].copy_from_slice(&buf[..k]);
+        reader.consume(k);
+        got += k;
+    }
+    let block_size = u32::from_le_bytes(size) as usize;
+    if block_size == 0 {
+        // As noodles: a zero block size ends the records.
+        return Ok(None);
+    }
+    let start = data.len();
+    data.reserve(block_size);
+    let mut left = block_size;
+    while left > 0 {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            data.truncate(start);
+            return Err(eof());
+        }
+        let k = left.min(buf.len());
+        data.extend_from_slice(&buf[..k]);
+        reader.consume(k);
+        left -= k;
+    }
+    let rec = &data[start..];
+    if rec.len() < 32 {
+        data.truncate(start);
+        return Err(eof());
+    }
+    let name_len = usize::from(rec[8]);
+    let cigar_ops = usize::from(u16::from_le_bytes([rec[12], rec[13]]));
+    let bases = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]) as usize;
+    let needed = 32 + name_len + 4 * cigar_ops + bases.div_ceil(2) + bases;
+    if rec.len() < needed {
+        data.truncate(start);
+        return Err(eof());
+    }
+    Ok(Some(bases))
+}
+
 fn produce(
     mut decoder: Decoder,
     path: &str,
@@ -284,29 +378,33 @@ fn produce(
         let mut batch = recycle.try_recv().ok();
         let batch = match &mut decoder {
             Decoder::Bam(reader) => {
-                let mut recs = match batch.take().map(|b| b.raw) {
-                    Some(Raw::Bam(v)) => v,
-                    _ => Vec::new(),
+                let mut frames = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Bam(f)) => f,
+                    _ => BamFrames::default(),
                 };
-                let (mut len, mut bases) = (0usize, 0usize);
-                while len < BATCH_RECORDS && bases < BATCH_BASES {
-                    if recs.len() == len {
-                        recs.push(bam::Record::default());
-                    }
-                    match reader.read_record(&mut recs[len]) {
-                        Ok(0) => break,
-                        Ok(_) => {
-                            bases += recs[len].sequence().len();
-                            len += 1;
+                frames.data.clear();
+                frames.ends.clear();
+                let inflated = reader.get_mut();
+                let mut bases = 0usize;
+                while frames.ends.len() < BATCH_RECORDS && bases < BATCH_BASES {
+                    match read_bam_frame(inflated, &mut frames.data) {
+                        Ok(None) => break,
+                        Ok(Some(b)) => {
+                            bases += b;
+                            frames.ends.push(frames.data.len());
                         }
-                        Err(e) => return Err(ReadError::io(path, Some(n + len as u64 + 1), &e)),
+                        Err(e) => {
+                            let record = n + frames.ends.len() as u64 + 1;
+                            return Err(ReadError::io(path, Some(record), &e));
+                        }
                     }
                 }
+                let len = frames.ends.len();
                 n += len as u64;
                 Batch {
                     first,
                     len,
-                    raw: Raw::Bam(recs),
+                    raw: Raw::Bam(frames),
                     paired: false,
                 }
             }
@@ -523,7 +621,9 @@ fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
             mate_tid: s.mate_tid,
             mate_pos: s.mate_pos,
             read_group: s.read_group,
+            len: s.len,
             seq: &scratch.seq[s.seq.0..s.seq.1],
+            packed: &scratch.packed[s.packed.0..s.packed.1],
             cigar: &scratch.cigar[s.cigar.0..s.cigar.1],
         })
         .collect()
@@ -531,14 +631,20 @@ fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
 
 fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(), ReadError> {
     scratch.seq.clear();
+    scratch.packed.clear();
     scratch.names.clear();
     scratch.cigar.clear();
     scratch.spans.clear();
     match &batch.raw {
-        Raw::Bam(recs) => {
-            for (i, rec) in recs[..batch.len].iter().enumerate() {
-                decode_bam(ctx, batch.first + i as u64, rec, scratch)
-                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+        Raw::Bam(frames) => {
+            for i in 0..batch.len {
+                let record = batch.first + i as u64;
+                // Frames were checked by `read_bam_frame`: at least the fixed part.
+                let rec = bam::RecordRef::new(frames.record(i)).ok_or_else(|| {
+                    ReadError::record(ctx.path, record, "truncated file (unexpected end of data)")
+                })?;
+                decode_bam(ctx, record, &rec, scratch)
+                    .map_err(|m| ReadError::record(ctx.path, record, m))?;
             }
         }
         Raw::Sam(recs) => {
@@ -582,6 +688,8 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
                     mate_pos: None,
                     read_group: None,
                     seq: (start, scratch.seq.len()),
+                    packed: (0, 0),
+                    len: scratch.seq.len() - start,
                     cigar: (0, 0),
                 });
             }
@@ -590,16 +698,32 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
     Ok(())
 }
 
+/// Stores the `len` BAM-packed bases of a read: as codes when a stage needs them, else as they
+/// are (see [`ReadStage::needs_codes`]); returns the packed range.
+#[inline]
+fn bases(ctx: &DecodeCtx<'_>, packed: &[u8], len: usize, scratch: &mut Scratch) -> (usize, usize) {
+    if ctx.codes {
+        unpack_bam_sequence(packed, len, &mut scratch.seq);
+        (0, 0)
+    } else {
+        let start = scratch.packed.len();
+        scratch
+            .packed
+            .extend_from_slice(&packed[..len.div_ceil(2).min(packed.len())]);
+        (start, scratch.packed.len())
+    }
+}
+
 fn decode_bam(
     ctx: &DecodeCtx<'_>,
     record: u64,
-    rec: &bam::Record,
+    rec: &bam::RecordRef<'_>,
     scratch: &mut Scratch,
 ) -> Result<(), String> {
     let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
     let seq = rec.sequence();
-    let start = scratch.seq.len();
-    unpack_bam_sequence(seq.as_bytes(), seq.len(), &mut scratch.seq);
+    let (start, len) = (scratch.seq.len(), seq.len());
+    let packed = bases(ctx, seq.as_bytes(), len, scratch);
     let cstart = scratch.cigar.len();
     let raw = rec.cigar();
     for chunk in raw.as_bytes().chunks_exact(4) {
@@ -644,6 +768,8 @@ fn decode_bam(
             .map(|p| (usize::from(p) - 1) as u64),
         read_group,
         seq: (start, scratch.seq.len()),
+        packed,
+        len,
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())
@@ -659,8 +785,8 @@ fn decode_hts(
 ) -> Result<(), String> {
     let qname = rec.qname();
     let name = push_name(scratch, (qname != b"*").then_some(qname));
-    let start = scratch.seq.len();
-    unpack_bam_sequence(rec.seq().encoded, rec.seq_len(), &mut scratch.seq);
+    let (start, len) = (scratch.seq.len(), rec.seq_len());
+    let packed = bases(ctx, rec.seq().encoded, len, scratch);
     let cstart = scratch.cigar.len();
     for &v in rec.raw_cigar() {
         let kind = (v & 0xf) as u8;
@@ -703,6 +829,8 @@ fn decode_hts(
         mate_pos: pos(core.mpos),
         read_group,
         seq: (start, scratch.seq.len()),
+        packed,
+        len,
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())
@@ -757,6 +885,7 @@ fn explain_hts_error(
         repository: &repository,
         rg_index: &rg_index,
         has_reference: reference.is_some(),
+        codes: true,
     };
     let mut container = cram::io::reader::Container::default();
     let mut n = 0u64;
@@ -890,6 +1019,8 @@ fn decode_alignment(
             .map(|p| (usize::from(p) - 1) as u64),
         read_group,
         seq: (start, scratch.seq.len()),
+        packed: (0, 0),
+        len: scratch.seq.len() - start,
         cigar: (cstart, scratch.cigar.len()),
     });
     Ok(())

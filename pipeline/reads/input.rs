@@ -4,7 +4,8 @@
 //! `BAM\1`), CRAM (`CRAM` magic), SAM (text whose first line is a header line or an 11-column
 //! record), FASTQ (plain, gzip, or BGZF). `-` reads standard input the same way.
 //!
-//! BAM goes through noodles-bgzf's multithreaded reader with libdeflate. CRAM containers are read
+//! BAM is inflated in chunks of BGZF blocks in parallel ([`super::bgzf_chunks`], noodles-bgzf with
+//! libdeflate per chunk). CRAM containers are read
 //! here and decoded in parallel by the engine's workers (noodles-cram); a CRAM that needs a
 //! reference gets it only from `--reference` (the header's `UR`/`M5` are never fetched), and a
 //! missing one is an error, never an empty result.
@@ -101,7 +102,7 @@ pub(crate) type DynRead = Box<dyn Read + Send>;
 
 /// The open decoders (the engine pulls batches from these).
 pub(crate) enum Decoder {
-    Bam(bam::io::Reader<bgzf::io::MultithreadedReader<DynRead>>),
+    Bam(bam::io::Reader<super::bgzf_chunks::ChunkedBgzfReader>),
     Sam(sam::io::Reader<Box<dyn BufRead + Send>>),
     Cram(cram::io::Reader<DynRead>),
     /// A CRAM file decoded by htslib (`htslib` feature).
@@ -359,7 +360,8 @@ pub(crate) fn open_with(
                     "BAM data that is not BGZF-compressed",
                 ));
             }
-            let bgzf_reader = bgzf::io::MultithreadedReader::with_worker_count(workers, stream);
+            let bgzf_reader = super::bgzf_chunks::ChunkedBgzfReader::new(stream, workers.get())
+                .map_err(|e| ReadError::io(path, None, &e))?;
             let mut reader = bam::io::Reader::from(bgzf_reader);
             let header = reader.read_header().map_err(|e| {
                 ReadError::file(

@@ -1,6 +1,7 @@
 //! Read inputs (BAM, CRAM, SAM, FASTQ, stdin) and the one-pass engine that feeds every
 //! read-based stage from a single decode.
 
+pub mod bgzf_chunks;
 pub mod engine;
 pub mod error;
 pub mod indexed;

@@ -86,8 +86,15 @@ pub struct ReadView<'a> {
     pub mate_pos: Option<u64>,
     /// Index into the pass's read-group list.
     pub read_group: Option<usize>,
-    /// Bases as codes 0..=4 (A, C, G, T, N/other).
+    /// Number of bases.
+    pub len: usize,
+    /// Bases as codes 0..=4 (A, C, G, T, N/other). Empty when the bases are in [`Self::packed`]
+    /// instead; use [`Self::codes`] to get codes either way.
     pub seq: &'a [u8],
+    /// BAM-packed bases (4-bit `=ACMGRSVTWYHKDBN` codes, two per byte, first base in the high
+    /// nibble), given instead of [`Self::seq`] for BAM input when no stage of the pass asked for
+    /// codes (see `ReadStage::needs_codes`); empty otherwise.
+    pub packed: &'a [u8],
     /// CIGAR operations (empty when absent).
     pub cigar: &'a [CigarOp],
 }
@@ -97,6 +104,17 @@ impl ReadView<'_> {
     #[inline]
     pub fn is_primary(&self) -> bool {
         self.flags & (flags::SECONDARY | flags::SUPPLEMENTARY) == 0
+    }
+
+    /// The bases as codes 0..=4: [`Self::seq`], or [`Self::packed`] unpacked into `scratch`.
+    pub fn codes<'b>(&'b self, scratch: &'b mut Vec<u8>) -> &'b [u8] {
+        if self.packed.is_empty() {
+            self.seq
+        } else {
+            scratch.clear();
+            unpack_bam_sequence(self.packed, self.len, scratch);
+            scratch
+        }
     }
 
     /// Length of the reference span covered by the CIGAR (M, D, N, =, X).

@@ -120,8 +120,13 @@ impl ReadStage for TelomereStage {
     fn observe(&self, acc: &mut TelomereAcc, reads: &[ReadView<'_>]) {
         let compat = self.opts.telseq_compat;
         let floor = self.candidate_floor();
+        let mut scratch = Vec::new();
         for r in reads {
-            let s = scan::scan(r.seq);
+            let s = if r.packed.is_empty() {
+                scan::scan(r.seq)
+            } else {
+                scan::scan_packed(r.packed, r.len, &mut scratch)
+            };
             let primary = r.is_primary();
             let group = r
                 .read_group
@@ -134,10 +139,10 @@ impl ReadStage for TelomereStage {
                     acc.last = Some((r.record, group, s.telseq_repeats(), s.gc, s.len, r.flags));
                 }
             }
-            if !primary || r.seq.is_empty() {
+            if !primary || r.len == 0 {
                 continue;
             }
-            let len = r.seq.len();
+            let len = r.len;
             let bin = len.min(MAX_LENGTH_BIN);
             if acc.lengths.len() <= bin {
                 acc.lengths.resize(bin + 1, 0);
@@ -155,13 +160,14 @@ impl ReadStage for TelomereStage {
                 acc.th_gc[p.min(100)] += 1;
             }
             if s.th_fwd_hits >= floor || s.th_rev_hits >= floor {
+                let seq = r.codes(&mut scratch);
                 let fwd = if s.th_fwd_hits >= floor {
-                    scan::th_greedy_count(r.seq, false)
+                    scan::th_greedy_count(seq, false)
                 } else {
                     0
                 };
                 let rev = if s.th_rev_hits >= floor {
-                    scan::th_greedy_count(r.seq, true)
+                    scan::th_greedy_count(seq, true)
                 } else {
                     0
                 };
@@ -182,6 +188,11 @@ impl ReadStage for TelomereStage {
                 }
             }
         }
+    }
+
+    /// Packed BAM bases are scanned as they are ([`scan::scan_packed`]).
+    fn needs_codes(&self) -> bool {
+        false
     }
 
     fn merge(&self, into: &mut TelomereAcc, from: TelomereAcc) {

@@ -161,6 +161,126 @@ pub fn scan_rolling(seq: &[u8]) -> ReadScan {
     s
 }
 
+/// Nibble of a packed BAM base (`=ACMGRSVTWYHKDBN`) → 2-bit code for A, C, G, T; 0xff otherwise.
+const NIBBLE_2BIT: [u8; 16] = {
+    let mut t = [0xffu8; 16];
+    t[1] = 0;
+    t[2] = 1;
+    t[4] = 2;
+    t[8] = 3;
+    t
+};
+
+/// One packed byte (two bases) → `pair | gc << 8 | non_acgt << 40`, where `pair` is the two
+/// bases' 2-bit codes (first base high) when both are A, C, G or T.
+static PACKED_BYTE: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (hi, lo) = (NIBBLE_2BIT[b >> 4], NIBBLE_2BIT[b & 0xf]);
+        let gc = (hi == 1 || hi == 2) as u64 + (lo == 1 || lo == 2) as u64;
+        let n = (hi == 0xff) as u64 + (lo == 0xff) as u64;
+        let pair = if hi == 0xff || lo == 0xff {
+            0
+        } else {
+            ((hi as u64) << 2) | lo as u64
+        };
+        t[b] = pair | (gc << 8) | (n << 40);
+        b += 1;
+    }
+    t
+};
+
+/// The 6-mer classes of both windows ending in one packed byte: indexed by the 2-bit codes of
+/// the last seven bases (14 bits), the low nibble holds the class of the window ending at the
+/// last base, the high nibble the class of the window ending one base earlier.
+fn pair_table() -> &'static [u8; 1 << 14] {
+    static TABLE: std::sync::OnceLock<[u8; 1 << 14]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let t = table();
+        let mut p = [0u8; 1 << 14];
+        for (code, v) in p.iter_mut().enumerate() {
+            *v = t[code & 0xfff] | (t[code >> 2] << 4);
+        }
+        p
+    })
+}
+
+/// Adds the hits of one class byte (see [`table`]) to a scan.
+#[inline(always)]
+fn add_hits(s: &mut ReadScan, c: u8) {
+    s.telseq_fwd += u32::from(c & TELSEQ_FWD != 0);
+    s.telseq_rev += u32::from(c & TELSEQ_REV != 0);
+    s.th_fwd_hits += u32::from(c & TH_FWD != 0);
+    s.th_rev_hits += u32::from(c & TH_REV != 0);
+}
+
+/// Scans a read given as BAM packed bases (4 bits per base, two per byte, first base in the
+/// high nibble) of `len` bases, without unpacking it: the same result as [`scan`] on the
+/// unpacked codes (the tests check this on random reads of every length, with N and IUPAC codes).
+///
+/// One table lookup per byte gives the two bases' 2-bit codes and their G+C and non-ACGT
+/// counts; the rolling code then advances two bases at a time and a 16 Ki-entry table
+/// ([`pair_table`]) classifies both 6-mer windows that end in the byte. A read holding a
+/// non-ACGT base (rare) is unpacked into `scratch` and scanned by [`scan_rolling`].
+pub fn scan_packed(packed: &[u8], len: usize, scratch: &mut Vec<u8>) -> ReadScan {
+    let full = len / 2;
+    if len < 16 || packed.len() < len.div_ceil(2) {
+        scratch.clear();
+        crate::reads::view::unpack_bam_sequence(packed, len, scratch);
+        return scan(scratch);
+    }
+    let pt = pair_table();
+    let bytes = &packed[..full];
+    let mut s = ReadScan {
+        len: len as u32,
+        ..ReadScan::default()
+    };
+    // `counts`: G+C in the low 32 bits, non-ACGT above.
+    // Bases 0..6: the first window ends at base 5, in the third byte.
+    let (e0, e1, e2) = (
+        PACKED_BYTE[bytes[0] as usize],
+        PACKED_BYTE[bytes[1] as usize],
+        PACKED_BYTE[bytes[2] as usize],
+    );
+    let mut counts = (e0 >> 8) + (e1 >> 8) + (e2 >> 8);
+    let mut code = (((e0 & 0xf) << 8) | ((e1 & 0xf) << 4) | (e2 & 0xf)) as u32;
+    let c = pt[(code & 0x3fff) as usize] & 0xf;
+    if c != 0 {
+        add_hits(&mut s, c);
+    }
+    for &b in &bytes[3..] {
+        let e = PACKED_BYTE[b as usize];
+        counts += e >> 8;
+        code = (code << 4) | (e & 0xf) as u32;
+        let c = pt[(code & 0x3fff) as usize];
+        if c != 0 {
+            add_hits(&mut s, c >> 4);
+            add_hits(&mut s, c & 0xf);
+        }
+    }
+    if len % 2 == 1 {
+        let hi = NIBBLE_2BIT[(packed[full] >> 4) as usize];
+        if hi == 0xff {
+            counts += 1 << 32;
+        } else {
+            counts += u64::from(hi == 1 || hi == 2);
+            code = (code << 2) | u32::from(hi);
+            let c = pt[(code & 0x3fff) as usize] & 0xf;
+            if c != 0 {
+                add_hits(&mut s, c);
+            }
+        }
+    }
+    if counts >> 32 != 0 {
+        scratch.clear();
+        crate::reads::view::unpack_bam_sequence(packed, len, scratch);
+        return scan_rolling(scratch);
+    }
+    s.gc = counts as u32;
+    s
+}
+
 /// TelomereHunter's count for one strand: non-overlapping leftmost matches of the repeat set,
 /// i.e. scanning left to right, a match at `i` counts and the scan jumps to `i + 6`.
 pub fn th_greedy_count(seq: &[u8], reverse: bool) -> u32 {
@@ -307,6 +427,48 @@ mod equivalence {
                 scan_rolling(&v),
                 "{}",
                 String::from_utf8_lossy(&ascii)
+            );
+        }
+    }
+
+    /// The packed scanner equals the code scanner on random packed reads: every length from 0,
+    /// telomere-rich and plain bases, N and the other BAM codes (`=`, IUPAC), and garbage in the
+    /// unused low nibble of an odd-length read's last byte.
+    #[test]
+    fn packed_scan_equals_code_scan() {
+        // BAM nibbles: A=1 C=2 G=4 T=8 N=15; others are IUPAC codes and `=`.
+        let alphabets: [&[u8]; 5] = [
+            &[1, 2, 4, 8],
+            &[8, 8, 1, 4, 4, 4, 2, 2, 2, 8, 1, 1],
+            &[8, 8, 1, 4, 4, 4, 8, 2, 1, 4, 4, 4, 8, 8, 4, 4, 4, 4, 15],
+            &[2, 4, 15, 0, 3, 5, 9],
+            &[4, 4, 4, 2, 2, 2, 8, 1, 1, 6, 10, 12],
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut scratch = Vec::new();
+        for round in 0..40_000 {
+            let alphabet = alphabets[round % alphabets.len()];
+            let len = (next() % 200) as usize;
+            let mut packed = vec![0u8; len.div_ceil(2)];
+            for i in 0..len {
+                let nib = alphabet[(next() % alphabet.len() as u64) as usize];
+                packed[i / 2] |= if i % 2 == 0 { nib << 4 } else { nib };
+            }
+            if len % 2 == 1 && round % 3 == 0 {
+                packed[len / 2] |= (next() % 16) as u8;
+            }
+            let mut codes = Vec::new();
+            crate::reads::view::unpack_bam_sequence(&packed, len, &mut codes);
+            assert_eq!(
+                scan_packed(&packed, len, &mut scratch),
+                scan(&codes),
+                "len {len}: {packed:02x?}"
             );
         }
     }
