@@ -64,8 +64,9 @@ fn multiqc_picks_up_the_custom_content() {
     for (file, samples) in [
         ("multiqc_agemark_telomere_table.txt", 3),
         ("multiqc_agemark_mtdna_table.txt", 2),
-        ("multiqc_agemark_clocks_table.txt", 15),
-        ("multiqc_agemark_qc_bargraph.txt", 15),
+        ("multiqc_agemark_clocks_table.txt", 20),
+        ("multiqc_agemark_celltypes_table.txt", 5),
+        ("multiqc_agemark_qc_bargraph.txt", 20),
     ] {
         let p = data.join(file);
         let text = fs::read_to_string(&p)
