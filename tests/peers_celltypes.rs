@@ -34,32 +34,16 @@ use std::{
 };
 
 use agemark::methylation::celltypes::{find_panel, load_panel};
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, peer_python, shared_data as shared, tempdir, Table};
 
 const TOLERANCE: f64 = 5e-5;
 
-fn shared(rel: &str) -> PathBuf {
-    let p = repo("../shared/data").join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: the shared data must be beside the repository",
-        p.display()
-    );
-    p
-}
-
 fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("AGEMARK_BIOLEARN_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    let p = PathBuf::from(home).join(".cache/agemark-peers/biolearn-venv/bin/python");
-    assert!(
-        p.exists(),
-        "biolearn's Python not found at {}: run .ci/run (or pip install biolearn==0.9.1) or set AGEMARK_BIOLEARN_PYTHON",
-        p.display()
-    );
-    p
+    peer_python(
+        "biolearn",
+        "AGEMARK_BIOLEARN_PYTHON",
+        "pip install biolearn==0.9.1",
+    )
 }
 
 const SCRIPT: &str = r#"

@@ -24,7 +24,7 @@ use std::{
     process::Command,
 };
 
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, peer_python, repo, shared_data as shared, tempdir, Table};
 
 /// agemark clock → (biolearn model, biolearn's intercept, agemark's intercept, adult age of the
 /// anti-transform or 0 for identity).
@@ -64,28 +64,12 @@ const PAIRS: [(&str, &str, f64, f64, f64); 15] = [
     ("zhang2017_mortality", "Zhang_10", 0.0, 0.0, 0.0),
 ];
 
-fn shared(rel: &str) -> PathBuf {
-    let p = repo("../shared/data").join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: the shared data must be beside the repository",
-        p.display()
-    );
-    p
-}
-
 fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("AGEMARK_BIOLEARN_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    let p = PathBuf::from(home).join(".cache/agemark-peers/biolearn-venv/bin/python");
-    assert!(
-        p.exists(),
-        "biolearn's Python not found at {}: run .ci/run (or pip install biolearn==0.9.1) or set AGEMARK_BIOLEARN_PYTHON",
-        p.display()
-    );
-    p
+    peer_python(
+        "biolearn",
+        "AGEMARK_BIOLEARN_PYTHON",
+        "pip install biolearn==0.9.1",
+    )
 }
 
 const SCRIPT: &str = r#"
