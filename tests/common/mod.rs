@@ -416,3 +416,36 @@ pub fn shared_data(rel: &str) -> PathBuf {
     );
     p
 }
+
+/// Runs a biolearn Python script (written to `dir/<script_name>`) as
+/// `python SCRIPT MATRIX OUT ARG` in biolearn's venv, asserts it succeeded, and returns the
+/// text it wrote to `out`.
+pub fn run_biolearn(
+    dir: &Path,
+    script_name: &str,
+    script: &str,
+    matrix: &Path,
+    out: &Path,
+    arg: &str,
+) -> String {
+    let path = dir.join(script_name);
+    fs::write(&path, script).unwrap();
+    let python = peer_python(
+        "biolearn",
+        "AGEMARK_BIOLEARN_PYTHON",
+        "pip install biolearn==0.9.1",
+    );
+    let run = Command::new(python)
+        .arg(&path)
+        .arg(matrix)
+        .arg(out)
+        .arg(arg)
+        .output()
+        .expect("run biolearn");
+    assert!(
+        run.status.success(),
+        "biolearn failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    fs::read_to_string(out).unwrap()
+}
