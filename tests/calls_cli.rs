@@ -7,15 +7,10 @@ mod common;
 use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path};
 
 use agemark::coords::hm450_table;
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, repo, stage_stdout, tempdir, Table};
 
 fn clocks(args: &[&str]) -> Table {
-    let mut all = vec!["clocks"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["-o", "-", "-q"]);
-    let run = agemark(&all);
-    run.assert_ok();
-    Table::parse(&run.stdout_text())
+    stage_stdout("clocks", args)
 }
 
 /// A decimal beta as an exact fraction `digits / 10^decimals` (`0.6893393974` →

@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::{collections::BTreeMap, fs, path::Path};
+use std::{fs, path::Path};
 
 use agemark::methylation::celltypes::{find_panel, load_panel, Panel};
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, repo, sample_row as row, stage_stdout, tempdir, write_file as write, Table};
 
 const PANELS: [&str; 8] = [
     "blood_reinius450k",
@@ -82,29 +82,8 @@ fn mixture_csv(
     text
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
 fn celltypes(args: &[&str]) -> Table {
-    let mut all = vec!["celltypes"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["-o", "-", "-q"]);
-    let run = agemark(&all);
-    run.assert_ok();
-    Table::parse(&run.stdout_text())
-}
-
-fn row<'a>(t: &'a Table, sample: &str, measure: &str) -> &'a BTreeMap<String, String> {
-    let found: Vec<_> = t
-        .rows
-        .iter()
-        .filter(|r| r["sample_id"] == sample && r["measure"] == measure)
-        .collect();
-    assert_eq!(found.len(), 1, "one row for {sample} {measure}");
-    found[0]
+    stage_stdout("celltypes", args)
 }
 
 fn value(t: &Table, sample: &str, measure: &str) -> f64 {

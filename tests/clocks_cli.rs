@@ -14,32 +14,13 @@ use std::{
     path::Path,
 };
 
-use common::{agemark, list_tree, repo, tempdir, Table};
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
+use common::{
+    agemark, list_tree, repo, sample_row as row, stage_stdout, tempdir, write_file as write, Table,
+};
 
 /// `agemark clocks ARGS -o - -q`, parsed.
 fn clocks(args: &[&str]) -> Table {
-    let mut all = vec!["clocks"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["-o", "-", "-q"]);
-    let run = agemark(&all);
-    run.assert_ok();
-    Table::parse(&run.stdout_text())
-}
-
-fn row<'a>(t: &'a Table, sample: &str, measure: &str) -> &'a BTreeMap<String, String> {
-    let found: Vec<_> = t
-        .rows
-        .iter()
-        .filter(|r| r["sample_id"] == sample && r["measure"] == measure)
-        .collect();
-    assert_eq!(found.len(), 1, "one row for {sample} {measure}");
-    found[0]
+    stage_stdout("clocks", args)
 }
 
 fn value(t: &Table, sample: &str, measure: &str) -> f64 {

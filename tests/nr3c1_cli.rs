@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::{collections::BTreeMap, fs, path::Path};
+use std::{fs, path::Path};
 
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, repo, sample_row as row, stage_stdout, tempdir, Table};
 
 /// (probe, hg19, hg38, on_450k) from the bundled table.
 fn probes() -> Vec<(String, u64, u64, bool)> {
@@ -45,22 +45,7 @@ fn matrix(dir: &Path, name: &str, keep: impl Fn(&(String, u64, u64, bool)) -> bo
 }
 
 fn nr3c1(args: &[&str]) -> Table {
-    let mut all = vec!["nr3c1"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["-o", "-", "-q"]);
-    let run = agemark(&all);
-    run.assert_ok();
-    Table::parse(&run.stdout_text())
-}
-
-fn row<'a>(t: &'a Table, sample: &str, measure: &str) -> &'a BTreeMap<String, String> {
-    let found: Vec<_> = t
-        .rows
-        .iter()
-        .filter(|r| r["sample_id"] == sample && r["measure"] == measure)
-        .collect();
-    assert_eq!(found.len(), 1, "one row for {sample} {measure}");
-    found[0]
+    stage_stdout("nr3c1", args)
 }
 
 fn mean_in(

@@ -30,37 +30,12 @@ use std::{
     collections::HashMap,
     fs,
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use agemark::methylation::celltypes::{find_panel, load_panel};
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, run_biolearn, shared_data as shared, tempdir, Table};
 
 const TOLERANCE: f64 = 5e-5;
-
-fn shared(rel: &str) -> PathBuf {
-    let p = repo("../shared/data").join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: the shared data must be beside the repository",
-        p.display()
-    );
-    p
-}
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("AGEMARK_BIOLEARN_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    let p = PathBuf::from(home).join(".cache/agemark-peers/biolearn-venv/bin/python");
-    assert!(
-        p.exists(),
-        "biolearn's Python not found at {}: run .ci/run (or pip install biolearn==0.9.1) or set AGEMARK_BIOLEARN_PYTHON",
-        p.display()
-    );
-    p
-}
 
 const SCRIPT: &str = r#"
 import sys, warnings
@@ -81,23 +56,8 @@ open(out, "w").write("sample\tcell_type\tvalue\n" + "\n".join(rows) + "\n")
 "#;
 
 fn biolearn(matrix: &Path, model: &str, dir: &Path) -> HashMap<(String, String), f64> {
-    let script = dir.join("bl_cells.py");
-    fs::write(&script, SCRIPT).unwrap();
     let out = dir.join(format!("bl_{model}.tsv"));
-    let run = Command::new(python())
-        .arg(&script)
-        .arg(matrix)
-        .arg(&out)
-        .arg(model)
-        .output()
-        .expect("run biolearn");
-    assert!(
-        run.status.success(),
-        "biolearn failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    fs::read_to_string(&out)
-        .unwrap()
+    run_biolearn(dir, "bl_cells.py", SCRIPT, matrix, &out, model)
         .lines()
         .skip(1)
         .map(|l| {

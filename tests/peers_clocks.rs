@@ -20,11 +20,10 @@ mod common;
 use std::{
     collections::{BTreeMap, HashMap},
     fs,
-    path::{Path, PathBuf},
-    process::Command,
+    path::Path,
 };
 
-use common::{agemark, repo, tempdir, Table};
+use common::{agemark, repo, run_biolearn, shared_data as shared, tempdir, Table};
 
 /// agemark clock → (biolearn model, biolearn's intercept, agemark's intercept, adult age of the
 /// anti-transform or 0 for identity).
@@ -64,30 +63,6 @@ const PAIRS: [(&str, &str, f64, f64, f64); 15] = [
     ("zhang2017_mortality", "Zhang_10", 0.0, 0.0, 0.0),
 ];
 
-fn shared(rel: &str) -> PathBuf {
-    let p = repo("../shared/data").join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: the shared data must be beside the repository",
-        p.display()
-    );
-    p
-}
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("AGEMARK_BIOLEARN_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    let p = PathBuf::from(home).join(".cache/agemark-peers/biolearn-venv/bin/python");
-    assert!(
-        p.exists(),
-        "biolearn's Python not found at {}: run .ci/run (or pip install biolearn==0.9.1) or set AGEMARK_BIOLEARN_PYTHON",
-        p.display()
-    );
-    p
-}
-
 const SCRIPT: &str = r#"
 import sys, warnings
 import pandas as pd
@@ -117,23 +92,8 @@ open(out, "w").write("model\tsample\tvalue\n" + "\n".join(rows) + "\n")
 
 /// biolearn predictions as (model, sample) → value.
 fn biolearn(matrix: &Path, models: &[&str], dir: &Path) -> HashMap<(String, String), f64> {
-    let script = dir.join("bl.py");
-    fs::write(&script, SCRIPT).unwrap();
     let out = dir.join("bl.tsv");
-    let run = Command::new(python())
-        .arg(&script)
-        .arg(matrix)
-        .arg(&out)
-        .arg(models.join(","))
-        .output()
-        .expect("run biolearn");
-    assert!(
-        run.status.success(),
-        "biolearn failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    fs::read_to_string(&out)
-        .unwrap()
+    run_biolearn(dir, "bl.py", SCRIPT, matrix, &out, &models.join(","))
         .lines()
         .skip(1)
         .map(|l| {

@@ -16,20 +16,14 @@ mod common;
 
 use std::{path::PathBuf, process::Command};
 
-use common::repo;
+use common::{peer_python, repo};
 
 fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("AGEMARK_METHYLPREP_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    let p = PathBuf::from(home).join(".cache/agemark-peers/methylprep-venv/bin/python");
-    assert!(
-        p.exists(),
-        "methylprep's Python not found at {}: run .ci/run (or pip install methylprep==1.7.1 into that venv) or set AGEMARK_METHYLPREP_PYTHON",
-        p.display()
-    );
-    p
+    peer_python(
+        "methylprep",
+        "AGEMARK_METHYLPREP_PYTHON",
+        "pip install methylprep==1.7.1 into that venv",
+    )
 }
 
 const SCRIPT: &str = r##"

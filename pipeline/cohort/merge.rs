@@ -19,20 +19,16 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     io::{self, Write},
     path::{Path, PathBuf},
-    sync::Arc,
-};
-
-use parquet::{
-    basic::Compression,
-    data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type},
-    file::{properties::WriterProperties, writer::SerializedFileWriter},
-    schema::parser::parse_message_type,
 };
 
 use super::samplesheet::{CohortSample, CohortSheet, LINKAGE_COLUMNS};
 use crate::{
     core::{QcStatus, AGEMARK_VERSION},
-    tidy::{format_number, write_atomic, Row, WriteError, COLUMNS},
+    tidy::{
+        format_number,
+        parquet_out::{write_columns, ParquetColumn},
+        write_atomic, Row, WriteError, COLUMNS,
+    },
 };
 
 /// Assay of the placeholder row of a sample with no rows.
@@ -463,7 +459,6 @@ impl Cohort {
     /// Writes the long table as Parquet: text columns UTF-8, `value`, `age_years`,
     /// `gestational_age_weeks` optional doubles, `n_used` optional int64.
     pub fn write_long_parquet<W: Write + Send>(&self, w: W) -> io::Result<()> {
-        let to_io = io::Error::other;
         let cols = long_columns();
         let mut schema = String::from("message agemark_cohort_long {\n");
         for c in &cols {
@@ -480,13 +475,6 @@ impl Cohort {
             schema.push_str(&format!("  {t} {c}{ann};\n"));
         }
         schema.push('}');
-        let schema = Arc::new(parse_message_type(&schema).map_err(to_io)?);
-        let props = Arc::new(
-            WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .set_created_by(format!("agemark {AGEMARK_VERSION}"))
-                .build(),
-        );
         let links: Vec<Linkage> = self.rows.iter().map(|r| self.link(&r.sample_id)).collect();
         let cells: Vec<Vec<String>> = self
             .rows
@@ -494,60 +482,26 @@ impl Cohort {
             .zip(&links)
             .map(|(r, l)| long_cells(r, l))
             .collect();
-        let mut writer = SerializedFileWriter::new(w, schema, props).map_err(to_io)?;
-        let mut group = writer.next_row_group().map_err(to_io)?;
-        let mut index = 0usize;
-        while let Some(mut col) = group.next_column().map_err(to_io)? {
-            let name = cols[index];
-            match name {
-                "value" | "age_years" | "gestational_age_weeks" => {
-                    let opt: Vec<Option<f64>> = self
-                        .rows
-                        .iter()
-                        .zip(&links)
-                        .map(|(r, l)| match name {
-                            "value" => r.value,
-                            "age_years" => l.age_years,
-                            _ => l.gestational_age_weeks,
-                        })
-                        .collect();
-                    let values: Vec<f64> = opt.iter().filter_map(|v| *v).collect();
-                    let defs: Vec<i16> = opt.iter().map(|v| i16::from(v.is_some())).collect();
-                    col.typed::<DoubleType>()
-                        .write_batch(&values, Some(&defs), None)
-                        .map_err(to_io)?;
-                }
-                "n_used" => {
-                    let values: Vec<i64> = self
-                        .rows
-                        .iter()
-                        .filter_map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
-                        .collect();
-                    let defs: Vec<i16> = self
-                        .rows
-                        .iter()
-                        .map(|r| i16::from(r.n_used.is_some()))
-                        .collect();
-                    col.typed::<Int64Type>()
-                        .write_batch(&values, Some(&defs), None)
-                        .map_err(to_io)?;
-                }
-                _ => {
-                    let values: Vec<ByteArray> = cells
-                        .iter()
-                        .map(|c| ByteArray::from(c[index].as_str()))
-                        .collect();
-                    col.typed::<ByteArrayType>()
-                        .write_batch(&values, None, None)
-                        .map_err(to_io)?;
-                }
-            }
-            col.close().map_err(to_io)?;
-            index += 1;
-        }
-        group.close().map_err(to_io)?;
-        writer.close().map_err(to_io)?;
-        Ok(())
+        write_columns(w, &schema, |index| match cols[index] {
+            name @ ("value" | "age_years" | "gestational_age_weeks") => ParquetColumn::Double(
+                self.rows
+                    .iter()
+                    .zip(&links)
+                    .map(|(r, l)| match name {
+                        "value" => r.value,
+                        "age_years" => l.age_years,
+                        _ => l.gestational_age_weeks,
+                    })
+                    .collect(),
+            ),
+            "n_used" => ParquetColumn::Int64(
+                self.rows
+                    .iter()
+                    .map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+                    .collect(),
+            ),
+            _ => ParquetColumn::Text(cells.iter().map(|c| c[index].as_str()).collect()),
+        })
     }
 
     /// Writes PREFIX.long.tsv, .long.parquet, .wide.tsv, .columns.tsv, .dyads.tsv atomically.

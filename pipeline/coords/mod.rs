@@ -444,7 +444,7 @@ mod tests {
 
 #[cfg(test)]
 mod provenance {
-    use crate::methylation::models::registry::sha256_hex;
+    use crate::core::checksum::sha256_hex;
 
     /// Every embedded file's sha256 is the one reference/coords/PROVENANCE.md lists.
     #[test]

@@ -3,6 +3,7 @@
 //! This module knows nothing of file formats or of the command line.
 
 pub mod build;
+pub mod checksum;
 pub mod rng;
 
 use std::fmt;

@@ -40,12 +40,10 @@
 //! Panels (`reference/celltypes/`, see its PROVENANCE.md) are embedded in the binary and
 //! checked against their sha256 when loaded.
 
-use std::io::Read;
-
 use crate::{
     core::{Provenance, QcStatus},
     methylation::{
-        models::registry::sha256_hex,
+        bundled::{embedded_from, header_column},
         source::{read_methylation, BetaView, ReaderOptions},
         InputError,
     },
@@ -118,43 +116,6 @@ pub fn embedded(name: &str) -> Result<Vec<u8>, InputError> {
     embedded_from(EMBEDDED, BUNDLED, name)
 }
 
-/// An embedded file from a `(name, bytes)` list holding a `MANIFEST.sha256`, checked and
-/// gunzipped (shared with the NR3C1 probe table).
-pub(crate) fn embedded_from(
-    files: &[(&str, &'static [u8])],
-    dir: &str,
-    name: &str,
-) -> Result<Vec<u8>, InputError> {
-    let path = format!("{dir}/{name}");
-    let raw = |n: &str| files.iter().find(|(f, _)| *f == n).map(|(_, b)| *b);
-    let bytes = raw(name).ok_or_else(|| InputError::file(&path, "not bundled in this binary"))?;
-    let manifest = std::str::from_utf8(raw("MANIFEST.sha256").unwrap_or_default())
-        .unwrap_or_default()
-        .to_string();
-    let want = manifest
-        .lines()
-        .filter_map(|l| l.split_once("  "))
-        .find(|(_, f)| f.trim() == name)
-        .map(|(s, _)| s.trim().to_string())
-        .ok_or_else(|| InputError::file(&path, "not listed in MANIFEST.sha256"))?;
-    let got = sha256_hex(bytes);
-    if got != want {
-        return Err(InputError::file(
-            &path,
-            format!("sha256 {got} does not match MANIFEST.sha256 ({want}): the bundled file was changed; refusing it"),
-        ));
-    }
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| InputError::file(&path, format!("corrupt gzip data: {e}")))?;
-        Ok(out)
-    } else {
-        Ok(bytes.to_vec())
-    }
-}
-
 /// What `panels.tsv` says about a panel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PanelInfo {
@@ -207,12 +168,7 @@ pub fn panels() -> Result<Vec<PanelInfo>, InputError> {
     let text = String::from_utf8(bytes).map_err(|_| InputError::file(&path, "not UTF-8"))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .ok_or_else(|| InputError::file(&path, format!("no column '{name}'")))
-    };
+    let col = |name: &str| header_column(&header, &path, name);
     let c: Vec<usize> = [
         "panel",
         "file",
@@ -907,6 +863,7 @@ pub fn read_fractions_table(path: &str) -> Result<FractionsTable, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::checksum::sha256_hex;
 
     fn lcg(seed: &mut u64) -> f64 {
         *seed = seed

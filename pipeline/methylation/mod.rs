@@ -8,6 +8,7 @@
 //! same view type.
 
 pub mod array;
+pub mod bundled;
 pub mod celltypes;
 pub mod models;
 pub mod nr3c1;

@@ -36,7 +36,7 @@
 use crate::{
     core::{Provenance, QcStatus},
     methylation::{
-        celltypes::embedded_from,
+        bundled::{embedded_from, header_column},
         models::PROBE_IDS,
         source::{
             calls_input::{CallsBuild, CoveredCpg},
@@ -139,7 +139,7 @@ pub fn probes_table() -> Result<Vec<u8>, InputError> {
 
 /// sha256 of the bundled probe table as stored.
 pub fn probes_sha256() -> String {
-    crate::methylation::models::registry::sha256_hex(EMBEDDED[1].1)
+    crate::core::checksum::sha256_hex(EMBEDDED[1].1)
 }
 
 /// The bundled probes, in table order (by hg19 position).
@@ -149,12 +149,7 @@ pub fn probes() -> Result<Vec<Probe>, InputError> {
     let text = std::str::from_utf8(&bytes).map_err(|_| InputError::file(&path, "not UTF-8"))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .ok_or_else(|| InputError::file(&path, format!("no column '{name}'")))
-    };
+    let col = |name: &str| header_column(&header, &path, name);
     let (ci, cc, c19, c38, c450, cr) = (
         col("probe_id")?,
         col("chr")?,

@@ -9,7 +9,7 @@
 //! that cannot be computed is empty, with `qc_status = fail` and the reason in `qc_note`.
 //! `NaN` and infinities are never written: [`Row::set_value`] turns them into failures.
 
-mod parquet_out;
+pub(crate) mod parquet_out;
 
 use std::{
     fmt, fs,

@@ -32,9 +32,24 @@ fn to_io(e: parquet::errors::ParquetError) -> io::Error {
     io::Error::other(e)
 }
 
-/// Writes the rows as a Parquet file.
-pub(super) fn write_parquet<W: io::Write + Send>(w: W, rows: &[Row]) -> io::Result<()> {
-    let schema = Arc::new(parse_message_type(SCHEMA).map_err(to_io)?);
+/// The cells of one Parquet column, in row order.
+pub(crate) enum ParquetColumn<'a> {
+    /// An optional double (`None` is null).
+    Double(Vec<Option<f64>>),
+    /// An optional int64 (`None` is null).
+    Int64(Vec<Option<i64>>),
+    /// A required UTF-8 string.
+    Text(Vec<&'a str>),
+}
+
+/// Writes one Snappy-compressed row group under `schema` (Parquet message text), asking
+/// `column(index)` for each column's cells in schema order.
+pub(crate) fn write_columns<'a, W: io::Write + Send>(
+    w: W,
+    schema: &str,
+    mut column: impl FnMut(usize) -> ParquetColumn<'a>,
+) -> io::Result<()> {
+    let schema = Arc::new(parse_message_type(schema).map_err(to_io)?);
     let props = Arc::new(
         WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
@@ -45,44 +60,23 @@ pub(super) fn write_parquet<W: io::Write + Send>(w: W, rows: &[Row]) -> io::Resu
     let mut group = writer.next_row_group().map_err(to_io)?;
     let mut index = 0usize;
     while let Some(mut col) = group.next_column().map_err(to_io)? {
-        match index {
-            3 => {
-                let values: Vec<f64> = rows.iter().filter_map(|r| r.value).collect();
-                let defs: Vec<i16> = rows.iter().map(|r| i16::from(r.value.is_some())).collect();
+        match column(index) {
+            ParquetColumn::Double(cells) => {
+                let values: Vec<f64> = cells.iter().filter_map(|v| *v).collect();
+                let defs: Vec<i16> = cells.iter().map(|v| i16::from(v.is_some())).collect();
                 col.typed::<DoubleType>()
                     .write_batch(&values, Some(&defs), None)
                     .map_err(to_io)?;
             }
-            6 => {
-                let values: Vec<i64> = rows
-                    .iter()
-                    .filter_map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
-                    .collect();
-                let defs: Vec<i16> = rows.iter().map(|r| i16::from(r.n_used.is_some())).collect();
+            ParquetColumn::Int64(cells) => {
+                let values: Vec<i64> = cells.iter().filter_map(|v| *v).collect();
+                let defs: Vec<i16> = cells.iter().map(|v| i16::from(v.is_some())).collect();
                 col.typed::<Int64Type>()
                     .write_batch(&values, Some(&defs), None)
                     .map_err(to_io)?;
             }
-            _ => {
-                let values: Vec<ByteArray> = rows
-                    .iter()
-                    .map(|r| {
-                        let s: &str = match index {
-                            0 => &r.sample_id,
-                            1 => &r.assay,
-                            2 => &r.measure,
-                            4 => &r.unit,
-                            5 => &r.method,
-                            7 => r.qc_status.as_str(),
-                            8 => &r.qc_note,
-                            9 => &r.read_group,
-                            10 => &r.input,
-                            11 => &r.reference_build,
-                            _ => &r.agemark_version,
-                        };
-                        ByteArray::from(s)
-                    })
-                    .collect();
+            ParquetColumn::Text(cells) => {
+                let values: Vec<ByteArray> = cells.into_iter().map(ByteArray::from).collect();
                 col.typed::<ByteArrayType>()
                     .write_batch(&values, None, None)
                     .map_err(to_io)?;
@@ -94,6 +88,37 @@ pub(super) fn write_parquet<W: io::Write + Send>(w: W, rows: &[Row]) -> io::Resu
     group.close().map_err(to_io)?;
     writer.close().map_err(to_io)?;
     Ok(())
+}
+
+/// Writes the rows as a Parquet file.
+pub(super) fn write_parquet<W: io::Write + Send>(w: W, rows: &[Row]) -> io::Result<()> {
+    write_columns(w, SCHEMA, |index| match index {
+        3 => ParquetColumn::Double(rows.iter().map(|r| r.value).collect()),
+        6 => ParquetColumn::Int64(
+            rows.iter()
+                .map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+                .collect(),
+        ),
+        _ => ParquetColumn::Text(
+            rows.iter()
+                .map(|r| -> &str {
+                    match index {
+                        0 => &r.sample_id,
+                        1 => &r.assay,
+                        2 => &r.measure,
+                        4 => &r.unit,
+                        5 => &r.method,
+                        7 => r.qc_status.as_str(),
+                        8 => &r.qc_note,
+                        9 => &r.read_group,
+                        10 => &r.input,
+                        11 => &r.reference_build,
+                        _ => &r.agemark_version,
+                    }
+                })
+                .collect(),
+        ),
+    })
 }
 
 #[cfg(test)]

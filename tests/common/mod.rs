@@ -361,3 +361,91 @@ pub fn list_tree(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Writes `text` to `dir/name` and returns the path as a string (for an argument list).
+pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// `agemark STAGE ARGS -o - -q`: runs, asserts success, and parses the TSV it printed.
+pub fn stage_stdout(stage: &str, args: &[&str]) -> Table {
+    let mut all = vec![stage];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "-", "-q"]);
+    let run = agemark(&all);
+    run.assert_ok();
+    Table::parse(&run.stdout_text())
+}
+
+/// The one row of `sample` for `measure`; panics unless exactly one.
+pub fn sample_row<'a>(t: &'a Table, sample: &str, measure: &str) -> &'a BTreeMap<String, String> {
+    let found: Vec<_> = t
+        .rows
+        .iter()
+        .filter(|r| r["sample_id"] == sample && r["measure"] == measure)
+        .collect();
+    assert_eq!(found.len(), 1, "one row for {sample} {measure}");
+    found[0]
+}
+
+/// The Python of a peer tool's venv: `$ENV_VAR` when set, else
+/// `~/.cache/agemark-peers/<tool>-venv/bin/python`, which must exist (`install` says how).
+pub fn peer_python(tool: &str, env_var: &str, install: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(env_var) {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let p = PathBuf::from(home).join(format!(".cache/agemark-peers/{tool}-venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{tool}'s Python not found at {}: run .ci/run (or {install}) or set {env_var}",
+        p.display()
+    );
+    p
+}
+
+/// A file of `../shared/data` beside the repository, which must exist (peer tests only).
+pub fn shared_data(rel: &str) -> PathBuf {
+    let p = repo("../shared/data").join(rel);
+    assert!(
+        p.exists(),
+        "{} not found: the shared data must be beside the repository",
+        p.display()
+    );
+    p
+}
+
+/// Runs a biolearn Python script (written to `dir/<script_name>`) as
+/// `python SCRIPT MATRIX OUT ARG` in biolearn's venv, asserts it succeeded, and returns the
+/// text it wrote to `out`.
+pub fn run_biolearn(
+    dir: &Path,
+    script_name: &str,
+    script: &str,
+    matrix: &Path,
+    out: &Path,
+    arg: &str,
+) -> String {
+    let path = dir.join(script_name);
+    fs::write(&path, script).unwrap();
+    let python = peer_python(
+        "biolearn",
+        "AGEMARK_BIOLEARN_PYTHON",
+        "pip install biolearn==0.9.1",
+    );
+    let run = Command::new(python)
+        .arg(&path)
+        .arg(matrix)
+        .arg(out)
+        .arg(arg)
+        .output()
+        .expect("run biolearn");
+    assert!(
+        run.status.success(),
+        "biolearn failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    fs::read_to_string(out).unwrap()
+}

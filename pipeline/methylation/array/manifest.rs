@@ -494,7 +494,7 @@ pub fn parse_sesame(path: &str, text: &str) -> Result<Manifest, InputError> {
 
 #[cfg(test)]
 mod tests {
-    use sha2::{Digest, Sha256};
+    use crate::core::checksum::sha256_hex;
 
     #[test]
     fn bundled_files_match_their_checksums() {
@@ -507,10 +507,7 @@ mod tests {
         ];
         assert_eq!(listed.lines().count(), files.len());
         for (name, bytes) in files {
-            let hex: String = Sha256::digest(bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex = sha256_hex(bytes);
             let line = format!("{hex}  {name}");
             assert!(
                 listed.lines().any(|l| l == line),

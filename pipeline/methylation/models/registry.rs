@@ -8,12 +8,16 @@
 //! given `sha256` is checked against the file). Each `file` is a CSV (optionally gzipped) with a
 //! header and the columns `cpg_id,coefficient`, whose first data row is `(Intercept),<value>`.
 
-use std::{collections::HashMap, io::Read, path::Path};
-
-use sha2::{Digest, Sha256};
+use std::{collections::HashMap, path::Path};
 
 use super::transforms::Transform;
-use crate::methylation::InputError;
+use crate::{
+    core::checksum::manifest_entries,
+    methylation::{
+        bundled::{embedded_from, gunzip_if_compressed},
+        InputError,
+    },
+};
 
 /// Files of `reference/clocks/`, embedded.
 static EMBEDDED: &[(&str, &[u8])] = &[
@@ -198,56 +202,19 @@ pub struct Registry {
     pub models: Vec<ModelInfo>,
 }
 
-/// Hex sha256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn embedded_raw(name: &str) -> Option<&'static [u8]> {
-    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
-}
+pub use crate::core::checksum::sha256_hex;
 
 fn manifest() -> HashMap<&'static str, &'static str> {
-    let text = std::str::from_utf8(embedded_raw("MANIFEST.sha256").unwrap_or_default())
-        .unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.split_once("  "))
-        .map(|(sha, name)| (name.trim(), sha.trim()))
-        .collect()
+    let raw = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "MANIFEST.sha256")
+        .map(|(_, b)| *b);
+    manifest_entries(std::str::from_utf8(raw.unwrap_or_default()).unwrap_or_default()).collect()
 }
 
 /// An embedded file after its sha256 check, gunzipped when it is stored compressed.
 pub fn embedded(name: &str) -> Result<Vec<u8>, InputError> {
-    let path = format!("{BUNDLED}/{name}");
-    let bytes =
-        embedded_raw(name).ok_or_else(|| InputError::file(&path, "not bundled in this binary"))?;
-    let want = manifest()
-        .get(name)
-        .map(|s| s.to_string())
-        .ok_or_else(|| InputError::file(&path, "not listed in MANIFEST.sha256"))?;
-    let got = sha256_hex(bytes);
-    if got != want {
-        return Err(InputError::file(
-            &path,
-            format!("sha256 {got} does not match MANIFEST.sha256 ({want}): the bundled file was changed; refusing it"),
-        ));
-    }
-    decompress(&path, bytes)
-}
-
-fn decompress(path: &str, bytes: &[u8]) -> Result<Vec<u8>, InputError> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| InputError::file(path, format!("corrupt gzip data: {e}")))?;
-        Ok(out)
-    } else {
-        Ok(bytes.to_vec())
-    }
+    embedded_from(EMBEDDED, BUNDLED, name)
 }
 
 impl Registry {
@@ -353,7 +320,7 @@ impl Registry {
                         ));
                     }
                 }
-                let d = decompress(&shown, &raw)?;
+                let d = gunzip_if_compressed(&shown, &raw)?;
                 (shown, d)
             }
         };
