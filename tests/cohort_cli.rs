@@ -630,3 +630,86 @@ fn merge_with_the_key_equals_a_pseudonymised_run() {
     }
     assert!(!text(&out.join("cohort.long.tsv")).contains("\tM1\t"));
 }
+
+/// Per-sample methylation inputs in the sheet: real HM27 IDATs (`idat` prefix) and a real WGBS
+/// BISCUIT file (`methylation_calls`) go through the same stages as a beta matrix, each
+/// sample's rows named by its sample_id, and `agemark clocks` on the same IDATs gives the same
+/// clock values.
+#[test]
+fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
+    let dir = tempdir();
+    let d = dir.path();
+    let idat = repo("tests/data/array/hm27_idat");
+    let calls = repo("tests/data/bisulfite/MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz");
+    let sheet = d.join("sheet.csv");
+    fs::write(
+        &sheet,
+        format!(
+            "sample_id,sample_type,age_years,idat,methylation_calls\n\
+             OV-A,whole_blood,50,{0}/4207113116_A,\n\
+             OV-B,other,60,{0}/4207113116_B,\n\
+             WGBS,other,40,,{1}\n",
+            idat.display(),
+            calls.display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    let get = |sample: &str, measure: &str| {
+        long.rows
+            .iter()
+            .find(|r| r["sample_id"] == sample && r["measure"] == measure)
+            .unwrap_or_else(|| panic!("no {measure} row for {sample}"))
+            .clone()
+    };
+    for s in ["OV-A", "OV-B", "WGBS"] {
+        for stage in ["clocks", "celltypes", "nr3c1"] {
+            assert!(
+                long.rows
+                    .iter()
+                    .any(|r| r["sample_id"] == s && r["assay"] == stage),
+                "{s} has no {stage} rows"
+            );
+        }
+    }
+    assert_eq!(
+        text(&out.join("failures.tsv")),
+        "sample_id\tstage\treason\n"
+    );
+    // The IDAT sample's clock equals `agemark clocks` on its IDATs.
+    let direct = d.join("direct");
+    agemark([
+        "clocks",
+        idat.join("4207113116_A").to_str().unwrap(),
+        "--clocks",
+        "horvath2013",
+        "-o",
+        direct.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let direct = common::Table::read(&d.join("direct.clocks.tsv"));
+    let want = &direct
+        .rows
+        .iter()
+        .find(|r| r["measure"] == "horvath2013")
+        .unwrap()["value"];
+    let got = get("OV-A", "horvath2013");
+    assert_eq!(&got["value"], want);
+    assert!(got["n_used"].parse::<u64>().unwrap() > 300);
+    // The calls sample's rows say where the values came from.
+    let wgbs = get("WGBS", "horvath2013");
+    assert!(
+        wgbs["qc_note"].contains("sequencing calls"),
+        "{}",
+        wgbs["qc_note"]
+    );
+}
