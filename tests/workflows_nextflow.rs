@@ -612,7 +612,16 @@ fn every_module_has_the_nf_core_shape() {
     let modules = modules();
     let names: BTreeSet<&str> = modules.keys().map(String::as_str).collect();
     for want in [
-        "check", "reads", "telomere", "mtdna", "clocks", "run", "merge", "report",
+        "check",
+        "reads",
+        "telomere",
+        "mtdna",
+        "clocks",
+        "celltypes",
+        "nr3c1",
+        "run",
+        "merge",
+        "report",
     ] {
         assert!(names.contains(want), "no module {want}: have {names:?}");
     }
@@ -737,6 +746,37 @@ fn clocks_module_runs_as_agemark_accepts_it() {
                 ),
                 ("samplesheet", vec![]),
             ],
+        },
+        tmp.path(),
+    );
+}
+
+#[test]
+fn celltypes_and_nr3c1_modules_run_as_agemark_accepts_them() {
+    let modules = modules();
+    let tmp = tempdir();
+    let placentas = repo("tests/data/array/planet_placenta_24_celltype_betas.csv");
+    check_case(
+        &modules,
+        &Case {
+            module: "celltypes",
+            meta_id: "planet",
+            ext_args: Some("--panel placenta_term --constraint sum-eq-1"),
+            inputs: vec![("betas", vec![placentas])],
+        },
+        tmp.path(),
+    );
+    let tmp = tempdir();
+    check_case(
+        &modules,
+        &Case {
+            module: "nr3c1",
+            meta_id: "gse55763",
+            ext_args: None,
+            inputs: vec![(
+                "betas",
+                vec![repo("tests/data/array/gse55763_blood_5x20000_betas.csv")],
+            )],
         },
         tmp.path(),
     );
