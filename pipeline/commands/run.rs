@@ -218,6 +218,22 @@ struct Outcome {
     skipped: bool,
 }
 
+impl Outcome {
+    /// A job skipped because its inputs and parameters match the manifest of the last run.
+    fn unchanged(name: String, fingerprint: String, outputs: Vec<String>) -> Outcome {
+        Outcome {
+            name,
+            entry: Entry {
+                fingerprint,
+                status: "ok".into(),
+                outputs,
+            },
+            failures: Vec::new(),
+            skipped: true,
+        }
+    }
+}
+
 struct Ctx<'a> {
     out: &'a Path,
     samples: Vec<&'a CohortSample>,
@@ -275,16 +291,7 @@ impl Ctx<'_> {
             .map(|p| self.rel(p))
             .collect();
         if manifest::unchanged(self.out, self.old.get(&name), &fp) {
-            return Outcome {
-                name,
-                entry: Entry {
-                    fingerprint: fp,
-                    status: "ok".into(),
-                    outputs,
-                },
-                failures: Vec::new(),
-                skipped: true,
-            };
+            return Outcome::unchanged(name, fp, outputs);
         }
         let result = (|| -> Result<(), AppError> {
             let tel = telomere_options(&self.args.telomere)?;
@@ -395,16 +402,7 @@ impl Ctx<'_> {
         let fp = manifest::fingerprint(&params, &input_paths);
         let outputs = vec![self.rel(&tsv), self.rel(&pq)];
         if manifest::unchanged(self.out, self.old.get(&name), &fp) {
-            return Outcome {
-                name,
-                entry: Entry {
-                    fingerprint: fp,
-                    status: "ok".into(),
-                    outputs,
-                },
-                failures: Vec::new(),
-                skipped: true,
-            };
+            return Outcome::unchanged(name, fp, outputs);
         }
         let mut rows = Vec::new();
         let mut failures = Vec::new();
