@@ -8,13 +8,16 @@
 //! the result does not depend on the number of threads.
 //!
 //! Memory bound: at most `3 × threads + 2` batches exist at once (queued, being processed and
-//! recycled). A batch holds at most [`BATCH_RECORDS`] records and stops early once it holds
-//! [`BATCH_BASES`] bases, so the read pass needs roughly `(3 × threads + 2) × 2 × BATCH_BASES`
-//! bytes (≈ 64 MiB at 2 threads) plus the BGZF inflate buffers (BAM: ≤ ≈ 24 MiB at 2 threads,
-//! see [`super::bgzf_chunks`]), whatever the file size. BAM records are framed back to back in
-//! one buffer per batch; when no stage asks for base codes ([`ReadStage::needs_codes`]), bases
-//! reach the stages packed. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature, a
-//! CRAM file is decoded by htslib's own threads and batched like BAM records.
+//! recycled). A SAM, FASTQ or htslib batch holds at most [`BATCH_RECORDS`] records and stops
+//! early once it holds [`BATCH_BASES`] bases, so the read pass needs roughly
+//! `(3 × threads + 2) × 2 × BATCH_BASES` bytes (≈ 64 MiB at 2 threads), whatever the file size.
+//! A BAM batch is one inflated chunk of the BGZF stream (≈ 1 MiB, see [`super::bgzf_chunks`])
+//! taken whole, with its records framed in place (plus, before them, the start of a record the
+//! previous chunk cut); with the inflate buffers in flight that is ≈ 20 MiB at 2 threads (peak
+//! RSS on a 2 GB BAM: 30–36 MB). When no stage asks for base codes
+//! ([`ReadStage::needs_codes`]), bases and names reach the stages where they lie in the chunk,
+//! packed. A CRAM batch is one container (typically 10,000 reads). With the `htslib` feature,
+//! a CRAM file is decoded by htslib's own threads and batched like SAM records.
 
 use std::{
     any::Any,
@@ -124,20 +127,85 @@ enum Raw {
     Fastq(Vec<fastq::Record>),
 }
 
-/// BAM records of a batch, framed back to back in one buffer (see [`read_bam_frame`]).
+/// BAM records of a batch: an inflated chunk of the stream, taken whole, and where its records
+/// are in it (see [`frame_bam_records`]).
 #[derive(Default)]
 struct BamFrames {
-    /// The records' bytes without their `block_size` prefixes.
+    /// The inflated bytes (a buffer of [`super::bgzf_chunks::ChunkedBgzfReader`]).
     data: Vec<u8>,
-    /// Where each record ends in `data`.
-    ends: Vec<usize>,
+    /// Each record's bytes in `data`, without its `block_size` prefix.
+    records: Vec<(usize, usize)>,
 }
 
 impl BamFrames {
     fn record(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.data[start..self.ends[i]]
+        let (start, end) = self.records[i];
+        &self.data[start..end]
     }
+}
+
+/// How far ahead of the record being framed [`frame_bam_records`] asks for the chunk's bytes:
+/// the chunk was just inflated on another core, and waiting for each record's first cache line
+/// took three quarters of the framing time (perf).
+const PREFETCH_AHEAD: usize = 2048;
+
+/// Asks the CPU to bring `data[at]` into its cache (a hint; nothing on other architectures).
+#[inline(always)]
+fn prefetch(data: &[u8], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(b) = data.get(at) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is a hint that never faults; SSE is part of the x86-64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(b).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, at);
+}
+
+/// Frames the BAM records in `data[start..end]` into `records` (ranges without the `block_size`
+/// prefixes) and returns where the unframed rest (an incomplete record) starts, the bases of the
+/// framed records and whether a zero `block_size` (as noodles: the end of the records) was met.
+///
+/// This is noodles-bam's `Reader::read_record` without a per-record buffer or copy: the records
+/// stay in the inflated chunk, which the workers view with [`bam::RecordRef`]. A record is
+/// checked as noodles checks it (the fixed 32-byte part, then name, CIGAR, bases and qualities
+/// must fit in `block_size`) before it is accepted, so a corrupt record stops the pass at its own
+/// record number (`Err(i)`: the `i`-th record framed here) with the error noodles gives. The
+/// three length fields are read from the fixed part directly (little-endian, at the offsets of
+/// the SAM specification §4.2) because `RecordRef` trusts them and slices with them.
+fn frame_bam_records(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    records: &mut Vec<(usize, usize)>,
+) -> Result<(usize, usize, bool), usize> {
+    let mut pos = start;
+    let mut bases = 0;
+    while end - pos >= 4 {
+        prefetch(data, pos + PREFETCH_AHEAD);
+        let block_size =
+            u32::from_le_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
+        if block_size == 0 {
+            return Ok((pos, bases, true));
+        }
+        if end - pos - 4 < block_size {
+            break;
+        }
+        let rec = &data[pos + 4..pos + 4 + block_size];
+        if rec.len() < 32 {
+            return Err(records.len());
+        }
+        let name_len = usize::from(rec[8]);
+        let cigar_ops = usize::from(u16::from_le_bytes([rec[12], rec[13]]));
+        let n = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]) as usize;
+        if rec.len() < 32 + name_len + 4 * cigar_ops + n.div_ceil(2) + n {
+            return Err(records.len());
+        }
+        records.push((pos + 4, pos + 4 + block_size));
+        bases += n;
+        pos += 4 + block_size;
+    }
+    Ok((pos, bases, false))
 }
 
 struct Batch {
@@ -186,6 +254,9 @@ struct Span {
     packed: (usize, usize),
     len: usize,
     cigar: (usize, usize),
+    /// `name` and `packed` are ranges of the batch's BAM record bytes (not copied into the
+    /// scratch buffers).
+    in_frame: bool,
 }
 
 /// Runs one pass over `source`, feeding every stage; returns the merged accumulators in
@@ -255,7 +326,11 @@ pub fn run_pass(
                         }
                         match decode(ctx, &batch, &mut scratch) {
                             Ok(()) => {
-                                let views = make_views(&scratch);
+                                let frame = match &batch.raw {
+                                    Raw::Bam(f) => f.data.as_slice(),
+                                    _ => &[],
+                                };
+                                let views = make_views(&scratch, frame);
                                 for (stage, acc) in stages.iter().zip(accs.iter_mut()) {
                                     stage.observe_boxed(acc.as_mut(), &views);
                                 }
@@ -302,66 +377,6 @@ pub fn run_pass(
     ))
 }
 
-/// Appends the next BAM record of `reader` (an inflated BAM stream after its header) to `data`,
-/// without its `block_size` prefix, and returns its number of bases; `None` at the end.
-///
-/// This is noodles-bam's `Reader::read_record` minus the per-record buffer: batches keep their
-/// records back to back in one buffer that the workers view with [`bam::RecordRef`], so the
-/// decoder thread only copies bytes. The record is checked as noodles checks it (the fixed
-/// 32-byte part, then name, CIGAR, bases and qualities must fit in `block_size`) before it is
-/// accepted, so a corrupt or cut record stops the pass here, at its own record number, with the
-/// same error noodles gives. The three length fields are read from the fixed part directly
-/// (little-endian, at the offsets of the SAM specification §4.2) because `RecordRef` trusts them
-/// and slices with them.
-fn read_bam_frame<R: io::BufRead>(reader: &mut R, data: &mut Vec<u8>) -> io::Result<Option<usize>> {
-    let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
-    let mut size = [0u8; 4];
-    let mut got = 0;
-    while got < size.len() {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return if got == 0 { Ok(None) } else { Err(eof()) };
-        }
-        let k = (size.len() - got).min(buf.len());
-        size[got..got + k].copy_from_slice(&buf[..k]);
-        reader.consume(k);
-        got += k;
-    }
-    let block_size = u32::from_le_bytes(size) as usize;
-    if block_size == 0 {
-        // As noodles: a zero block size ends the records.
-        return Ok(None);
-    }
-    let start = data.len();
-    data.reserve(block_size);
-    let mut left = block_size;
-    while left > 0 {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            data.truncate(start);
-            return Err(eof());
-        }
-        let k = left.min(buf.len());
-        data.extend_from_slice(&buf[..k]);
-        reader.consume(k);
-        left -= k;
-    }
-    let rec = &data[start..];
-    if rec.len() < 32 {
-        data.truncate(start);
-        return Err(eof());
-    }
-    let name_len = usize::from(rec[8]);
-    let cigar_ops = usize::from(u16::from_le_bytes([rec[12], rec[13]]));
-    let bases = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]) as usize;
-    let needed = 32 + name_len + 4 * cigar_ops + bases.div_ceil(2) + bases;
-    if rec.len() < needed {
-        data.truncate(start);
-        return Err(eof());
-    }
-    Ok(Some(bases))
-}
-
 fn produce(
     mut decoder: Decoder,
     path: &str,
@@ -370,6 +385,9 @@ fn produce(
     cancel: &AtomicBool,
 ) -> Result<u64, ReadError> {
     let mut n: u64 = 0;
+    // BAM: the bytes of a record cut by a chunk boundary, and whether the records ended.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut bam_ended = false;
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Ok(n);
@@ -378,28 +396,59 @@ fn produce(
         let mut batch = recycle.try_recv().ok();
         let batch = match &mut decoder {
             Decoder::Bam(reader) => {
+                let inflated = reader.get_mut();
                 let mut frames = match batch.take().map(|b| b.raw) {
                     Some(Raw::Bam(f)) => f,
                     _ => BamFrames::default(),
                 };
-                frames.data.clear();
-                frames.ends.clear();
-                let inflated = reader.get_mut();
-                let mut bases = 0usize;
-                while frames.ends.len() < BATCH_RECORDS && bases < BATCH_BASES {
-                    match read_bam_frame(inflated, &mut frames.data) {
-                        Ok(None) => break,
-                        Ok(Some(b)) => {
-                            bases += b;
-                            frames.ends.push(frames.data.len());
-                        }
-                        Err(e) => {
-                            let record = n + frames.ends.len() as u64 + 1;
+                inflated.recycle(std::mem::take(&mut frames.data));
+                frames.records.clear();
+                // Chunks until one holds a whole record (a long read may span several).
+                while frames.records.is_empty() && !bam_ended {
+                    let record = n + 1;
+                    let (mut data, mut start, mut end) = match inflated.take_chunk() {
+                        Ok(Some(c)) => c,
+                        Ok(None) if carry.is_empty() => break,
+                        Ok(None) => {
+                            let e = io::Error::from(io::ErrorKind::UnexpectedEof);
                             return Err(ReadError::io(path, Some(record), &e));
                         }
+                        Err(e) => return Err(ReadError::io(path, Some(record), &e)),
+                    };
+                    // The start of a record cut by the chunk boundary goes in front of its rest:
+                    // into the chunk's headroom, or (a record longer than that) a new buffer.
+                    if !carry.is_empty() {
+                        if start >= carry.len() {
+                            start -= carry.len();
+                            data[start..start + carry.len()].copy_from_slice(&carry);
+                        } else {
+                            let mut joined = Vec::with_capacity(carry.len() + end - start);
+                            joined.extend_from_slice(&carry);
+                            joined.extend_from_slice(&data[start..end]);
+                            inflated.recycle(std::mem::replace(&mut data, joined));
+                            (start, end) = (0, data.len());
+                        }
+                        carry.clear();
+                    }
+                    match frame_bam_records(&data, start, end, &mut frames.records) {
+                        Ok((rest, _, ended)) => {
+                            bam_ended = ended;
+                            if !ended {
+                                carry.extend_from_slice(&data[rest..end]);
+                            }
+                        }
+                        Err(i) => {
+                            let e = io::Error::from(io::ErrorKind::UnexpectedEof);
+                            return Err(ReadError::io(path, Some(n + i as u64 + 1), &e));
+                        }
+                    }
+                    if frames.records.is_empty() {
+                        inflated.recycle(data);
+                    } else {
+                        frames.data = data;
                     }
                 }
-                let len = frames.ends.len();
+                let len = frames.records.len();
                 n += len as u64;
                 Batch {
                     first,
@@ -607,13 +656,19 @@ fn produce(
     }
 }
 
-fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
+/// The views of a decoded batch; `frame` is the batch's BAM record bytes, which spans marked
+/// `in_frame` point into.
+fn make_views<'a>(scratch: &'a Scratch, frame: &'a [u8]) -> Vec<ReadView<'a>> {
     scratch
         .spans
         .iter()
         .map(|s| ReadView {
             record: s.record,
-            name: &scratch.names[s.name.0..s.name.1],
+            name: if s.in_frame {
+                &frame[s.name.0..s.name.1]
+            } else {
+                &scratch.names[s.name.0..s.name.1]
+            },
             flags: s.flags,
             tid: s.tid,
             pos: s.pos,
@@ -623,7 +678,11 @@ fn make_views(scratch: &Scratch) -> Vec<ReadView<'_>> {
             read_group: s.read_group,
             len: s.len,
             seq: &scratch.seq[s.seq.0..s.seq.1],
-            packed: &scratch.packed[s.packed.0..s.packed.1],
+            packed: if s.in_frame {
+                &frame[s.packed.0..s.packed.1]
+            } else {
+                &scratch.packed[s.packed.0..s.packed.1]
+            },
             cigar: &scratch.cigar[s.cigar.0..s.cigar.1],
         })
         .collect()
@@ -639,11 +698,11 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
         Raw::Bam(frames) => {
             for i in 0..batch.len {
                 let record = batch.first + i as u64;
-                // Frames were checked by `read_bam_frame`: at least the fixed part.
+                // Frames were checked by `frame_bam_records`: at least the fixed part.
                 let rec = bam::RecordRef::new(frames.record(i)).ok_or_else(|| {
                     ReadError::record(ctx.path, record, "truncated file (unexpected end of data)")
                 })?;
-                decode_bam(ctx, record, &rec, scratch)
+                decode_bam(ctx, record, &rec, &frames.data, scratch)
                     .map_err(|m| ReadError::record(ctx.path, record, m))?;
             }
         }
@@ -691,6 +750,7 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
                     packed: (0, 0),
                     len: scratch.seq.len() - start,
                     cigar: (0, 0),
+                    in_frame: false,
                 });
             }
         }
@@ -701,6 +761,7 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
 /// Stores the `len` BAM-packed bases of a read: as codes when a stage needs them, else as they
 /// are (see [`ReadStage::needs_codes`]); returns the packed range.
 #[inline]
+#[cfg(feature = "htslib")]
 fn bases(ctx: &DecodeCtx<'_>, packed: &[u8], len: usize, scratch: &mut Scratch) -> (usize, usize) {
     if ctx.codes {
         unpack_bam_sequence(packed, len, &mut scratch.seq);
@@ -718,12 +779,23 @@ fn decode_bam(
     ctx: &DecodeCtx<'_>,
     record: u64,
     rec: &bam::RecordRef<'_>,
+    frame: &[u8],
     scratch: &mut Scratch,
 ) -> Result<(), String> {
-    let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
+    // The name and packed bases are referred to where they are in the batch's bytes.
+    let name = range_in(
+        frame,
+        trim_mate_suffix(rec.name().map_or(&[][..], |n| n.as_ref())),
+    );
     let seq = rec.sequence();
     let (start, len) = (scratch.seq.len(), seq.len());
-    let packed = bases(ctx, seq.as_bytes(), len, scratch);
+    let packed = if ctx.codes {
+        unpack_bam_sequence(seq.as_bytes(), len, &mut scratch.seq);
+        (0, 0)
+    } else {
+        let b = seq.as_bytes();
+        range_in(frame, &b[..len.div_ceil(2).min(b.len())])
+    };
     let cstart = scratch.cigar.len();
     let raw = rec.cigar();
     for chunk in raw.as_bytes().chunks_exact(4) {
@@ -771,6 +843,7 @@ fn decode_bam(
         packed,
         len,
         cigar: (cstart, scratch.cigar.len()),
+        in_frame: true,
     });
     Ok(())
 }
@@ -832,6 +905,7 @@ fn decode_hts(
         packed,
         len,
         cigar: (cstart, scratch.cigar.len()),
+        in_frame: false,
     });
     Ok(())
 }
@@ -912,13 +986,29 @@ fn explain_hts_error(
 /// dropped so that mates share a name, as they do in SAM.
 fn push_name(scratch: &mut Scratch, name: Option<&[u8]>) -> (usize, usize) {
     let start = scratch.names.len();
-    if let Some(mut n) = name {
-        if n.len() > 2 && n[n.len() - 2] == b'/' && matches!(n[n.len() - 1], b'1' | b'2') {
-            n = &n[..n.len() - 2];
-        }
-        scratch.names.extend_from_slice(n);
+    if let Some(n) = name {
+        scratch.names.extend_from_slice(trim_mate_suffix(n));
     }
     (start, scratch.names.len())
+}
+
+/// A read name without a `/1` or `/2` mate suffix.
+fn trim_mate_suffix(n: &[u8]) -> &[u8] {
+    if n.len() > 2 && n[n.len() - 2] == b'/' && matches!(n[n.len() - 1], b'1' | b'2') {
+        &n[..n.len() - 2]
+    } else {
+        n
+    }
+}
+
+/// Where `part` (a sub-slice of `whole`) lies in `whole`.
+fn range_in(whole: &[u8], part: &[u8]) -> (usize, usize) {
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    debug_assert!(part.is_empty() || start + part.len() <= whole.len());
+    if part.is_empty() || start > whole.len() {
+        return (0, 0);
+    }
+    (start, start + part.len())
 }
 
 fn read_group_of(
@@ -1022,6 +1112,7 @@ fn decode_alignment(
         packed: (0, 0),
         len: scratch.seq.len() - start,
         cigar: (cstart, scratch.cigar.len()),
+        in_frame: false,
     });
     Ok(())
 }
@@ -1243,6 +1334,123 @@ mod htslib_tests {
             let b = rows(&s, false).unwrap_err().to_string();
             assert_eq!(a, b);
             assert!(a.contains("truncated"), "{a}");
+        }
+    }
+}
+
+/// BAM records framed in place across inflated chunks (see [`frame_bam_records`]).
+#[cfg(test)]
+mod bam_framing_tests {
+    use sam::alignment::io::Write as _;
+
+    use super::*;
+    use crate::reads::input::{open, InputSpec};
+
+    /// Each read's record number, name, length and bases (codes, or packed).
+    struct Reads {
+        codes: bool,
+    }
+
+    impl ReadStage for Reads {
+        type Acc = Vec<(u64, Vec<u8>, usize, Vec<u8>)>;
+        fn accumulator(&self) -> Self::Acc {
+            Vec::new()
+        }
+        fn observe(&self, acc: &mut Self::Acc, reads: &[ReadView<'_>]) {
+            acc.extend(reads.iter().map(|r| {
+                let bases = if self.codes { r.seq } else { r.packed };
+                (r.record, r.name.to_vec(), r.len, bases.to_vec())
+            }));
+        }
+        fn needs_codes(&self) -> bool {
+            self.codes
+        }
+        fn merge(&self, into: &mut Self::Acc, from: Self::Acc) {
+            into.extend(from);
+        }
+    }
+
+    /// Short reads around records far longer than a chunk's headroom and than a whole chunk,
+    /// and empty sequences: the pass sees exactly the records noodles reads, at every thread
+    /// count (chunks are cut by BGZF blocks, records by nothing).
+    #[test]
+    fn records_cut_by_chunk_boundaries_are_read_whole() {
+        let mut sam_text = String::from("@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100000000\n");
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..24_000u64 {
+            let len = match i {
+                5_000 => 100_000,    // longer than the headroom, shorter than a chunk
+                12_000 => 1_300_000, // longer than a chunk
+                7 | 19_999 => 0,
+                _ => 50 + (next() % 200) as usize,
+            };
+            let seq: String = (0..len)
+                .map(|_| b"ACGTN"[(next() % 5) as usize] as char)
+                .collect();
+            let (seq, qual) = if len == 0 {
+                ("*".to_string(), "*".to_string())
+            } else {
+                (seq, "I".repeat(len))
+            };
+            sam_text.push_str(&format!("r{i}/1\t4\t*\t0\t0\t*\t*\t0\t0\t{seq}\t{qual}\n"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.bam");
+        {
+            let mut reader = sam::io::Reader::new(sam_text.as_bytes());
+            let header = reader.read_header().unwrap();
+            let mut writer = bam::io::Writer::new(std::fs::File::create(&path).unwrap());
+            writer.write_header(&header).unwrap();
+            for r in reader.records() {
+                writer.write_alignment_record(&header, &r.unwrap()).unwrap();
+            }
+            writer.try_finish().unwrap();
+        }
+        let mut want = Vec::new();
+        {
+            let mut reader = bam::io::reader::Builder.build_from_path(&path).unwrap();
+            reader.read_header().unwrap();
+            for (i, r) in reader.records().enumerate() {
+                let r = r.unwrap();
+                let name = r.name().map(|n| n.to_vec()).unwrap_or_default();
+                let seq = r.sequence();
+                let packed = seq.as_ref()[..seq.len().div_ceil(2)].to_vec();
+                want.push((i as u64 + 1, name, seq.len(), packed));
+            }
+        }
+        assert!(want.len() == 24_000);
+        for (threads, codes) in [(1, false), (3, false), (2, true)] {
+            let spec = InputSpec {
+                path: path.display().to_string(),
+                ..InputSpec::default()
+            };
+            let stage = Reads { codes };
+            let (mut accs, stats) =
+                run_pass(open(&spec, threads).unwrap(), &[&stage], threads).unwrap();
+            let mut got = take_acc(&stage, accs.remove(0));
+            got.sort();
+            assert_eq!(stats.records, 24_000);
+            assert_eq!(got.len(), 24_000);
+            for (g, w) in got.iter().zip(&want) {
+                // The pass drops the /1 mate suffix.
+                let mut name = w.1.clone();
+                name.truncate(name.len() - 2);
+                assert_eq!((g.0, &g.1, g.2), (w.0, &name, w.2), "{threads} threads");
+                let bases = if codes {
+                    let mut v = Vec::new();
+                    unpack_bam_sequence(&w.3, w.2, &mut v);
+                    v
+                } else {
+                    w.3.clone()
+                };
+                assert!(g.3 == bases, "record {}: bases, {threads} threads", w.0);
+            }
         }
     }
 }
