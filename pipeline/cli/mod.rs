@@ -456,6 +456,11 @@ pub struct IdatArgs {
     /// and, when a sample failed, .failures.tsv.
     #[arg(long, short = 'o', value_name = "PREFIX")]
     pub output: String,
+    /// Sample ids, one per input in order (separated by commas): they name the samples in the
+    /// matrix columns, the QC rows and failures.tsv instead of the IDAT basenames. Each input
+    /// must then name one IDAT pair.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub sample_ids: Option<Vec<String>>,
     /// IDAT options.
     #[command(flatten)]
     pub idat: IdatInputArgs,
