@@ -1029,4 +1029,31 @@ fn methylation_stages_without_batch_betas_fail_with_a_clear_reason() {
             "{s}"
         );
     }
+    // --idat-dir: the batch files elsewhere (as a workflow stages them); same clock table.
+    let staged = d.join("staged");
+    fs::create_dir(&staged).unwrap();
+    for e in fs::read_dir(out.join("idat")).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), staged.join(e.file_name())).unwrap();
+    }
+    let out2 = d.join("out2");
+    agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out2.to_str().unwrap(),
+        "--clocks",
+        "horvath2013",
+        "--stages",
+        "clocks",
+        "--idat-dir",
+        staged.to_str().unwrap(),
+    ])
+    .assert_ok();
+    assert_eq!(
+        fs::read(out2.join("methylation/cohort.clocks.tsv")).unwrap(),
+        fs::read(out.join("methylation/cohort.clocks.tsv")).unwrap()
+    );
+    assert!(!out2.join("idat").exists());
 }

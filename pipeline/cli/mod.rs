@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// Only validate the sample sheet: print every problem, write nothing.
     #[arg(long)]
     pub check: bool,
+    /// Where the idat stage writes, and the methylation stages read, each IDAT batch's files
+    /// (<DIR>/<batch>.betas.tsv.gz, ...). Default: OUTDIR/idat.
+    #[arg(long, value_name = "DIR")]
+    pub idat_dir: Option<PathBuf>,
     /// Write the IDAT batch plan (TSV: batch, sample_id, idat; one line per IDAT sample) to
     /// FILE once the sheet is valid; with --check, the only file written. For workflows.
     #[arg(long, value_name = "FILE")]

@@ -15,7 +15,7 @@
 //!    - Methylation inputs: the top-level betas matrix (columns by `betas_column`), each IDAT
 //!      batch's betas (columns by sample id) and each sample's sequencing calls. Without the
 //!      idat stage in `--stages` (a workflow's cohort job) the batch betas must already be in
-//!      OUTDIR; a missing file, or a sample listed in its batch's failures.tsv, gives that
+//!      OUTDIR (or `--idat-dir`); a missing file, or a sample listed in its batch's failures.tsv, gives that
 //!      sample failed rows with the reason.
 //! 3. A failing job does not stop the others: it lands in failures.tsv, and its samples get
 //!    failed rows (`<sample>.failed.tsv` for reads, failed rows in the methylation table).
@@ -113,9 +113,10 @@ fn idat_batches(samples: &[&CohortSample]) -> BTreeMap<String, Vec<usize>> {
     out
 }
 
-/// `OUTDIR/idat/<batch>`: the output prefix of a batch's idat job.
-pub fn idat_prefix(out: &Path, batch: &str) -> PathBuf {
-    out.join(IDAT_STAGE).join(batch)
+/// `<idat dir>/<batch>`: the output prefix of a batch's idat job (the idat dir is
+/// `--idat-dir`, default `OUTDIR/idat`).
+pub fn idat_prefix(idat_dir: &Path, batch: &str) -> PathBuf {
+    idat_dir.join(batch)
 }
 
 /// The IDAT files of an input (for the job's fingerprint): each pair's two channels.
@@ -338,6 +339,8 @@ struct Ctx<'a> {
     reader: ReaderOptions,
     /// IDAT batches: name and sample indices.
     batches: Vec<(String, Vec<usize>)>,
+    /// Where the idat jobs write, and the methylation jobs read, the batches' files.
+    idat_dir: PathBuf,
 }
 
 impl Ctx<'_> {
@@ -463,7 +466,7 @@ impl Ctx<'_> {
     fn idat_job(&self, b: usize) -> Outcome {
         let (batch, members) = &self.batches[b];
         let name = format!("{IDAT_STAGE}:{batch}");
-        let prefix = idat_prefix(self.out, batch);
+        let prefix = idat_prefix(&self.idat_dir, batch);
         let prefix_s = prefix.display().to_string();
         let inputs: Vec<String> = members
             .iter()
@@ -581,7 +584,7 @@ impl Ctx<'_> {
         // sample whose IDATs failed, or whose batch has no betas, gets failed rows.
         let mut unavailable: Vec<(usize, String)> = Vec::new();
         for (batch, members) in &self.batches {
-            let prefix = idat_prefix(self.out, batch).display().to_string();
+            let prefix = idat_prefix(&self.idat_dir, batch).display().to_string();
             let betas = format!("{prefix}.betas.tsv.gz");
             let failed = batch_failures(Path::new(&format!("{prefix}.failures.tsv")));
             let mut map = BTreeMap::new();
@@ -1006,6 +1009,10 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         inner_threads: (threads / parallel).max(1),
         reader: ReaderOptions::default(),
         batches,
+        idat_dir: args
+            .idat_dir
+            .clone()
+            .unwrap_or_else(|| out.join(IDAT_STAGE)),
     };
     info!(
         "{} samples, {} jobs ({}) on {threads} threads",
