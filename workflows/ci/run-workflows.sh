@@ -244,7 +244,7 @@ step_cwl_run() {
     local d="$WF_WORK/cwl"
     rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
     ln -s "$AGEMARK" "$d/bin/agemark"
-    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" --agemark "$AGEMARK" \
         --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
     PATH="$d/bin:$PATH" "$WF_VENV/bin/cwltool" --quiet --no-container --outdir "$d/out" \
         --tmpdir-prefix "$d/tmp/" --tmp-outdir-prefix "$d/tmp-out/" \
@@ -257,8 +257,14 @@ step_cwl_run() {
         n=$((n + 1))
     done
     [[ $n -ge 5 ]] || fail "cwl: only $n cohort tables compared"
+    # The IDAT batch jobs' betas and QC tables too.
+    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
+        [[ -e "$f" ]] || continue
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "cwl: idat/$(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
     [[ -s "$d/out/report.html" ]] || fail "cwl: no report.html"
-    echo "cwltool: $n cohort tables byte-identical to agemark run's"
+    echo "cwltool: $n cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
 # The same CWL Workflow on SLURM through toil (every step a SLURM job; the venv's bin/ must be on
@@ -267,7 +273,7 @@ step_cwl_toil_slurm() {
     local d="$WF_WORK/toil" before after
     rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
     ln -s "$AGEMARK" "$d/bin/agemark"
-    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" --agemark "$AGEMARK" \
         --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
     before="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
     (cd "$d" && PATH="$d/bin:$WF_VENV/bin:$PATH" timeout 600 "$WF_VENV/bin/toil-cwl-runner" \
@@ -282,7 +288,13 @@ step_cwl_toil_slurm() {
         n=$((n + 1))
     done
     [[ $n -ge 5 ]] || fail "toil: only $n cohort tables compared"
-    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort tables byte-identical to agemark run's"
+    # The IDAT batch jobs' betas and QC tables too.
+    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
+        [[ -e "$f" ]] || continue
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "toil: idat/$(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
 [[ $# -gt 0 ]] || { sed -n 2,17p "$0"; exit 2; }
