@@ -15,8 +15,8 @@
 //!    - Methylation inputs: the top-level betas matrix (columns by `betas_column`), each IDAT
 //!      batch's betas (columns by sample id) and each sample's sequencing calls. Without the
 //!      idat stage in `--stages` (a workflow's cohort job) the batch betas must already be in
-//!      OUTDIR (or `--idat-dir`); a missing file, or a sample listed in its batch's failures.tsv, gives that
-//!      sample failed rows with the reason.
+//!      OUTDIR/idat (or `--idat-dir`); a missing file, or a sample listed in its batch's
+//!      failures.tsv, gives that sample failed rows with the reason.
 //! 3. A failing job does not stop the others: it lands in failures.tsv, and its samples get
 //!    failed rows (`<sample>.failed.tsv` for reads, failed rows in the methylation table).
 //! 4. Merge (the code of `agemark merge`) of the tables the run wrote (idat_qc included), the
@@ -1134,4 +1134,36 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_idat(idat: &str, batch: Option<&str>) -> CohortSample {
+        CohortSample {
+            idat: Some(idat.to_string()),
+            idat_batch: batch.map(str::to_string),
+            ..CohortSample::default()
+        }
+    }
+
+    #[test]
+    fn idat_batch_is_the_column_else_the_barcode_else_the_basename() {
+        let b = |idat: &str, batch: Option<&str>| idat_batch_of(&with_idat(idat, batch));
+        assert_eq!(b("/x/4207113116_A", None).as_deref(), Some("4207113116"));
+        assert_eq!(
+            b("/x/203530410002_R01C01_Grn.idat.gz", None).as_deref(),
+            Some("203530410002")
+        );
+        assert_eq!(
+            b("/x/4207113116_A", Some("plate-1")).as_deref(),
+            Some("plate-1")
+        );
+        // A directory (or a name without `_`): its own name; unsafe characters become `_`.
+        assert_eq!(b("/x/run 7/", None).as_deref(), Some("run_7"));
+        assert_eq!(b("/x/_odd", None).as_deref(), Some("_odd"));
+        assert_eq!(b("/x/.hidden_A", None).as_deref(), Some("_.hidden"));
+        assert_eq!(idat_batch_of(&CohortSample::default()), None);
+    }
 }
