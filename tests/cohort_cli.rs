@@ -685,11 +685,54 @@ fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
         text(&out.join("failures.tsv")),
         "sample_id\tstage\treason\n"
     );
-    // The IDAT sample's clock equals `agemark clocks` on its IDATs.
+    // Both IDAT samples went through ONE idat job (batch = their Sentrix barcode), whose files
+    // are byte-identical to `agemark idat <prefixes> --sample-ids <ids>`, and whose QC rows are
+    // in the cohort tables.
+    let batch = d.join("batch");
+    agemark([
+        "idat",
+        idat.join("4207113116_A").to_str().unwrap(),
+        idat.join("4207113116_B").to_str().unwrap(),
+        "--sample-ids",
+        "OV-A,OV-B",
+        "-o",
+        batch.to_str().unwrap(),
+    ])
+    .assert_ok();
+    for sfx in [
+        "betas.tsv.gz",
+        "detection.tsv.gz",
+        "idat_qc.tsv",
+        "idat_qc.parquet",
+    ] {
+        assert_eq!(
+            fs::read(out.join(format!("idat/4207113116.{sfx}"))).unwrap(),
+            fs::read(d.join(format!("batch.{sfx}"))).unwrap(),
+            "{sfx}"
+        );
+    }
+    assert_eq!(
+        fs::read_dir(out.join("idat")).unwrap().count(),
+        4,
+        "one batch, no failures.tsv"
+    );
+    for s in ["OV-A", "OV-B"] {
+        let r = get(s, "fraction_failed_probes");
+        assert_eq!(r["assay"], "methylation_array");
+        assert_eq!(
+            r["sample_type"],
+            if s == "OV-A" { "whole_blood" } else { "other" }
+        );
+    }
+    assert!(!long
+        .rows
+        .iter()
+        .any(|r| r["sample_id"] == "WGBS" && r["assay"] == "methylation_array"));
+    // The IDAT sample's clock equals `agemark clocks` on the betas `agemark idat` wrote.
     let direct = d.join("direct");
     agemark([
         "clocks",
-        idat.join("4207113116_A").to_str().unwrap(),
+        d.join("batch.betas.tsv.gz").to_str().unwrap(),
         "--clocks",
         "horvath2013",
         "-o",
@@ -700,7 +743,7 @@ fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
     let want = &direct
         .rows
         .iter()
-        .find(|r| r["measure"] == "horvath2013")
+        .find(|r| r["measure"] == "horvath2013" && r["sample_id"] == "OV-A")
         .unwrap()["value"];
     let got = get("OV-A", "horvath2013");
     assert_eq!(&got["value"], want);
@@ -712,4 +755,305 @@ fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
         "{}",
         wgbs["qc_note"]
     );
+}
+
+/// Copies the real HM27 pair `4207113116_<pos>` into `dir` as `<name>_Grn/_Red.idat`; with
+/// `truncate`, the Grn file is cut to a third (a corrupt IDAT).
+fn hm27_copy(dir: &Path, pos: &str, name: &str, truncate: bool) -> PathBuf {
+    let src = repo("tests/data/array/hm27_idat");
+    let g = fs::read(src.join(format!("4207113116_{pos}_Grn.idat"))).unwrap();
+    let g = if truncate { &g[..g.len() / 3] } else { &g[..] };
+    fs::write(dir.join(format!("{name}_Grn.idat")), g).unwrap();
+    fs::copy(
+        src.join(format!("4207113116_{pos}_Red.idat")),
+        dir.join(format!("{name}_Red.idat")),
+    )
+    .unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn idat_samples_are_grouped_into_batches_by_barcode_or_idat_batch() {
+    let dir = tempdir();
+    let d = dir.path();
+    let idat = repo("tests/data/array/hm27_idat");
+    let other = hm27_copy(d, "A", "5555555555_R01C01", false);
+    let plate = hm27_copy(d, "B", "6666666666_R02C01", false);
+    let sheet = d.join("sheet.csv");
+    fs::write(
+        &sheet,
+        format!(
+            "sample_id,sample_type,age_years,idat,idat_batch\n\
+             OV-B,other,60,{0}/4207113116_B,\n\
+             OV-A,whole_blood,50,{0}/4207113116_A,\n\
+             COPY-A,whole_blood,50,5555555555_R01C01,\n\
+             COPY-B,other,60,{1},plate-7\n",
+            idat.display(),
+            plate.display()
+        ),
+    )
+    .unwrap();
+    // The plan: one line per IDAT sample, by batch then sheet order, absolute IDAT paths.
+    let plan = d.join("plan.tsv");
+    let run = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--check",
+        "--plan",
+        plan.to_str().unwrap(),
+    ]);
+    run.assert_ok();
+    assert_eq!(
+        text(&plan),
+        format!(
+            "batch\tsample_id\tidat\n\
+             4207113116\tOV-B\t{0}/4207113116_B\n\
+             4207113116\tOV-A\t{0}/4207113116_A\n\
+             5555555555\tCOPY-A\t{1}\n\
+             plate-7\tCOPY-B\t{2}\n",
+            idat.display(),
+            other.display(),
+            plate.display()
+        )
+    );
+    let out = d.join("out");
+    agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+        "--clocks",
+        "horvath2013",
+    ])
+    .assert_ok();
+    let mut written: Vec<String> = fs::read_dir(out.join("idat"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    let mut want = Vec::new();
+    for b in ["4207113116", "5555555555", "plate-7"] {
+        for s in [
+            "betas.tsv.gz",
+            "detection.tsv.gz",
+            "idat_qc.parquet",
+            "idat_qc.tsv",
+        ] {
+            want.push(format!("{b}.{s}"));
+        }
+    }
+    assert_eq!(written, want);
+    let qc = common::Table::read(&out.join("idat/4207113116.idat_qc.tsv"));
+    assert_eq!(qc.distinct("sample_id"), ["OV-A", "OV-B"]);
+    let qc = common::Table::read(&out.join("idat/plate-7.idat_qc.tsv"));
+    assert_eq!(qc.distinct("sample_id"), ["COPY-B"]);
+    // Every IDAT sample has its QC rows and a clock in the cohort table, read from its batch.
+    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    for (s, batch) in [
+        ("OV-A", "4207113116"),
+        ("OV-B", "4207113116"),
+        ("COPY-A", "5555555555"),
+        ("COPY-B", "plate-7"),
+    ] {
+        let rows: Vec<_> = long.rows.iter().filter(|r| r["sample_id"] == s).collect();
+        assert!(
+            rows.iter().any(|r| r["assay"] == "methylation_array"),
+            "{s}"
+        );
+        let clock = rows
+            .iter()
+            .find(|r| r["measure"] == "horvath2013")
+            .unwrap_or_else(|| panic!("{s}: no clock"));
+        assert_eq!(clock["input"], format!("{batch}.betas.tsv.gz"));
+        assert_ne!(clock["qc_status"], "fail", "{s}: {}", clock["qc_note"]);
+        assert!(clock["value"].parse::<f64>().is_ok(), "{s}");
+    }
+    // A second run skips the idat jobs as unchanged.
+    let again = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+        "--clocks",
+        "horvath2013",
+    ]);
+    again.assert_ok();
+    assert!(
+        again
+            .stderr
+            .contains("idat:plate-7: unchanged since the last run, skipped"),
+        "{}",
+        again.stderr
+    );
+    // An idat_batch that is not a safe file name is a sheet error.
+    fs::write(
+        &sheet,
+        format!(
+            "sample_id,idat,idat_batch\nOV-A,{}/4207113116_A,../up\n",
+            idat.display()
+        ),
+    )
+    .unwrap();
+    let run = agemark(["run", "--samplesheet", sheet.to_str().unwrap(), "--check"]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .contains("row 2: column idat_batch: '../up' is not a safe file name"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_corrupt_idat_fails_its_sample_in_the_batch_and_the_others_finish() {
+    let dir = tempdir();
+    let d = dir.path();
+    let idat = repo("tests/data/array/hm27_idat");
+    hm27_copy(d, "B", "4207113116_D", true);
+    let sheet = d.join("sheet.csv");
+    fs::write(
+        &sheet,
+        format!(
+            "sample_id,sample_type,age_years,idat\n\
+             OV-A,whole_blood,50,{}/4207113116_A\n\
+             BAD,whole_blood,50,4207113116_D\n",
+            idat.display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+        "--clocks",
+        "horvath2013",
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    // The batch's own failures.tsv, and run's: the idat stage and every methylation stage.
+    let batch_fails = text(&out.join("idat/4207113116.failures.tsv"));
+    assert!(
+        batch_fails.lines().nth(1).unwrap().starts_with("BAD\t"),
+        "{batch_fails}"
+    );
+    let fails = text(&out.join("failures.tsv"));
+    let lines: Vec<&str> = fails.lines().skip(1).collect();
+    let stages: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    assert_eq!(stages, ["celltypes", "clocks", "idat", "nr3c1"], "{fails}");
+    for l in &lines {
+        assert!(l.starts_with("BAD\t"), "{l}");
+        assert!(l.contains("4207113116_D_Grn.idat"), "{l}");
+    }
+    assert!(
+        lines[1].contains("IDAT preprocessing failed (idat stage)"),
+        "{fails}"
+    );
+    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    let bad_clock = long
+        .rows
+        .iter()
+        .find(|r| r["sample_id"] == "BAD" && r["assay"] == "clocks")
+        .unwrap();
+    assert_eq!(bad_clock["measure"], "stage_failed");
+    assert_eq!(bad_clock["qc_status"], "fail");
+    // The good sample of the same batch has its QC rows and its clock.
+    assert!(long
+        .rows
+        .iter()
+        .any(|r| r["sample_id"] == "OV-A" && r["assay"] == "methylation_array"));
+    let good = long
+        .rows
+        .iter()
+        .find(|r| r["sample_id"] == "OV-A" && r["measure"] == "horvath2013")
+        .unwrap();
+    assert!(good["value"].parse::<f64>().is_ok());
+}
+
+#[test]
+fn methylation_stages_without_batch_betas_fail_with_a_clear_reason() {
+    let dir = tempdir();
+    let d = dir.path();
+    let idat = repo("tests/data/array/hm27_idat");
+    let sheet = d.join("sheet.csv");
+    fs::write(
+        &sheet,
+        format!(
+            "sample_id,age_years,idat\nOV-A,50,{0}/4207113116_A\nOV-B,60,{0}/4207113116_B\n",
+            idat.display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let args = |stages: &str| {
+        vec![
+            "run".to_string(),
+            "--samplesheet".into(),
+            sheet.display().to_string(),
+            "--outdir".into(),
+            out.display().to_string(),
+            "--clocks".into(),
+            "horvath2013".into(),
+            "--stages".into(),
+            stages.into(),
+        ]
+    };
+    let run = agemark(args("clocks"));
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let fails = text(&out.join("failures.tsv"));
+    let want = format!(
+        "{}: no such file; run the idat stage first",
+        out.join("idat/4207113116.betas.tsv.gz").display()
+    );
+    assert_eq!(
+        fails,
+        format!("sample_id\tstage\treason\nOV-A\tclocks\t{want}\nOV-B\tclocks\t{want}\n")
+    );
+    // A workflow's shape: the idat stage in one job, the methylation stages in another.
+    agemark(args("idat")).assert_ok();
+    assert!(out.join("idat/4207113116.betas.tsv.gz").is_file());
+    agemark(args("clocks")).assert_ok();
+    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    for s in ["OV-A", "OV-B"] {
+        assert!(
+            long.rows
+                .iter()
+                .any(|r| r["sample_id"] == s && r["measure"] == "horvath2013"),
+            "{s}"
+        );
+    }
+    // --idat-dir: the batch files elsewhere (as a workflow stages them); same clock table.
+    let staged = d.join("staged");
+    fs::create_dir(&staged).unwrap();
+    for e in fs::read_dir(out.join("idat")).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), staged.join(e.file_name())).unwrap();
+    }
+    let out2 = d.join("out2");
+    agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--outdir",
+        out2.to_str().unwrap(),
+        "--clocks",
+        "horvath2013",
+        "--stages",
+        "clocks",
+        "--idat-dir",
+        staged.to_str().unwrap(),
+    ])
+    .assert_ok();
+    assert_eq!(
+        fs::read(out2.join("methylation/cohort.clocks.tsv")).unwrap(),
+        fs::read(out.join("methylation/cohort.clocks.tsv")).unwrap()
+    );
+    assert!(!out2.join("idat").exists());
 }

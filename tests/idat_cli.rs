@@ -505,3 +505,88 @@ fn bad_inputs_are_named_and_the_batch_keeps_going() {
         run.stderr
     );
 }
+
+/// `--sample-ids`: one id per input names the sample in the matrices, the QC rows and
+/// failures.tsv (the real HM27 pairs, given in reverse order; a truncated copy of one of them).
+#[test]
+fn sample_ids_name_the_matrix_columns_qc_rows_and_failures() {
+    let dir = tempdir();
+    let d = dir.path();
+    let hm27 = repo("tests/data/array/hm27_idat");
+    let (a, b) = (hm27.join("4207113116_A"), hm27.join("4207113116_B"));
+    let plain = d.join("plain");
+    agemark(["idat", &hm27_dir(), "-o", plain.to_str().unwrap(), "-q"]).assert_ok();
+    let named = d.join("named");
+    agemark([
+        "idat",
+        b.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--sample-ids",
+        "OV-B,OV-A",
+        "-o",
+        named.to_str().unwrap(),
+        "-q",
+    ])
+    .assert_ok();
+    // Columns in IDAT name order, named by the ids of their inputs; the values are unchanged.
+    let (h0, r0) = read_matrix(&d.join("plain.betas.tsv.gz"));
+    let (h1, r1) = read_matrix(&d.join("named.betas.tsv.gz"));
+    assert_eq!(h0, ["probe_id", "4207113116_A", "4207113116_B"]);
+    assert_eq!(h1, ["probe_id", "OV-A", "OV-B"]);
+    assert_eq!(r0, r1);
+    let (dh, _) = read_matrix(&d.join("named.detection.tsv.gz"));
+    assert_eq!(dh, h1);
+    let q0 = Table::read(&d.join("plain.idat_qc.tsv"));
+    let q1 = Table::read(&d.join("named.idat_qc.tsv"));
+    assert_eq!(q1.distinct("sample_id"), ["OV-A", "OV-B"]);
+    assert_eq!(q0.rows.len(), q1.rows.len());
+    for (x, y) in q0.rows.iter().zip(&q1.rows) {
+        assert_eq!(x["value"], y["value"]);
+        assert_eq!(
+            x["input"], y["input"],
+            "the input column still names the IDATs"
+        );
+    }
+    // A failing sample is named by its id too.
+    let bad = d.join("bad");
+    fs::create_dir(&bad).unwrap();
+    let g = fs::read(hm27.join("4207113116_B_Grn.idat")).unwrap();
+    fs::write(bad.join("4207113116_D_Grn.idat"), &g[..g.len() / 3]).unwrap();
+    fs::copy(
+        hm27.join("4207113116_B_Red.idat"),
+        bad.join("4207113116_D_Red.idat"),
+    )
+    .unwrap();
+    let out = d.join("withbad");
+    let run = agemark([
+        "idat",
+        a.to_str().unwrap(),
+        bad.join("4207113116_D").to_str().unwrap(),
+        "--sample-ids",
+        "OV-A,BROKEN",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let fails = fs::read_to_string(d.join("withbad.failures.tsv")).unwrap();
+    let lines: Vec<&str> = fails.lines().collect();
+    assert_eq!(lines.len(), 2, "{fails}");
+    assert!(lines[1].starts_with("BROKEN\t"), "{fails}");
+    assert!(lines[1].contains("4207113116_D_Grn.idat"), "{fails}");
+    let (h, _) = read_matrix(&d.join("withbad.betas.tsv.gz"));
+    assert_eq!(h, ["probe_id", "OV-A"]);
+    // One id per input: a count mismatch or a directory of several pairs is a usage error.
+    for (inputs, ids) in [
+        (vec![a.to_str().unwrap()], "X,Y"),
+        (vec![a.to_str().unwrap(), b.to_str().unwrap()], "X"),
+        (vec![hm27.to_str().unwrap()], "X"),
+        (vec![a.to_str().unwrap(), b.to_str().unwrap()], "X,X"),
+    ] {
+        let mut args = vec!["idat"];
+        args.extend(inputs);
+        args.extend(["--sample-ids", ids, "-o", out.to_str().unwrap()]);
+        let run = agemark(args);
+        assert_eq!(run.code, Some(2), "{ids}: {}", run.stderr);
+        assert!(run.stderr.contains("--sample-ids"), "{}", run.stderr);
+    }
+}

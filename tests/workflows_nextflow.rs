@@ -12,9 +12,11 @@
 //!    that every file agemark wrote is declared (fixed output names), that `versions.yml` names
 //!    this agemark version, and that the stub creates exactly the same file names.
 //!
-//! The modules run in the order of the `AGEMARK_COHORT` subworkflow on the demo cohort sheet
-//! (`reference/demo/cohort/samplesheet.csv`): check, reads per sample, the methylation run,
-//! merge of their tables, report.
+//! The modules run in the order of the `AGEMARK_COHORT` subworkflow on the CI cohort sheet (the
+//! demo cohort's `reference/demo/cohort/samplesheet.csv` plus the two real HM27 IDAT samples of
+//! `tests/data/array/hm27_idat`, as workflows/ci/run-workflows.sh builds it): check (with the
+//! IDAT batch plan), reads per sample, idat per batch of the plan, the methylation run, merge of
+//! their tables, report.
 
 mod common;
 
@@ -418,6 +420,8 @@ struct Case {
     module: &'static str,
     meta_id: &'static str,
     ext_args: Option<&'static str>,
+    /// More `meta` fields (`meta.<key>`), besides `meta.id`.
+    meta_extra: Vec<(String, String)>,
     /// Input name → files staged under their own names (Nextflow's default).
     inputs: Vec<(&'static str, Vec<PathBuf>)>,
 }
@@ -484,6 +488,9 @@ fn run_case(m: &Module, case: &Case, stub: bool, root: &Path) -> Ran {
     fs::create_dir_all(&dir).expect("work dir");
     let mut vars = BTreeMap::new();
     vars.insert("meta.id".into(), Val::Str(case.meta_id.into()));
+    for (k, v) in &case.meta_extra {
+        vars.insert(format!("meta.{k}"), Val::Str(v.clone()));
+    }
     vars.insert("task.cpus".into(), Val::Str("2".into()));
     vars.insert("task.process".into(), Val::Str(m.name.clone()));
     if let Some(a) = case.ext_args {
@@ -614,6 +621,7 @@ fn every_module_has_the_nf_core_shape() {
     for want in [
         "check",
         "reads",
+        "idat",
         "telomere",
         "mtdna",
         "clocks",
@@ -693,6 +701,7 @@ fn read_modules_run_as_agemark_accepts_them() {
                 module,
                 meta_id: "HG03478",
                 ext_args: args,
+                meta_extra: vec![],
                 inputs: vec![("reads", vec![bam.clone()]), ("reference", vec![])],
             },
             root,
@@ -711,6 +720,7 @@ fn read_modules_run_as_agemark_accepts_them() {
             module: "reads",
             meta_id: "HG03478_cram",
             ext_args: None,
+            meta_extra: vec![],
             inputs: vec![("reads", vec![cram]), ("reference", vec![fa])],
         },
         root,
@@ -721,6 +731,7 @@ fn read_modules_run_as_agemark_accepts_them() {
             module: "telomere",
             meta_id: "adam",
             ext_args: Some("--interleaved"),
+            meta_extra: vec![],
             inputs: vec![("reads", vec![fq]), ("reference", vec![])],
         },
         root,
@@ -737,6 +748,7 @@ fn clocks_module_runs_as_agemark_accepts_it() {
             module: "clocks",
             meta_id: "progress",
             ext_args: Some("--clocks knight2016_ga,bohlin2016_ga --impute reference"),
+            meta_extra: vec![],
             inputs: vec![
                 (
                     "betas",
@@ -762,6 +774,7 @@ fn celltypes_and_nr3c1_modules_run_as_agemark_accepts_them() {
             module: "celltypes",
             meta_id: "planet",
             ext_args: Some("--panel placenta_term --constraint sum-eq-1"),
+            meta_extra: vec![],
             inputs: vec![("betas", vec![placentas])],
         },
         tmp.path(),
@@ -773,6 +786,7 @@ fn celltypes_and_nr3c1_modules_run_as_agemark_accepts_them() {
             module: "nr3c1",
             meta_id: "gse55763",
             ext_args: None,
+            meta_extra: vec![],
             inputs: vec![(
                 "betas",
                 vec![repo("tests/data/array/gse55763_blood_5x20000_betas.csv")],
@@ -789,13 +803,15 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
     let tmp = tempdir();
     let root = tmp.path();
     let demo_sheet = repo("reference/demo/cohort/samplesheet.csv");
-    let sheet = read_sheet(&demo_sheet);
-    let sheet_dir = demo_sheet.parent().expect("sheet dir").to_path_buf();
+    let demo_dir = demo_sheet.parent().expect("sheet dir").to_path_buf();
+    let ci_sheet = ci_sheet(&demo_sheet, root);
+    let sheet = read_sheet(&ci_sheet);
+    let sheet_dir = root.to_path_buf();
     // As main.nf does: every file the sheet points to is staged beside a copy of the sheet that
     // names each file by its base name.
     let mut inputs = Vec::new();
     let mut staged_rows = Vec::new();
-    let header: Vec<String> = read_header(&demo_sheet);
+    let header: Vec<String> = read_header(&ci_sheet);
     for row in &sheet {
         let mut cells = Vec::new();
         for col in &header {
@@ -807,7 +823,8 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
                     .expect("file name")
                     .to_string_lossy()
                     .into_owned();
-                inputs.push(full);
+                // main.nf stages an IDAT prefix's _Grn/_Red files (sheetFiles).
+                inputs.extend(sheet_files(col, &full));
                 cells.push(name);
             } else {
                 cells.push(v);
@@ -823,13 +840,14 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
         format!("{}\n{}\n", header.join(","), staged_rows.join("\n")),
     )
     .expect("write the staged sheet");
-    let betas = demo_betas(&sheet_dir);
-    check_case(
+    let betas = demo_betas(&demo_dir);
+    let checked = check_case(
         &modules,
         &Case {
             module: "check",
             meta_id: "cohort",
             ext_args: None,
+            meta_extra: vec![],
             inputs: vec![
                 ("samplesheet", vec![sheet_path.clone()]),
                 ("inputs", inputs.clone()),
@@ -860,6 +878,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
                 module: "reads",
                 meta_id: id,
                 ext_args: None,
+                meta_extra: vec![],
                 inputs: vec![("reads", reads), ("reference", reference)],
             },
             root,
@@ -869,16 +888,73 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
             &[&format!("{id}.telomere.tsv"), &format!("{id}.mtdna.tsv")],
         ));
     }
+    // One idat job per batch of agemark's plan (joined with the sheet by sample_id, as the
+    // subworkflow does).
+    let plan = fs::read_to_string(checked.dir.join("idat_plan.tsv")).expect("idat_plan.tsv");
+    let mut batches: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in plan.lines().skip(1) {
+        let c: Vec<&str> = line.split('\t').collect();
+        assert_eq!(c.len(), 3, "plan line `{line}`");
+        batches
+            .entry(c[0].to_string())
+            .or_default()
+            .push(c[1].to_string());
+    }
+    assert_eq!(
+        batches.keys().collect::<Vec<_>>(),
+        ["4207113116"],
+        "the two HM27 samples are one batch: {plan}"
+    );
+    let mut idat_betas = Vec::new();
+    let mut idat_runs = Vec::new();
+    for (batch, ids) in &batches {
+        let mut files = Vec::new();
+        let mut prefixes = Vec::new();
+        for id in ids {
+            let row = sheet
+                .iter()
+                .find(|r| &r["sample_id"] == id)
+                .expect("plan id in sheet");
+            let full = sheet_dir.join(&row["idat"]);
+            prefixes.push(
+                full.file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            files.extend(sheet_files("idat", &full));
+        }
+        let batch: &'static str = Box::leak(batch.clone().into_boxed_str());
+        let ran = check_case(
+            &modules,
+            &Case {
+                module: "idat",
+                meta_id: batch,
+                ext_args: None,
+                meta_extra: vec![
+                    ("prefixes".into(), prefixes.join(" ")),
+                    ("sample_ids".into(), ids.join(",")),
+                ],
+                inputs: vec![("idats", files)],
+            },
+            root,
+        );
+        idat_betas.extend(in_dir(&ran, &[&format!("{batch}.betas.tsv.gz")]));
+        tables.extend(in_dir(&ran, &[&format!("{batch}.idat_qc.tsv")]));
+        idat_runs.push((batch, ran));
+    }
     let ran = check_case(
         &modules,
         &Case {
             module: "run",
             meta_id: "cohort",
             ext_args: Some("--stages clocks,celltypes,nr3c1"),
+            meta_extra: vec![],
             inputs: vec![
                 ("samplesheet", vec![sheet_path.clone()]),
                 ("betas", betas.clone()),
                 ("inputs", inputs),
+                ("idat_betas", idat_betas),
             ],
         },
         root,
@@ -894,6 +970,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
             module: "merge",
             meta_id: "cohort",
             ext_args: None,
+            meta_extra: vec![],
             inputs: vec![
                 ("tables", tables),
                 ("samplesheet", vec![sheet_path.clone()]),
@@ -906,7 +983,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
     common::agemark([
         "run",
         "--samplesheet",
-        &demo_sheet.display().to_string(),
+        &ci_sheet.display().to_string(),
         "--betas",
         &betas[0].display().to_string(),
         "--outdir",
@@ -929,6 +1006,23 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
             "{name}: AGEMARK_MERGE's differs from agemark run's"
         );
     }
+    // The idat jobs' files are `agemark run`'s idat jobs', byte for byte.
+    for (batch, ran) in &idat_runs {
+        for sfx in [
+            "betas.tsv.gz",
+            "detection.tsv.gz",
+            "idat_qc.tsv",
+            "idat_qc.parquet",
+        ] {
+            let name = format!("{batch}.{sfx}");
+            let want = fs::read(reference.join("idat").join(&name)).expect("agemark run's");
+            let got = fs::read(ran.dir.join(&name)).expect("AGEMARK_IDAT's");
+            assert!(
+                want == got,
+                "{name}: AGEMARK_IDAT's differs from agemark run's"
+            );
+        }
+    }
     let cohort_tables: Vec<PathBuf> = merged
         .written
         .iter()
@@ -941,10 +1035,62 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
             module: "report",
             meta_id: "cohort",
             ext_args: None,
+            meta_extra: vec![],
             inputs: vec![("tables", cohort_tables), ("samplesheet", vec![sheet_path])],
         },
         root,
     );
+}
+
+/// The CI cohort sheet (as workflows/ci/run-workflows.sh's ci_sheet writes it): the demo sheet
+/// with absolute paths and an `idat` column, plus the two real HM27 samples as one batch.
+fn ci_sheet(demo_sheet: &Path, dir: &Path) -> PathBuf {
+    let demo_dir = demo_sheet.parent().expect("sheet dir");
+    let header = read_header(demo_sheet);
+    let mut text = format!("{},idat\n", header.join(","));
+    for row in read_sheet(demo_sheet) {
+        let cells: Vec<String> = header
+            .iter()
+            .map(|c| {
+                let v = row.get(c).cloned().unwrap_or_default();
+                if FILE_COLUMNS.contains(&c.as_str()) && !v.is_empty() {
+                    demo_dir.join(v).display().to_string()
+                } else {
+                    v
+                }
+            })
+            .collect();
+        text.push_str(&format!("{},\n", cells.join(",")));
+    }
+    let hm27 = repo("tests/data/array/hm27_idat");
+    for (id, pos) in [("HM27-OV-A", "A"), ("HM27-OV-B", "B")] {
+        text.push_str(&format!(
+            "{id},CI-{id},,other,other,,,,,,,{}\n",
+            hm27.join(format!("4207113116_{pos}")).display()
+        ));
+    }
+    let path = dir.join("ci-samplesheet.csv");
+    fs::write(&path, text).expect("write the CI sheet");
+    path
+}
+
+/// The files main.nf stages for a sheet path (`sheetFiles`): an IDAT prefix's `_Grn`/`_Red`
+/// files, anything else itself.
+fn sheet_files(column: &str, full: &Path) -> Vec<PathBuf> {
+    if column != "idat" || full.is_dir() {
+        return vec![full.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    for ch in ["Grn", "Red"] {
+        for gz in ["", ".gz"] {
+            let f = PathBuf::from(format!("{}_{ch}.idat{gz}", full.display()));
+            if f.is_file() {
+                out.push(f);
+            }
+        }
+    }
+    assert!(!out.is_empty(), "{}: no IDAT files", full.display());
+    out
 }
 
 /// The demo cohort's top-level beta matrix (`agemark demo` passes it as `--betas`).

@@ -74,7 +74,8 @@ pub enum Command {
     /// Cohort run: every stage a sample's inputs allow, samples and stages in parallel, then
     /// the cohort tables, failures.tsv, the HTML report and MultiQC files.
     ///
-    /// Writes DIR/<sample>/<sample>.telomere|mtdna.tsv/.parquet, DIR/methylation/cohort.<stage>.tsv/.parquet,
+    /// Writes DIR/<sample>/<sample>.telomere|mtdna.tsv/.parquet, DIR/idat/<batch>.betas.tsv.gz (and
+    /// .detection.tsv.gz, .idat_qc.tsv/.parquet), DIR/methylation/cohort.<stage>.tsv/.parquet,
     /// DIR/cohort.long.tsv/.parquet, cohort.wide.tsv, cohort.columns.tsv, cohort.dyads.tsv,
     /// failures.tsv, report.html, multiqc/agemark_*_mqc.*, run_manifest.tsv. Exits 1 when a
     /// sample failed (after writing everything else).
@@ -99,7 +100,7 @@ pub struct RunArgs {
     /// Top-level beta matrix; the sheet's betas_column names each sample's column.
     #[arg(long, value_name = "FILE")]
     pub betas: Option<String>,
-    /// Stages to run: all, or names separated by commas (reads, clocks).
+    /// Stages to run: all, or names separated by commas (reads, idat, clocks, celltypes, nr3c1).
     #[arg(long, default_value = "all", value_name = "NAMES")]
     pub stages: String,
     /// Only these samples (sample ids separated by commas).
@@ -108,6 +109,14 @@ pub struct RunArgs {
     /// Only validate the sample sheet: print every problem, write nothing.
     #[arg(long)]
     pub check: bool,
+    /// Where the idat stage writes, and the methylation stages read, each IDAT batch's files
+    /// (<DIR>/<batch>.betas.tsv.gz, ...). Default: OUTDIR/idat.
+    #[arg(long, value_name = "DIR")]
+    pub idat_dir: Option<PathBuf>,
+    /// Write the IDAT batch plan (TSV: batch, sample_id, idat; one line per IDAT sample) to
+    /// FILE once the sheet is valid; with --check, the only file written. For workflows.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// Replace sample, participant and family IDs (and input file names) in every output and
     /// log line by keyed hashes (HMAC-SHA256 with this key file, 16 hex digits).
     #[arg(long, value_name = "KEYFILE")]
@@ -456,6 +465,11 @@ pub struct IdatArgs {
     /// and, when a sample failed, .failures.tsv.
     #[arg(long, short = 'o', value_name = "PREFIX")]
     pub output: String,
+    /// Sample ids, one per input in order (separated by commas): they name the samples in the
+    /// matrix columns, the QC rows and failures.tsv instead of the IDAT basenames. Each input
+    /// must then name one IDAT pair.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub sample_ids: Option<Vec<String>>,
     /// IDAT options.
     #[command(flatten)]
     pub idat: IdatInputArgs,

@@ -265,14 +265,26 @@ pub const LINKAGE_COLUMNS: [&str; 9] = [
 ];
 
 /// Input columns of the cohort sheet.
-pub const INPUT_COLUMNS: [&str; 6] = [
+pub const INPUT_COLUMNS: [&str; 7] = [
     "reads",
     "reads2",
     "reference",
     "idat",
     "betas_column",
     "methylation_calls",
+    "idat_batch",
 ];
+
+/// Whether `name` can be used as a file name as it stands (letters, digits, `.`, `_`, `-`; not
+/// starting with `.`; at most 100 characters).
+pub fn is_filename_safe(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
 
 /// Highest accepted `age_years`.
 pub const MAX_AGE_YEARS: f64 = 125.0;
@@ -310,6 +322,9 @@ pub struct CohortSample {
     pub reference: Option<String>,
     /// IDAT directory or `<barcode>_<position>` prefix.
     pub idat: Option<String>,
+    /// The IDAT batch (`run`'s idat job) the sample's IDATs are preprocessed in; default: the
+    /// Sentrix barcode of the IDAT name. Filename-safe.
+    pub idat_batch: Option<String>,
     /// The sample's column in the top-level betas matrix.
     pub betas_column: Option<String>,
     /// Sequencing methylation calls (Bismark coverage, bedMethyl, …).
@@ -685,6 +700,26 @@ impl CohortSheet {
                     Some("reads2"),
                     "reads2 without reads".into(),
                 );
+            }
+            let ib = cell("idat_batch");
+            if !ib.is_empty() {
+                if !is_filename_safe(&ib) {
+                    problem(
+                        Severity::Error,
+                        Some(line),
+                        Some("idat_batch"),
+                        format!("'{ib}' is not a safe file name (letters, digits, '.', '_', '-'; not starting with '.')"),
+                    );
+                } else if s.idat.is_none() {
+                    problem(
+                        Severity::Warning,
+                        Some(line),
+                        Some("idat_batch"),
+                        "an idat_batch without idat: ignored".into(),
+                    );
+                } else {
+                    s.idat_batch = Some(ib);
+                }
             }
             let b = cell("betas_column");
             if !b.is_empty() {

@@ -1,13 +1,19 @@
 //! `agemark idat`: IDAT pairs → betas, detection p-values, per-sample QC and failures.
 
-use std::{io::Write, path::Path, time::Instant};
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 use agemark::{
     methylation::{
-        array::batch::{qc_rows, run_batch, Batch, BatchOptions, Failure},
+        array::batch::{discover, qc_rows, run_batch, Batch, BatchOptions, Failure},
+        source::idat_input::IdatInputOptions,
         InputError,
     },
-    tidy,
+    tidy::{self, Row},
 };
 use tracing::{info, warn};
 
@@ -23,63 +29,200 @@ pub fn run(args: &IdatArgs) -> Result<(), AppError> {
             "agemark idat writes several files: give an output prefix with -o, not -".into(),
         ));
     }
-    let prefix = Path::new(&args.output);
-    tidy::prepare_output_dir(prefix)?;
-    let batch = run_batch(
+    let done = write_batch(
         &args.inputs,
+        args.sample_ids.as_deref(),
+        &opts,
+        &args.output,
+        &|_| {},
+        &|s| s.to_string(),
+    )?;
+    info!(
+        "{} samples ({} platform, manifest {}, {} probes) in {:.2} s; {} failed",
+        done.n_samples,
+        done.platform,
+        done.manifest,
+        done.n_probes,
+        started.elapsed().as_secs_f64(),
+        done.failures.len()
+    );
+    if !done.failures.is_empty() {
+        return Err(InputError::file(
+            &done.failures_path.display().to_string(),
+            format!(
+                "{} of {} samples/inputs failed (listed in this file); the others were written",
+                done.failures.len(),
+                done.failures.len() + done.n_samples
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// What [`write_batch`] did.
+pub struct BatchWritten {
+    /// Samples written.
+    pub n_samples: usize,
+    /// Samples and inputs that failed (named by their sample ids when given).
+    pub failures: Vec<Failure>,
+    /// `<PREFIX>.failures.tsv` (written only when something failed).
+    pub failures_path: PathBuf,
+    /// Platform name.
+    pub platform: &'static str,
+    /// Manifest source.
+    pub manifest: String,
+    /// Probes of the manifest.
+    pub n_probes: usize,
+}
+
+/// Sample ids by IDAT basename (and by input as given, for an input that names no pair): one
+/// id per input, each input naming one pair.
+fn id_map(inputs: &[String], ids: &[String]) -> Result<BTreeMap<String, String>, AppError> {
+    if ids.len() != inputs.len() {
+        return Err(AppError::Usage(format!(
+            "--sample-ids: {} ids for {} inputs (one id per input, in order)",
+            ids.len(),
+            inputs.len()
+        )));
+    }
+    let mut map = BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (input, id) in inputs.iter().zip(ids) {
+        if id.is_empty() || !seen.insert(id.as_str()) {
+            return Err(AppError::Usage(format!(
+                "--sample-ids: '{id}' is empty or given twice"
+            )));
+        }
+        let (pairs, fails) = discover(std::slice::from_ref(input));
+        if pairs.len() > 1 {
+            return Err(AppError::Usage(format!(
+                "--sample-ids: {input} holds {} IDAT pairs; with --sample-ids each input must name one pair (give the <barcode>_<position> prefixes)",
+                pairs.len()
+            )));
+        }
+        if let Some(p) = pairs.first() {
+            if map.insert(p.name.clone(), id.clone()).is_some() {
+                return Err(AppError::Usage(format!(
+                    "--sample-ids: two inputs name the IDAT pair {}",
+                    p.name
+                )));
+            }
+        }
+        if pairs.is_empty() {
+            // A lone channel is a failure named by its basename.
+            for f in fails {
+                map.insert(f.sample, id.clone());
+            }
+        }
+        map.insert(input.clone(), id.clone());
+    }
+    Ok(map)
+}
+
+/// Renames a batch's samples and failures by [`id_map`].
+fn rename(batch: &mut Batch, map: &BTreeMap<String, String>) {
+    for s in &mut batch.samples {
+        if let Some(id) = map.get(&s.name) {
+            s.name = id.clone();
+        }
+    }
+    for f in &mut batch.failures {
+        if let Some(id) = map.get(&f.sample) {
+            f.sample = id.clone();
+        }
+    }
+}
+
+/// The code of `agemark idat` (also the IDAT batch job of `agemark run`): preprocesses the
+/// IDAT pairs of `inputs` and writes `<output>.betas.tsv.gz`, `.detection.tsv.gz`,
+/// `.idat_qc.tsv/.parquet` and, when a sample or input failed, `.failures.tsv` (removed
+/// otherwise). `protect` rewrites the QC rows and `scrub` the failure messages before they are
+/// written (pseudonymisation in `run`). A whole-batch problem (no pair at all, an unreadable
+/// manifest) is an error, and leaves no output of an earlier run of the prefix behind.
+pub fn write_batch(
+    inputs: &[String],
+    sample_ids: Option<&[String]>,
+    opts: &IdatInputOptions,
+    output: &str,
+    protect: &dyn Fn(&mut [Row]),
+    scrub: &dyn Fn(&str) -> String,
+) -> Result<BatchWritten, AppError> {
+    let map = sample_ids.map(|ids| id_map(inputs, ids)).transpose()?;
+    let prefix = Path::new(output);
+    tidy::prepare_output_dir(prefix)?;
+    let out = |suffix: &str| PathBuf::from(format!("{output}.{suffix}"));
+    let failures_path = out("failures.tsv");
+    let batch = run_batch(
+        inputs,
         &BatchOptions {
             manifest: opts.manifest.clone(),
             platform: opts.platform,
             preprocess: opts.preprocess,
         },
-    )?;
-    for f in &batch.failures {
+    );
+    let mut batch = match batch {
+        Ok(b) => b,
+        Err(e) => {
+            for s in [
+                "betas.tsv.gz",
+                "detection.tsv.gz",
+                "idat_qc.tsv",
+                "idat_qc.parquet",
+                "failures.tsv",
+            ] {
+                let _ = std::fs::remove_file(out(s));
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(m) = &map {
+        rename(&mut batch, m);
+    }
+    for f in &mut batch.failures {
+        f.file = scrub(&f.file);
+        f.message = scrub(&f.message);
         warn!("{}: {}", f.file, f.message);
     }
-    let out = |suffix: &str| std::path::PathBuf::from(format!("{}.{suffix}", args.output));
-    if !batch.samples.is_empty() {
+    if batch.samples.is_empty() {
+        for s in [
+            "betas.tsv.gz",
+            "detection.tsv.gz",
+            "idat_qc.tsv",
+            "idat_qc.parquet",
+        ] {
+            let _ = std::fs::remove_file(out(s));
+        }
+    } else {
         let betas = out("betas.tsv.gz");
         write_matrix(&betas, &batch, |r| &r.betas)?;
         info!("wrote {}", betas.display());
         let det = out("detection.tsv.gz");
         write_matrix(&det, &batch, |r| &r.pvals)?;
         info!("wrote {}", det.display());
-        let rows = qc_rows(&batch, &opts.preprocess);
-        for p in write_rows(&args.output, "idat_qc", &rows)? {
+        let mut rows = qc_rows(&batch, &opts.preprocess);
+        protect(&mut rows);
+        for p in write_rows(output, "idat_qc", &rows)? {
             info!("wrote {}", p.display());
         }
     }
-    let failures_path = out("failures.tsv");
     if batch.failures.is_empty() {
         // A stale list from an earlier run of the same prefix would mislead.
         let _ = std::fs::remove_file(&failures_path);
     } else {
         write_failures(&failures_path, &batch.failures)?;
     }
-    info!(
-        "{} samples ({} platform, manifest {}, {} probes) in {:.2} s; {} failed",
-        batch.samples.len(),
-        batch.platform.map_or(
+    Ok(BatchWritten {
+        n_samples: batch.samples.len(),
+        failures: batch.failures,
+        failures_path,
+        platform: batch.platform.map_or(
             "unknown",
-            agemark::methylation::array::manifest::Platform::name
+            agemark::methylation::array::manifest::Platform::name,
         ),
-        batch.manifest.source,
-        batch.manifest.probes.len(),
-        started.elapsed().as_secs_f64(),
-        batch.failures.len()
-    );
-    if !batch.failures.is_empty() {
-        return Err(InputError::file(
-            &failures_path.display().to_string(),
-            format!(
-                "{} of {} samples/inputs failed (listed in this file); the others were written",
-                batch.failures.len(),
-                batch.failures.len() + batch.samples.len()
-            ),
-        )
-        .into());
-    }
-    Ok(())
+        manifest: batch.manifest.source.clone(),
+        n_probes: batch.manifest.probes.len(),
+    })
 }
 
 /// Writes a probes × samples matrix (gzip TSV; first column `probe_id`; NA for missing). Blocks
@@ -140,7 +283,8 @@ fn write_matrix(
     Ok(())
 }
 
-fn write_failures(path: &Path, failures: &[Failure]) -> Result<(), AppError> {
+/// Writes a batch's failures.tsv (`sample`, `file`, `message`).
+pub fn write_failures(path: &Path, failures: &[Failure]) -> Result<(), AppError> {
     tidy::write_atomic(path, |w| {
         writeln!(w, "sample\tfile\tmessage")?;
         for f in failures {

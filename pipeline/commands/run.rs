@@ -1,16 +1,26 @@
 //! `agemark run`: a cohort run from a sample sheet.
 //!
 //! 1. Read and validate the sheet; print every problem (with line numbers) and stop on errors
-//!    before any work (`--check` stops here).
+//!    before any work (`--check` stops here; `--plan FILE` writes the IDAT batch plan first).
 //! 2. Jobs: one `reads` job per sample with reads (telomere + mtDNA on one decode, exactly as
-//!    `agemark reads`), one job per methylation stage (the top-level betas matrix, plus each
-//!    sample's own IDAT / sequencing-calls input). Jobs run in parallel on the thread pool; a
-//!    job whose inputs and parameters are unchanged since the last run (run_manifest.tsv) and
-//!    whose outputs exist is skipped.
+//!    `agemark reads`), one `idat` job per IDAT batch, one job per methylation stage. The reads
+//!    and idat jobs run first, in parallel on the thread pool; then the methylation jobs. A job
+//!    whose inputs and parameters are unchanged since the last run (run_manifest.tsv) and whose
+//!    outputs exist is skipped.
+//!    - IDAT batch of a sample ([`idat_batch_of`]): the sheet's `idat_batch`, else the Sentrix
+//!      barcode (IDAT basename up to its first `_`), else the basename. The job runs the code of
+//!      `agemark idat <prefixes> --sample-ids <ids> -o OUTDIR/idat/<batch>` and writes
+//!      `OUTDIR/idat/<batch>.{betas.tsv.gz,detection.tsv.gz,idat_qc.tsv,idat_qc.parquet}`
+//!      (+ `failures.tsv` when a sample failed; a whole-batch error lists every sample there).
+//!    - Methylation inputs: the top-level betas matrix (columns by `betas_column`), each IDAT
+//!      batch's betas (columns by sample id) and each sample's sequencing calls. Without the
+//!      idat stage in `--stages` (a workflow's cohort job) the batch betas must already be in
+//!      OUTDIR/idat (or `--idat-dir`); a missing file, or a sample listed in its batch's
+//!      failures.tsv, gives that sample failed rows with the reason.
 //! 3. A failing job does not stop the others: it lands in failures.tsv, and its samples get
 //!    failed rows (`<sample>.failed.tsv` for reads, failed rows in the methylation table).
-//! 4. Merge (the code of `agemark merge`) of the tables the run wrote, the report and the MultiQC
-//!    files. Exit 1 when anything failed.
+//! 4. Merge (the code of `agemark merge`) of the tables the run wrote (idat_qc included), the
+//!    report and the MultiQC files. Exit 1 when anything failed.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -53,6 +63,87 @@ use crate::cli::RunArgs;
 
 /// Stages `run` knows, in order.
 pub const READ_STAGE: &str = "reads";
+
+/// The IDAT batch stage: one `agemark idat` job per batch, before the methylation stages.
+pub const IDAT_STAGE: &str = "idat";
+
+/// The IDAT batch of a sample with an `idat` input: the sheet's `idat_batch`, else the
+/// Sentrix (slide) barcode of the IDAT basename (the part before its first `_`:
+/// `4207113116` for `…/4207113116_A`), else the basename (a directory input: its own name).
+/// Characters that are not filename-safe become `_`.
+pub fn idat_batch_of(s: &CohortSample) -> Option<String> {
+    let idat = s.idat.as_deref()?;
+    if let Some(b) = &s.idat_batch {
+        return Some(b.clone());
+    }
+    let base = file_name_of(idat.trim_end_matches('/'));
+    let base = ["_Grn.idat", "_Red.idat", "_Grn.idat.gz", "_Red.idat.gz"]
+        .iter()
+        .find_map(|sfx| base.strip_suffix(sfx))
+        .unwrap_or(&base)
+        .to_string();
+    let name = match base.split_once('_') {
+        Some((barcode, _)) if !barcode.is_empty() => barcode.to_string(),
+        _ => base,
+    };
+    let mut safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        safe.insert(0, '_');
+    }
+    Some(safe)
+}
+
+/// The IDAT batches of the selected samples: batch → sample indices (sheet order), by name.
+fn idat_batches(samples: &[&CohortSample]) -> BTreeMap<String, Vec<usize>> {
+    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, s) in samples.iter().enumerate() {
+        if let Some(b) = idat_batch_of(s) {
+            out.entry(b).or_default().push(i);
+        }
+    }
+    out
+}
+
+/// `<idat dir>/<batch>`: the output prefix of a batch's idat job (the idat dir is
+/// `--idat-dir`, default `OUTDIR/idat`).
+pub fn idat_prefix(idat_dir: &Path, batch: &str) -> PathBuf {
+    idat_dir.join(batch)
+}
+
+/// The IDAT files of an input (for the job's fingerprint): each pair's two channels.
+fn idat_files(input: &str) -> Vec<String> {
+    let (pairs, _) = agemark::methylation::array::batch::discover(&[input.to_string()]);
+    if pairs.is_empty() {
+        return vec![input.to_string()];
+    }
+    pairs
+        .iter()
+        .flat_map(|p| [p.grn.display().to_string(), p.red.display().to_string()])
+        .collect()
+}
+
+/// The failures listed in a batch's `failures.tsv` (`sample`, `file`, `message`), by sample.
+fn batch_failures(path: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Ok(text) = std::fs::read_to_string(path) {
+        for line in text.lines().skip(1) {
+            let c: Vec<&str> = line.splitn(3, '\t').collect();
+            if c.len() == 3 {
+                out.insert(c[0].to_string(), format!("{}: {}", c[1], c[2]));
+            }
+        }
+    }
+    out
+}
 
 /// A methylation stage: rows (sample column = the input's sample names) for one input.
 type MethStageFn = fn(&MethJob) -> Result<Vec<Row>, String>;
@@ -206,6 +297,8 @@ fn clocks_stage(job: &MethJob) -> Result<Vec<Row>, String> {
 enum Job {
     /// Reads of one sample (index into the selected samples).
     Reads(usize),
+    /// One IDAT batch (index into the batches).
+    Idat(usize),
     /// One methylation stage over all methylation inputs.
     Meth(usize),
 }
@@ -244,6 +337,10 @@ struct Ctx<'a> {
     args: &'a RunArgs,
     inner_threads: usize,
     reader: ReaderOptions,
+    /// IDAT batches: name and sample indices.
+    batches: Vec<(String, Vec<usize>)>,
+    /// Where the idat jobs write, and the methylation jobs read, the batches' files.
+    idat_dir: PathBuf,
 }
 
 impl Ctx<'_> {
@@ -364,13 +461,114 @@ impl Ctx<'_> {
         }
     }
 
+    /// One IDAT batch: the code of `agemark idat <prefixes> --sample-ids <ids> -o
+    /// OUTDIR/idat/<batch>`.
+    fn idat_job(&self, b: usize) -> Outcome {
+        let (batch, members) = &self.batches[b];
+        let name = format!("{IDAT_STAGE}:{batch}");
+        let prefix = idat_prefix(&self.idat_dir, batch);
+        let prefix_s = prefix.display().to_string();
+        let inputs: Vec<String> = members
+            .iter()
+            .map(|&i| self.samples[i].idat.clone().unwrap_or_default())
+            .collect();
+        let ids: Vec<String> = members.iter().map(|&i| self.out_ids[i].clone()).collect();
+        let files: Vec<String> = inputs.iter().flat_map(|p| idat_files(p)).collect();
+        let file_refs: Vec<&str> = files.iter().map(String::as_str).collect();
+        let params = format!(
+            "{IDAT_STAGE}|{batch}|{}|{:?}",
+            ids.join(","),
+            self.reader.idat
+        );
+        let fp = manifest::fingerprint(&params, &file_refs);
+        let out = |sfx: &str| PathBuf::from(format!("{prefix_s}.{sfx}"));
+        let all_outputs: Vec<String> = [
+            "betas.tsv.gz",
+            "detection.tsv.gz",
+            "idat_qc.tsv",
+            "idat_qc.parquet",
+        ]
+        .iter()
+        .map(|s| self.rel(&out(s)))
+        .collect();
+        if manifest::unchanged(self.out, self.old.get(&name), &fp) {
+            return Outcome::unchanged(name, fp, all_outputs);
+        }
+        let written = super::idat::write_batch(
+            &inputs,
+            Some(&ids),
+            &self.reader.idat,
+            &prefix_s,
+            &|rows: &mut [Row]| self.protect(rows),
+            &|t: &str| self.scrub.scrub(t),
+        );
+        let (outputs, failures) = match written {
+            Ok(w) => {
+                let mut outputs = if w.n_samples > 0 {
+                    all_outputs
+                } else {
+                    Vec::new()
+                };
+                if !w.failures.is_empty() {
+                    outputs.push(self.rel(&w.failures_path));
+                }
+                let failures: Vec<(String, String, String)> = w
+                    .failures
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.sample.clone(),
+                            IDAT_STAGE.to_string(),
+                            format!("{}: {}", f.file, f.message),
+                        )
+                    })
+                    .collect();
+                (outputs, failures)
+            }
+            Err(e) => {
+                // The whole batch failed: every sample is listed in the batch's failures.tsv
+                // (for the methylation stages, here or in a later run).
+                let why = self.scrub.scrub(&e.to_string());
+                let list: Vec<agemark::methylation::array::batch::Failure> = ids
+                    .iter()
+                    .zip(&inputs)
+                    .map(|(id, input)| agemark::methylation::array::batch::Failure {
+                        sample: id.clone(),
+                        file: self.scrub.scrub(input),
+                        message: why.clone(),
+                    })
+                    .collect();
+                let path = out("failures.tsv");
+                if let Err(we) = super::idat::write_failures(&path, &list) {
+                    warn!("{}", self.scrub.scrub(&we.to_string()));
+                }
+                let failures = ids
+                    .iter()
+                    .map(|id| (id.clone(), IDAT_STAGE.to_string(), why.clone()))
+                    .collect();
+                (vec![self.rel(&path)], failures)
+            }
+        };
+        let status = if failures.is_empty() { "ok" } else { "fail" };
+        Outcome {
+            name,
+            entry: Entry {
+                fingerprint: fp,
+                status: status.into(),
+                outputs,
+            },
+            failures,
+            skipped: false,
+        }
+    }
+
     fn meth_job(&self, k: usize) -> Outcome {
         let (stage, func) = METH_STAGES[k];
         let name = format!("methylation:{stage}");
         let prefix = self.out.join("methylation").join("cohort");
         let (tsv, pq) = tidy::output_paths(&prefix, stage);
         // Inputs: the betas matrix (columns mapped by betas_column) and per-sample inputs.
-        let mut sources: Vec<(String, BTreeMap<String, usize>, bool)> = Vec::new();
+        let mut sources: Vec<(String, BTreeMap<String, usize>, Src)> = Vec::new();
         if let Some(b) = &self.args.betas {
             let map: BTreeMap<String, usize> = self
                 .samples
@@ -379,17 +577,41 @@ impl Ctx<'_> {
                 .filter_map(|(i, s)| s.betas_column.clone().map(|c| (c, i)))
                 .collect();
             if !map.is_empty() {
-                sources.push((b.clone(), map, false));
+                sources.push((b.clone(), map, Src::Matrix));
+            }
+        }
+        // IDAT samples: their batch's betas (written by the idat stage, here or earlier); a
+        // sample whose IDATs failed, or whose batch has no betas, gets failed rows.
+        let mut unavailable: Vec<(usize, String)> = Vec::new();
+        for (batch, members) in &self.batches {
+            let prefix = idat_prefix(&self.idat_dir, batch).display().to_string();
+            let betas = format!("{prefix}.betas.tsv.gz");
+            let failed = batch_failures(Path::new(&format!("{prefix}.failures.tsv")));
+            let mut map = BTreeMap::new();
+            for &i in members {
+                if let Some(why) = failed.get(&self.out_ids[i]) {
+                    unavailable.push((i, format!("IDAT preprocessing failed (idat stage): {why}")));
+                } else if !Path::new(&betas).is_file() {
+                    unavailable.push((
+                        i,
+                        format!("{betas}: no such file; run the idat stage first"),
+                    ));
+                } else {
+                    map.insert(self.out_ids[i].clone(), i);
+                }
+            }
+            if !map.is_empty() {
+                sources.push((betas, map, Src::Batch));
             }
         }
         for (i, s) in self.samples.iter().enumerate() {
-            for p in [&s.idat, &s.methylation_calls].into_iter().flatten() {
-                sources.push((p.clone(), BTreeMap::from([(String::new(), i)]), true));
+            if let Some(p) = &s.methylation_calls {
+                sources.push((p.clone(), BTreeMap::from([(String::new(), i)]), Src::Single));
             }
         }
         let mut params = format!("{stage}|clocks={}|", self.args.clocks);
-        for (p, map, single) in &sources {
-            params.push_str(&format!("{}|{single}|", file_name_of(p)));
+        for (p, map, src) in &sources {
+            params.push_str(&format!("{}|{}|", file_name_of(p), *src == Src::Single));
             for (c, &i) in map {
                 let s = self.samples[i];
                 params.push_str(&format!(
@@ -397,6 +619,9 @@ impl Ctx<'_> {
                     self.out_ids[i], s.age_years, s.gestational_age_weeks
                 ));
             }
+        }
+        for (i, why) in &unavailable {
+            params.push_str(&format!("unavailable:{}:{why};", self.out_ids[*i]));
         }
         let input_paths: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
         let fp = manifest::fingerprint(&params, &input_paths);
@@ -406,7 +631,13 @@ impl Ctx<'_> {
         }
         let mut rows = Vec::new();
         let mut failures = Vec::new();
-        for (path, map, single) in &sources {
+        for (i, why) in &unavailable {
+            let why = self.scrub.scrub(why);
+            rows.push(failed_row(&self.out_ids[*i], stage, &why));
+            failures.push((self.out_ids[*i].clone(), stage.to_string(), why));
+        }
+        for (path, map, src) in &sources {
+            let single = &(*src == Src::Single);
             let ages: HashMap<String, (Option<f64>, Option<f64>)> = map
                 .iter()
                 .map(|(c, &i)| {
@@ -455,10 +686,16 @@ impl Ctx<'_> {
                     }
                     for (c, &i) in map {
                         if !present.contains(&i) {
-                            let why = format!(
-                                "betas_column '{c}' is not a sample of {}",
-                                file_name_of(path)
-                            );
+                            let why = if *src == Src::Batch {
+                                format!(
+                                    "{path}: has no column '{c}' (written by another run of the idat stage?); run the idat stage again"
+                                )
+                            } else {
+                                format!(
+                                    "betas_column '{c}' is not a sample of {}",
+                                    file_name_of(path)
+                                )
+                            };
                             let why = self.scrub.scrub(&why);
                             rows.push(failed_row(&self.out_ids[i], stage, &why));
                             failures.push((self.out_ids[i].clone(), stage.to_string(), why));
@@ -498,6 +735,17 @@ impl Ctx<'_> {
     }
 }
 
+/// Where a methylation job's input comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Src {
+    /// The top-level `--betas` matrix (columns by `betas_column`).
+    Matrix,
+    /// An IDAT batch's betas (columns by sample id).
+    Batch,
+    /// One sample's own input (sequencing calls).
+    Single,
+}
+
 /// The row a failed stage leaves for a sample.
 fn failed_row(sample: &str, assay: &str, why: &str) -> Row {
     Row {
@@ -517,8 +765,48 @@ fn failed_row(sample: &str, assay: &str, why: &str) -> Row {
     }
 }
 
+/// `--plan FILE`: the IDAT batch plan of the sheet (`batch`, `sample_id`, `idat`: one line per
+/// IDAT sample of the selected samples, by batch then sheet order; ids as written in outputs,
+/// absolute IDAT paths), for workflows to declare one idat job per batch.
+fn write_plan(
+    path: &Path,
+    sheet: &CohortSheet,
+    wanted: Option<&[String]>,
+    key: Option<&Pseudonymiser>,
+) -> Result<(), AppError> {
+    let samples: Vec<&CohortSample> = sheet
+        .samples
+        .iter()
+        .filter(|s| wanted.is_none_or(|w| w.contains(&s.sample_id)))
+        .collect();
+    let batches = idat_batches(&samples);
+    tidy::write_atomic(path, |w| {
+        use std::io::Write;
+        writeln!(w, "batch\tsample_id\tidat")?;
+        for (batch, members) in &batches {
+            for &i in members {
+                let s = samples[i];
+                let id = match key {
+                    Some(k) => k.pseudonym(IdKind::Sample, &s.sample_id),
+                    None => s.sample_id.clone(),
+                };
+                let idat = s.idat.as_deref().unwrap_or_default();
+                let abs = std::path::absolute(idat).unwrap_or_else(|_| PathBuf::from(idat));
+                writeln!(w, "{batch}\t{id}\t{}", abs.display())?;
+            }
+        }
+        Ok(())
+    })?;
+    info!(
+        "wrote {} ({} IDAT batches)",
+        scrub_log(&path.display().to_string()),
+        batches.len()
+    );
+    Ok(())
+}
+
 fn parse_stages(s: &str) -> Result<Vec<String>, AppError> {
-    let mut known: Vec<&str> = vec![READ_STAGE];
+    let mut known: Vec<&str> = vec![READ_STAGE, IDAT_STAGE];
     known.extend(METH_STAGES.iter().map(|m| m.0));
     let mut out = Vec::new();
     for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -569,11 +857,15 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
     };
     // Input files of stages not run need not exist (a workflow's methylation job may not have
     // the reads staged).
+    // The methylation stages read IDAT samples from their batch's betas, so the IDATs
+    // themselves are needed by the idat stage only.
     let reads_on = stages.iter().any(|s| s == READ_STAGE);
-    let meth_on = stages.iter().any(|s| s != READ_STAGE);
+    let idat_on = stages.iter().any(|s| s == IDAT_STAGE);
+    let meth_on = stages.iter().any(|s| s != READ_STAGE && s != IDAT_STAGE);
     sheet.problems.retain(|p| match p.error.column.as_deref() {
         Some("reads" | "reads2" | "reference") => reads_on,
-        Some("idat" | "methylation_calls") => meth_on,
+        Some("idat") => idat_on,
+        Some("methylation_calls") => meth_on,
         _ => true,
     });
     // Checks that need more than the sheet.
@@ -629,6 +921,9 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
             args.samplesheet
         ))));
     }
+    if let Some(plan) = &args.plan {
+        write_plan(plan, &sheet, wanted.as_deref(), key.as_ref())?;
+    }
     if args.check {
         println!(
             "{}: ok ({} samples)",
@@ -647,7 +942,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
     })?;
     // Validate options once, up front.
     telomere_options(&args.telomere)?;
-    if stages.iter().any(|s| s != READ_STAGE) {
+    if stages.iter().any(|s| s != READ_STAGE && s != IDAT_STAGE) {
         let reg = registry(None)?;
         reg.select(&args.clocks).map_err(AppError::Usage)?;
     }
@@ -682,6 +977,10 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
                 .map(|(i, _)| Job::Reads(i)),
         );
     }
+    let batches: Vec<(String, Vec<usize>)> = idat_batches(&samples).into_iter().collect();
+    if stages.iter().any(|s| s == IDAT_STAGE) {
+        jobs.extend((0..batches.len()).map(Job::Idat));
+    }
     let any_meth_input = samples.iter().any(|s| {
         (s.betas_column.is_some() && args.betas.is_some())
             || s.idat.is_some()
@@ -692,7 +991,13 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
             jobs.push(Job::Meth(k));
         }
     }
-    let parallel = jobs.len().clamp(1, threads.max(1));
+    // The reads and idat jobs first (in parallel), then the methylation jobs, which read the
+    // batches' betas.
+    let n_first = jobs
+        .iter()
+        .filter(|j| matches!(j, Job::Reads(_) | Job::Idat(_)))
+        .count();
+    let parallel = n_first.clamp(1, threads.max(1));
     let ctx = Ctx {
         out: &out,
         samples,
@@ -703,6 +1008,11 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         args,
         inner_threads: (threads / parallel).max(1),
         reader: ReaderOptions::default(),
+        batches,
+        idat_dir: args
+            .idat_dir
+            .clone()
+            .unwrap_or_else(|| out.join(IDAT_STAGE)),
     };
     info!(
         "{} samples, {} jobs ({}) on {threads} threads",
@@ -724,10 +1034,11 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     let total = jobs.len();
-    jobs.par_iter().for_each(|job| {
+    let run_job = |job: &Job| {
         let t0 = Instant::now();
         let o = match job {
             Job::Reads(i) => ctx.reads_job(*i),
+            Job::Idat(b) => ctx.idat_job(*b),
             Job::Meth(k) => ctx.meth_job(*k),
         };
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -745,7 +1056,12 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
             .lock()
             .expect("no panics while holding the lock")
             .push(o);
-    });
+    };
+    let (first, then): (Vec<&Job>, Vec<&Job>) = jobs
+        .iter()
+        .partition(|j| matches!(j, Job::Reads(_) | Job::Idat(_)));
+    first.par_iter().for_each(|j| run_job(j));
+    then.par_iter().for_each(|j| run_job(j));
     bar.finish_and_clear();
     let mut outcomes = outcomes.into_inner().expect("no poisoned lock");
     outcomes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -761,7 +1077,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
             o.entry
                 .outputs
                 .iter()
-                .filter(|p| p.ends_with(".tsv"))
+                .filter(|p| p.ends_with(".tsv") && !p.ends_with(".failures.tsv"))
                 .map(|p| out.join(p)),
         );
     }
@@ -818,4 +1134,36 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_idat(idat: &str, batch: Option<&str>) -> CohortSample {
+        CohortSample {
+            idat: Some(idat.to_string()),
+            idat_batch: batch.map(str::to_string),
+            ..CohortSample::default()
+        }
+    }
+
+    #[test]
+    fn idat_batch_is_the_column_else_the_barcode_else_the_basename() {
+        let b = |idat: &str, batch: Option<&str>| idat_batch_of(&with_idat(idat, batch));
+        assert_eq!(b("/x/4207113116_A", None).as_deref(), Some("4207113116"));
+        assert_eq!(
+            b("/x/203530410002_R01C01_Grn.idat.gz", None).as_deref(),
+            Some("203530410002")
+        );
+        assert_eq!(
+            b("/x/4207113116_A", Some("plate-1")).as_deref(),
+            Some("plate-1")
+        );
+        // A directory (or a name without `_`): its own name; unsafe characters become `_`.
+        assert_eq!(b("/x/run 7/", None).as_deref(), Some("run_7"));
+        assert_eq!(b("/x/_odd", None).as_deref(), Some("_odd"));
+        assert_eq!(b("/x/.hidden_A", None).as_deref(), Some("_.hidden"));
+        assert_eq!(idat_batch_of(&CohortSample::default()), None);
+    }
 }

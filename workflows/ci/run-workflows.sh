@@ -10,8 +10,10 @@
 #
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
-# SHARED (default ../shared), SHEET and BETAS (default: the demo cohort's,
-# reference/demo/cohort/samplesheet.csv and demo_betas.csv.gz).
+# SHARED (default ../shared), SHEET and BETAS (default: the CI sheet, i.e. the demo cohort's
+# reference/demo/cohort/samplesheet.csv plus the two real HM27 IDAT samples of
+# tests/data/array/hm27_idat as one IDAT batch, written to $WF_WORK/ci-sheet/ by ci_sheet below;
+# and the demo's demo_betas.csv.gz).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -20,7 +22,9 @@ SHARED="${SHARED:-$REPO/../shared}"
 AGEMARK="$(realpath -m "${AGEMARK:-target/release/agemark}")"
 WF_VENV="${WF_VENV:-$HOME/.cache/agemark-peers/workflows-venv}"
 WF_WORK="${WF_WORK:-${TMPDIR:-/tmp}/agemark-wf}"
-SHEET="$(realpath -m "${SHEET:-reference/demo/cohort/samplesheet.csv}")"
+DEMO_SHEET="$REPO/reference/demo/cohort/samplesheet.csv"
+HM27_IDAT="$REPO/tests/data/array/hm27_idat"
+SHEET="$(realpath -m "${SHEET:-$WF_WORK/ci-sheet/samplesheet.csv}")"
 BETAS="$(realpath -m "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
 REQUIREMENTS="$REPO/workflows/ci/requirements-workflows.txt"
 SNAKEFILE="$REPO/workflows/snakemake/Snakefile"
@@ -51,7 +55,7 @@ same_tables() {
             fail "$what: $rel differs from agemark run's"
         }
         n=$((n + 1))
-    done < <(find "$REF_OUT" \( -name 'cohort.*' -o -path '*/methylation/*' -o -name '*.telomere.*' -o -name '*.mtdna.*' \) -type f | sort)
+    done < <(find "$REF_OUT" \( -name 'cohort.*' -o -path '*/methylation/*' -o -path '*/idat/*' -o -name '*.telomere.*' -o -name '*.mtdna.*' \) -type f | sort)
     [[ $n -ge 5 ]] || fail "$what: only $n tables compared"
     echo "$what: $n tables byte-identical to agemark run's"
 }
@@ -62,6 +66,25 @@ sheet_copy() {
     awk -F, -v OFS=, -v dir="$(dirname "$1")" '
         NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(reads|reads2|reference|idat|methylation_calls)$/) f[i] = 1; print; next }
         { for (i in f) if ($i != "" && $i !~ /^\//) $i = dir "/" $i; print }' "$1" >"$2"
+}
+
+# The CI sheet: the demo cohort's sheet (paths made absolute) with an `idat` column, plus the two
+# real HM27 IDAT samples (TCGA ovarian tumours: sample_type other, no ages; one batch, their
+# Sentrix barcode 4207113116), so every workflow run exercises the per-IDAT-batch job.
+ci_sheet() {
+    local d
+    d="$(dirname "$SHEET")"
+    mkdir -p "$d"
+    sheet_copy "$DEMO_SHEET" "$d/demo.abs.csv"
+    awk -v idat="$HM27_IDAT" '
+        NR == 1 { print $0 ",idat"; next }
+        { print $0 "," }
+        END {
+            print "HM27-OV-A,CI-HM27-P1,,other,other,,,,,,," idat "/4207113116_A"
+            print "HM27-OV-B,CI-HM27-P2,,other,other,,,,,,," idat "/4207113116_B"
+        }' "$d/demo.abs.csv" >"$SHEET.tmp"
+    mv "$SHEET.tmp" "$SHEET"
+    rm -f "$d/demo.abs.csv"
 }
 
 step_slurm() {
@@ -221,7 +244,7 @@ step_cwl_run() {
     local d="$WF_WORK/cwl"
     rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
     ln -s "$AGEMARK" "$d/bin/agemark"
-    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" --agemark "$AGEMARK" \
         --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
     PATH="$d/bin:$PATH" "$WF_VENV/bin/cwltool" --quiet --no-container --outdir "$d/out" \
         --tmpdir-prefix "$d/tmp/" --tmp-outdir-prefix "$d/tmp-out/" \
@@ -234,8 +257,14 @@ step_cwl_run() {
         n=$((n + 1))
     done
     [[ $n -ge 5 ]] || fail "cwl: only $n cohort tables compared"
+    # The IDAT batch jobs' betas and QC tables too.
+    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
+        [[ -e "$f" ]] || continue
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "cwl: idat/$(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
     [[ -s "$d/out/report.html" ]] || fail "cwl: no report.html"
-    echo "cwltool: $n cohort tables byte-identical to agemark run's"
+    echo "cwltool: $n cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
 # The same CWL Workflow on SLURM through toil (every step a SLURM job; the venv's bin/ must be on
@@ -244,7 +273,7 @@ step_cwl_toil_slurm() {
     local d="$WF_WORK/toil" before after
     rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
     ln -s "$AGEMARK" "$d/bin/agemark"
-    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" \
+    python3 workflows/cwl/samplesheet_to_job.py "$SHEET" --betas "$BETAS" --agemark "$AGEMARK" \
         --staged-sheet "$d/samplesheet.staged.csv" >"$d/job.json"
     before="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
     (cd "$d" && PATH="$d/bin:$WF_VENV/bin:$PATH" timeout 600 "$WF_VENV/bin/toil-cwl-runner" \
@@ -259,10 +288,18 @@ step_cwl_toil_slurm() {
         n=$((n + 1))
     done
     [[ $n -ge 5 ]] || fail "toil: only $n cohort tables compared"
-    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort tables byte-identical to agemark run's"
+    # The IDAT batch jobs' betas and QC tables too.
+    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
+        [[ -e "$f" ]] || continue
+        cmp -s "$f" "$d/out/$(basename "$f")" || fail "toil: idat/$(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
-[[ $# -gt 0 ]] || { sed -n 2,15p "$0"; exit 2; }
+[[ $# -gt 0 ]] || { sed -n 2,17p "$0"; exit 2; }
+# The default sheet is generated (cheap, deterministic) before any step that reads it.
+[[ "$SHEET" != "$(realpath -m "$WF_WORK/ci-sheet/samplesheet.csv")" ]] || ci_sheet
 for s in "$@"; do
     "step_${s//-/_}"
 done

@@ -5,13 +5,15 @@ label: "agemark run: the cohort job (here: the methylation stages) on a sample s
 doc: |
   With `stages: clocks,celltypes,nr3c1` this is the one cohort methylation job (cohort imputation,
   DunedinPACE and age-acceleration residuals need every sample at once). The sheet's files are
-  staged beside it (relative paths in a sheet are resolved against its directory).
+  staged beside it (relative paths in a sheet are resolved against its directory); IDAT samples
+  are read from their batch's betas (`idat_betas`, written by agemark-idat.cwl).
 requirements:
   InlineJavascriptRequirement: {}
   InitialWorkDirRequirement:
     listing:
       - $(inputs.samplesheet)
       - $(inputs.inputs)
+      - $(inputs.idat_betas)
 hints:
   DockerRequirement:
     dockerPull: agemark:latest
@@ -29,6 +31,11 @@ inputs:
   inputs: {type: "File[]", default: [], doc: "Every file the sheet points to"}
   betas: {type: File?, inputBinding: {position: 3, prefix: --betas}}
   stages: {type: string, default: "clocks,celltypes,nr3c1", inputBinding: {position: 4, prefix: --stages}}
+  idat_betas:
+    type: "File[]"
+    default: []
+    doc: "The IDAT batches' betas (agemark-idat.cwl), staged here and read with --idat-dir ."
+    inputBinding: {position: 4, prefix: --idat-dir, valueFrom: "$(self.length ? '.' : null)"}
   threads: {type: int, default: 2}
   after: {type: File?, doc: "Ordering only (not used): the cohort workflow passes the sheet check's report, so no job starts on a rejected sheet"}
 outputs:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the CWL job (JSON, which is YAML too) of agemark-cohort.cwl from an agemark sample sheet.
 
-    python3 samplesheet_to_job.py SHEET [--betas FILE] [--threads N] --staged-sheet STAGED.csv > job.json
+    python3 samplesheet_to_job.py SHEET [--betas FILE] [--threads N] [--agemark BIN] \
+        --staged-sheet STAGED.csv > job.json
     cwltool agemark-cohort.cwl job.json
 
 CWL runners stage every file in a fresh directory, so the sheet's relative paths (resolved by
@@ -9,13 +10,20 @@ agemark against the sheet's own directory, e.g. `../x.bam`) would point nowhere.
 same sheet with every file named by its base name only; the workflow stages those files beside
 it. Base names must therefore be unique (this script stops when they are not). Validate the sheet
 first (`agemark run --samplesheet SHEET --check`); the workflow's first step does it again.
+
+The IDAT batches (one agemark-idat.cwl job each) are agemark's own: this script runs `agemark run
+--samplesheet SHEET --check --plan FILE` (so agemark must be on PATH, or give --agemark) and
+emits idat_batches / idat_prefixes / idat_sample_ids / idat_files from the plan. IDAT inputs must
+be <barcode>_<position> prefixes here (a directory cannot be staged as the sheet names it).
 Standard library only.
 """
 import argparse
 import csv
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 FILE_COLUMNS = ("reads", "reads2", "reference", "idat", "methylation_calls")
 
@@ -24,11 +32,41 @@ def cwl_file(path):
     return {"class": "File", "path": os.path.abspath(path)}
 
 
+def idat_files(prefix):
+    """The _Grn/_Red files of an IDAT prefix (plain or .gz)."""
+    if os.path.isdir(prefix):
+        sys.exit(f"{prefix}: an IDAT directory; give <barcode>_<position> prefixes in the sheet for CWL")
+    files = [
+        f"{prefix}_{channel}.idat{gz}"
+        for channel in ("Grn", "Red")
+        for gz in ("", ".gz")
+        if os.path.isfile(f"{prefix}_{channel}.idat{gz}")
+    ]
+    if not files:
+        sys.exit(f"{prefix}: no <prefix>_Grn.idat / _Red.idat files")
+    return files
+
+
+def idat_plan(agemark, sheet, betas):
+    """agemark's IDAT batch plan of the sheet: [(batch, sample_id, idat path), ...]."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = os.path.join(tmp, "plan.tsv")
+        cmd = [agemark, "run", "--samplesheet", sheet, "--check", "--plan", plan]
+        if betas:
+            cmd += ["--betas", betas]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.exit(f"`{' '.join(cmd)}` exited {done.returncode}:\n{done.stderr.rstrip()}")
+        with open(plan, newline="", encoding="utf-8") as f:
+            return [(r["batch"], r["sample_id"], r["idat"]) for r in csv.DictReader(f, delimiter="\t")]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("samplesheet")
     ap.add_argument("--betas")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--agemark", default="agemark", help="the agemark binary (for the IDAT batch plan)")
     ap.add_argument("--staged-sheet", required=True, help="where to write the sheet with base names")
     a = ap.parse_args()
     with open(a.samplesheet, newline="", encoding="utf-8-sig") as f:
@@ -65,7 +103,11 @@ def main():
     job = {
         "samplesheet": cwl_file(a.staged_sheet),
         "sheet_inputs": [
-            cwl_file(resolve(r[c])) for r in rows for c in FILE_COLUMNS if r.get(c)
+            cwl_file(f)
+            for r in rows
+            for c in FILE_COLUMNS
+            if r.get(c)
+            for f in (idat_files(resolve(r[c])) if c == "idat" else [resolve(r[c])])
         ],
         "sample_ids": [r["sample_id"] for r in with_reads],
         "reads": [cwl_file(resolve(r["reads"])) for r in with_reads],
@@ -75,6 +117,14 @@ def main():
         ],
         "threads": a.threads,
     }
+    batches = {}
+    if any(r.get("idat") for r in rows):
+        for batch, sample_id, idat in idat_plan(a.agemark, a.samplesheet, a.betas):
+            batches.setdefault(batch, []).append((sample_id, idat))
+    job["idat_batches"] = list(batches)
+    job["idat_prefixes"] = [[os.path.basename(p) for _, p in m] for m in batches.values()]
+    job["idat_sample_ids"] = [[s for s, _ in m] for m in batches.values()]
+    job["idat_files"] = [[cwl_file(f) for _, p in m for f in idat_files(p)] for m in batches.values()]
     if a.betas:
         job["betas"] = cwl_file(a.betas)
     json.dump(job, sys.stdout, indent=1)

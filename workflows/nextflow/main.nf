@@ -21,6 +21,12 @@ def sheetPath(sheet, value) {
 // The columns of the sheet that name files.
 def FILE_COLUMNS = [ 'reads', 'reads2', 'reference', 'idat', 'methylation_calls' ]
 
+// The files of a sheet path: an IDAT prefix names its _Grn/_Red files, anything else itself.
+def sheetFiles(sheet, column, value) {
+    def p = sheetPath(sheet, value)
+    (column == 'idat' && !p.isDirectory()) ? files("${p}_{Grn,Red}.idat*") : [ p ]
+}
+
 // A CSV/TSV cell, quoted when it needs to be.
 def cell(value, sep) {
     def v = value ?: ''
@@ -51,13 +57,19 @@ workflow {
     // agemark against the sheet's directory) point nowhere: the staged sheet names every file by
     // its base name, and the files are staged beside it.
     ch_sheet_inputs = ch_rows
-        .flatMap { row -> FILE_COLUMNS.findAll { row[it] }.collect { sheetPath(sheet, row[it]) } }
+        .flatMap { row -> FILE_COLUMNS.findAll { row[it] }.collectMany { sheetFiles(sheet, it, row[it]) } }
         .unique()
         .collect()
         .ifEmpty([])
     ch_staged_sheet = ch_rows
         .map { row -> header.collect { c -> cell(c in FILE_COLUMNS && row[c] ? file(row[c]).name : row[c], sep) }.join(sep) }
         .collectFile(name: 'samplesheet.staged.' + sheet.extension, seed: header.join(sep), newLine: true, sort: false)
+
+    // IDAT samples: [ sample_id, staged prefix (or directory) name, [ files ] ]; the batches
+    // come from agemark's own plan (AGEMARK_CHECK), joined by sample_id.
+    ch_idat = ch_rows
+        .filter { row -> row.idat }
+        .map { row -> [ row.sample_id, sheetPath(sheet, row.idat).name, sheetFiles(sheet, 'idat', row.idat) ] }
 
     def betas = params.betas ? file(params.betas, checkIfExists: true) : []
     def has_methylation = params.betas || header.any { it in [ 'idat', 'methylation_calls' ] }
@@ -66,6 +78,7 @@ workflow {
         ch_staged_sheet,
         ch_sheet_inputs,
         ch_reads,
+        ch_idat,
         Channel.value(betas),
         has_methylation
     )

@@ -5,6 +5,7 @@ import os
 import re
 import shlex
 import subprocess
+import tempfile
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -20,19 +21,28 @@ RES = config["resources"]
 
 def check_samplesheet(sheet):
     """Validates the sheet with `agemark run --check` before any job is planned, so a bad sheet
-    stops the workflow at start with agemark's own message (all problems, with line numbers)."""
-    cmd = [AGEMARK, "run", "--samplesheet", sheet, "--outdir", OUTDIR, "--check"]
-    if BETAS:
-        cmd += ["--betas", BETAS]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    except OSError as e:
-        raise WorkflowError(f"cannot run agemark ({AGEMARK}): {e}")
-    if done.returncode != 0:
-        raise WorkflowError(
-            f"the sample sheet is not valid for agemark (`{' '.join(cmd)}` exited "
-            f"{done.returncode}):\n{done.stderr.rstrip()}"
-        )
+    stops the workflow at start with agemark's own message (all problems, with line numbers).
+    Returns agemark's IDAT batch plan of the sheet (`--plan`): {batch: [(sample_id, idat), ...]},
+    so the grouping of IDAT samples into batches is agemark's, not re-implemented here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = os.path.join(tmp, "idat-plan.tsv")
+        cmd = [AGEMARK, "run", "--samplesheet", sheet, "--outdir", OUTDIR, "--check", "--plan", plan]
+        if BETAS:
+            cmd += ["--betas", BETAS]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        except OSError as e:
+            raise WorkflowError(f"cannot run agemark ({AGEMARK}): {e}")
+        if done.returncode != 0:
+            raise WorkflowError(
+                f"the sample sheet is not valid for agemark (`{' '.join(cmd)}` exited "
+                f"{done.returncode}):\n{done.stderr.rstrip()}"
+            )
+        batches = {}
+        with open(plan, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                batches.setdefault(row["batch"], []).append((row["sample_id"], row["idat"]))
+        return batches
 
 
 def read_samplesheet(sheet):
@@ -50,7 +60,7 @@ def read_samplesheet(sheet):
     ]
 
 
-check_samplesheet(SHEET)
+IDAT_BATCHES = check_samplesheet(SHEET)
 SHEET_DIR = os.path.dirname(SHEET)
 ROWS = {row["sample_id"]: row for row in read_samplesheet(SHEET)}
 READ_SAMPLES = [s for s, row in ROWS.items() if row.get("reads")]
@@ -98,3 +108,35 @@ def sample_tables(stage):
 
 def methylation_tables():
     return [f"{OUTDIR}/methylation/cohort.{stage}.tsv" for stage in METHYLATION_STAGES]
+
+
+def idat_files(path):
+    """The files of an IDAT input (a `<barcode>_<position>` prefix or a directory), as inputs."""
+    if os.path.isdir(path):
+        return [path]
+    return [
+        f"{path}_{channel}.idat{gz}"
+        for channel in ("Grn", "Red")
+        for gz in ("", ".gz")
+        if os.path.exists(f"{path}_{channel}.idat{gz}")
+    ]
+
+
+def idat_inputs(wildcards):
+    return [f for _, path in IDAT_BATCHES[wildcards.batch] for f in idat_files(path)]
+
+
+def idat_options(wildcards):
+    """Everything after `agemark idat`, as `agemark run`'s idat job runs it for this batch."""
+    members = IDAT_BATCHES[wildcards.batch]
+    opts = [path for _, path in members]
+    opts += ["--sample-ids", ",".join(sample for sample, _ in members)]
+    return " ".join(shlex.quote(o) for o in opts)
+
+
+def idat_betas():
+    return [f"{OUTDIR}/idat/{b}.betas.tsv.gz" for b in IDAT_BATCHES]
+
+
+def idat_tables():
+    return [f"{OUTDIR}/idat/{b}.idat_qc.tsv" for b in IDAT_BATCHES]

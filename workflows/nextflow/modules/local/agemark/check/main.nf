@@ -8,8 +8,9 @@ process AGEMARK_CHECK {
     path betas
 
     output:
-    path samplesheet   , emit: samplesheet
-    path "versions.yml", emit: versions
+    path samplesheet     , emit: samplesheet
+    path "idat_plan.tsv" , emit: plan
+    path "versions.yml"  , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
@@ -23,7 +24,8 @@ process AGEMARK_CHECK {
         --samplesheet $samplesheet \\
         $beta_matrix \\
         $args \\
-        --check
+        --check \\
+        --plan idat_plan.tsv
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":
@@ -33,6 +35,8 @@ process AGEMARK_CHECK {
 
     stub:
     """
+    touch idat_plan.tsv
+
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":
         agemark: \$(agemark --version | sed 's/^agemark //')

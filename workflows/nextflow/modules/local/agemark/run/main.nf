@@ -5,6 +5,7 @@ process AGEMARK_RUN {
     input:
     tuple val(meta), path(samplesheet), path(betas)
     path inputs
+    path idat_betas
 
     output:
     tuple val(meta), path("methylation/*.tsv")    , emit: tsv         , optional: true
@@ -25,12 +26,14 @@ process AGEMARK_RUN {
     script:
     def args = task.ext.args ?: ''
     def beta_matrix = betas ? "--betas ${betas}" : ''
+    def idat_dir = idat_betas ? '--idat-dir .' : ''
     """
     agemark \\
         --threads $task.cpus \\
         run \\
         --samplesheet $samplesheet \\
         $beta_matrix \\
+        $idat_dir \\
         $args \\
         --outdir .
 
