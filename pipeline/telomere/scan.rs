@@ -9,6 +9,10 @@
 //! non-overlapping search. TelomereHunter counts non-overlapping leftmost matches of an
 //! alternation of six 6-mers (a greedy scan); the total number of occurrences bounds that count
 //! from above, so the greedy re-scan runs only on reads that could reach the threshold.
+//!
+//! Packed BAM bases are scanned without unpacking ([`scan_packed`]), on x86-64 bit-parallel:
+//! the positions of A, C, G and T become bit sets and each repeat set a few `and`s of shifted
+//! words, counted with `popcnt`.
 
 use crate::reads::view::{BASE_C, BASE_G};
 
@@ -219,9 +223,11 @@ fn add_hits(s: &mut ReadScan, c: u8) {
 /// high nibble) of `len` bases, without unpacking it: the same result as [`scan`] on the
 /// unpacked codes (the tests check this on random reads of every length, with N and IUPAC codes).
 ///
-/// One table lookup per byte gives the two bases' 2-bit codes and their G+C and non-ACGT
-/// counts; the rolling code then advances two bases at a time and a 16 Ki-entry table
-/// ([`pair_table`]) classifies both 6-mer windows that end in the byte. A read holding a
+/// On x86-64, reads of 32 to 256 bases of A, C, G and T (the rule for short-read WGS) are
+/// scanned bit-parallel ([`scan_bits_core`]); the others go a byte at a time
+/// ([`scan_packed_bytes`]): one table lookup per byte gives the two bases' 2-bit codes and their
+/// G+C and non-ACGT counts; the rolling code then advances two bases at a time and a 16 Ki-entry
+/// table ([`pair_table`]) classifies both 6-mer windows that end in the byte. A read holding a
 /// non-ACGT base (rare) is unpacked into `scratch` and scanned by [`scan_rolling`].
 pub fn scan_packed(packed: &[u8], len: usize, scratch: &mut Vec<u8>) -> ReadScan {
     #[cfg(target_arch = "x86_64")]
