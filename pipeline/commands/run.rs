@@ -43,8 +43,13 @@ use agemark::{
     },
     core::{file_name_of, QcStatus, AGEMARK_VERSION},
     methylation::{
-        models::{self, acceleration, ClockOptions, Impute},
-        source::ReaderOptions,
+        celltypes,
+        models::{self, acceleration, registry::ClockModel, ClockOptions, ClocksPlan, Impute},
+        nr3c1,
+        source::{
+            calls_input, input_kind, shared::read_shared, shared::Request, BetaView, InputKind,
+            ReaderOptions,
+        },
     },
     mtdna, reads, telomere,
     tidy::{self, Row},
@@ -145,17 +150,10 @@ fn batch_failures(path: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// A methylation stage: rows (sample column = the input's sample names) for one input.
-type MethStageFn = fn(&MethJob) -> Result<Vec<Row>, String>;
+/// The methylation stages wired into `run`, in order (each name is also the table suffix).
+const METH_STAGES: &[&str] = &["celltypes", "clocks", "nr3c1"];
 
-/// The methylation stages wired into `run`: name (also the table suffix) → function.
-const METH_STAGES: &[(&str, MethStageFn)] = &[
-    ("celltypes", celltypes_stage),
-    ("clocks", clocks_stage),
-    ("nr3c1", nr3c1_stage),
-];
-
-/// One methylation input for a stage.
+/// One methylation input for the stages.
 pub struct MethJob<'a> {
     /// The input path (matrix, IDAT directory/prefix, calls file).
     pub path: &'a str,
@@ -163,8 +161,6 @@ pub struct MethJob<'a> {
     pub reader: &'a ReaderOptions,
     /// Ages by the input's sample names (for age acceleration).
     pub ages: &'a HashMap<String, (Option<f64>, Option<f64>)>,
-    /// `--clocks`.
-    pub clocks: &'a str,
     /// Sample types (`cord_blood`, `placenta`, …) by the input's sample names.
     pub sample_types: &'a HashMap<String, String>,
 }
@@ -180,90 +176,178 @@ pub fn panel_for(sample_type: &str) -> Option<&'static str> {
     }
 }
 
-/// Cell composition: each sample against the panel of its sample type ([`panel_for`]),
-/// Houseman's projection with sum ≤ 1; a sample type without a panel gets one `warn` row.
-fn celltypes_stage(job: &MethJob) -> Result<Vec<Row>, String> {
-    use agemark::methylation::celltypes;
-    let opts = super::celltypes::cell_options(crate::cli::ConstraintArg::SumLe1, 0.2)
-        .map_err(|e| e.to_string())?;
-    let input = file_name_of(job.path);
-    let mut by_panel: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut rows = Vec::new();
-    let types: BTreeMap<&String, &String> = job.sample_types.iter().collect();
-    for (sample, ty) in types {
-        match panel_for(ty) {
-            Some(p) => by_panel.entry(p).or_default().push(sample),
-            None => rows.push(Row {
-                sample_id: sample.clone(),
-                assay: celltypes::SUFFIX.to_string(),
-                measure: "panel".to_string(),
-                value: None,
-                unit: String::new(),
-                method: "run: panel chosen by sample_type".to_string(),
-                n_used: None,
-                qc_status: QcStatus::Warn,
-                qc_note: format!(
-                    "no bundled cell-type panel for sample_type '{ty}'; run `agemark celltypes --panel NAME` to choose one"
-                ),
-                read_group: String::new(),
-                input: input.clone(),
-                reference_build: String::new(),
-                agemark_version: AGEMARK_VERSION.to_string(),
-            }),
-        }
-    }
-    for (panel, samples) in by_panel {
-        let info = celltypes::find_panel(panel)?;
-        let panel = celltypes::load_panel(&info).map_err(|e| e.to_string())?;
-        let run = celltypes::run_celltypes(job.path, &panel, &opts, job.reader)
-            .map_err(|e| e.to_string())?;
-        // A per-sample input (IDATs, calls) comes with the key "": all its rows are that sample's.
-        let keep: std::collections::HashSet<&str> = samples.into_iter().collect();
-        let single = keep.contains("");
-        rows.extend(
-            celltypes::to_rows(&run, &input)
-                .into_iter()
-                .filter(|r| single || keep.contains(r.sample_id.as_str())),
-        );
-    }
-    Ok(rows)
+/// A stage's part of one read of an input: what it asks the reader for, and how it turns the
+/// views into rows (sample column = the input's sample names).
+enum Prep<'m> {
+    /// Clocks: held and streamed CpGs, the streamed ones folded by the plan while reading.
+    Clocks(ClocksPlan<'m>),
+    /// Cell composition: one request per panel (each sample against the panel of its
+    /// sample type, [`panel_for`]); a sample type without a panel gets one `warn` row.
+    Cells {
+        panels: Vec<(celltypes::Panel, Vec<String>)>,
+        warn: Vec<Row>,
+        opts: celltypes::CellOptions,
+    },
+    /// NR3C1 probe betas and region means.
+    Nr3c1(Vec<String>),
 }
 
-/// NR3C1 probe betas and region means (probes absent from the input get failed rows, as
-/// in `agemark nr3c1`); sequencing calls also report the promoter CpGs by coordinate.
-fn nr3c1_stage(job: &MethJob) -> Result<Vec<Row>, String> {
-    use agemark::methylation::{
-        nr3c1,
-        source::{calls_input, input_kind, InputKind},
-    };
-    let opts = nr3c1::Nr3c1Options { max_missing: 0.5 };
-    let run = nr3c1::run_nr3c1(job.path, &opts, job.reader).map_err(|e| e.to_string())?;
-    let input = file_name_of(job.path);
-    let mut rows = nr3c1::to_rows(&run, &input);
-    if input_kind(job.path) == InputKind::Calls {
-        let build = job.reader.calls.build;
-        let (start, end) = nr3c1::PROMOTER_CGI.span(build);
-        let answer = calls_input::region_cpgs(job.path, job.reader, "chr5", start, end);
-        let sample = run.view.samples.first().cloned().unwrap_or(input.clone());
-        rows.extend(nr3c1::calls_region_rows(&sample, &input, build, answer));
-    }
-    Ok(rows)
-}
-
-fn clocks_stage(job: &MethJob) -> Result<Vec<Row>, String> {
+/// The clock models of `--clocks`, loaded once for all inputs.
+fn load_models(clocks: &str) -> Result<Vec<ClockModel>, String> {
     let reg = registry(None).map_err(|e| e.to_string())?;
-    let infos = reg.select(job.clocks)?;
-    let models = infos
+    let infos = reg.select(clocks)?;
+    infos
         .iter()
         .map(|i| reg.load(i))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    let opts = ClockOptions {
-        impute: Impute::Auto,
-        max_missing: 0.2,
-    };
-    let run =
-        models::run_clocks(job.path, &models, &opts, job.reader).map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+impl<'m> Prep<'m> {
+    /// Sets a stage up for one input (`models`: `--clocks`, loaded once).
+    fn new(
+        stage: &str,
+        job: &MethJob,
+        models: &'m Result<Vec<ClockModel>, String>,
+    ) -> Result<Prep<'m>, String> {
+        match stage {
+            "clocks" => {
+                let models = models.as_ref().map_err(Clone::clone)?;
+                let opts = ClockOptions {
+                    impute: Impute::Auto,
+                    max_missing: 0.2,
+                };
+                Ok(Prep::Clocks(
+                    ClocksPlan::new(models, &opts).map_err(|e| e.to_string())?,
+                ))
+            }
+            "celltypes" => {
+                let opts = super::celltypes::cell_options(crate::cli::ConstraintArg::SumLe1, 0.2)
+                    .map_err(|e| e.to_string())?;
+                let input = file_name_of(job.path);
+                let mut by_panel: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                let mut warn = Vec::new();
+                let types: BTreeMap<&String, &String> = job.sample_types.iter().collect();
+                for (sample, ty) in types {
+                    match panel_for(ty) {
+                        Some(p) => by_panel.entry(p).or_default().push(sample.clone()),
+                        None => warn.push(Row {
+                            sample_id: sample.clone(),
+                            assay: celltypes::SUFFIX.to_string(),
+                            measure: "panel".to_string(),
+                            value: None,
+                            unit: String::new(),
+                            method: "run: panel chosen by sample_type".to_string(),
+                            n_used: None,
+                            qc_status: QcStatus::Warn,
+                            qc_note: format!(
+                                "no bundled cell-type panel for sample_type '{ty}'; run `agemark celltypes --panel NAME` to choose one"
+                            ),
+                            read_group: String::new(),
+                            input: input.clone(),
+                            reference_build: String::new(),
+                            agemark_version: AGEMARK_VERSION.to_string(),
+                        }),
+                    }
+                }
+                let mut panels = Vec::new();
+                for (panel, samples) in by_panel {
+                    let info = celltypes::find_panel(panel)?;
+                    let panel = celltypes::load_panel(&info).map_err(|e| e.to_string())?;
+                    panels.push((panel, samples));
+                }
+                Ok(Prep::Cells { panels, warn, opts })
+            }
+            "nr3c1" => Ok(Prep::Nr3c1(nr3c1::probe_ids().map_err(|e| e.to_string())?)),
+            other => Err(format!("internal: unknown methylation stage '{other}'")),
+        }
+    }
+
+    /// The stage's requests to the reader (one per panel for cell types).
+    fn requests(&mut self) -> Vec<Request<'_>> {
+        match self {
+            Prep::Clocks(plan) => {
+                let sample_moments = plan.needs_moments();
+                let (dense, streamed, sink) = plan.request();
+                vec![Request {
+                    dense,
+                    streamed,
+                    sample_moments,
+                    sink,
+                }]
+            }
+            Prep::Cells { panels, .. } => panels
+                .iter()
+                .map(|(p, _)| Request {
+                    dense: &p.cpgs,
+                    streamed: &[],
+                    sample_moments: false,
+                    sink: None,
+                })
+                .collect(),
+            Prep::Nr3c1(ids) => vec![Request {
+                dense: ids,
+                streamed: &[],
+                sample_moments: false,
+                sink: None,
+            }],
+        }
+    }
+
+    /// The stage's rows from the views of its requests (same order).
+    fn finish(self, views: Vec<BetaView>, job: &MethJob) -> Result<Vec<Row>, String> {
+        let input = file_name_of(job.path);
+        match self {
+            Prep::Clocks(plan) => {
+                let view = views.first().ok_or("internal: no view for clocks")?;
+                let run = plan.finish(view).map_err(|e| e.to_string())?;
+                Ok(clock_rows(&run, job))
+            }
+            Prep::Cells {
+                panels,
+                mut warn,
+                opts,
+            } => {
+                for ((panel, samples), view) in panels.iter().zip(&views) {
+                    let run = celltypes::deconvolve_view(view, panel, &opts);
+                    // A per-sample input (IDATs, calls) comes with the key "": all its rows
+                    // are that sample's.
+                    let keep: std::collections::HashSet<&str> =
+                        samples.iter().map(String::as_str).collect();
+                    let single = keep.contains("");
+                    warn.extend(
+                        celltypes::to_rows(&run, &input)
+                            .into_iter()
+                            .filter(|r| single || keep.contains(r.sample_id.as_str())),
+                    );
+                }
+                Ok(warn)
+            }
+            Prep::Nr3c1(_) => {
+                let view = views
+                    .into_iter()
+                    .next()
+                    .ok_or("internal: no view for nr3c1")?;
+                let opts = nr3c1::Nr3c1Options { max_missing: 0.5 };
+                let run = nr3c1::nr3c1_view(view, &opts).map_err(|e| e.to_string())?;
+                let mut rows = nr3c1::to_rows(&run, &input);
+                // Sequencing calls also report the promoter CpGs by coordinate (a second pass
+                // over the calls file, for this stage only).
+                if input_kind(job.path) == InputKind::Calls {
+                    let build = job.reader.calls.build;
+                    let (start, end) = nr3c1::PROMOTER_CGI.span(build);
+                    let answer = calls_input::region_cpgs(job.path, job.reader, "chr5", start, end);
+                    let sample = run.view.samples.first().cloned().unwrap_or(input.clone());
+                    rows.extend(nr3c1::calls_region_rows(&sample, &input, build, answer));
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
+/// Clock rows with age acceleration from the sheet's ages.
+fn clock_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
     // Every sample of the input gets a sheet row (ages only for the samples of the run's
     // sheet), so the acceleration fit uses exactly the samples with ages.
     let sheet = SampleSheet {
@@ -290,7 +374,81 @@ fn clocks_stage(job: &MethJob) -> Result<Vec<Row>, String> {
         .iter()
         .map(|r| acceleration::accelerate(r, &run.samples, &sheet))
         .collect();
-    Ok(models::to_rows(&run, &file_name_of(job.path), &accel))
+    models::to_rows(run, &file_name_of(job.path), &accel)
+}
+
+/// Runs `stages` on one input, reading it ONCE for all of them ([`read_shared`]: the union of
+/// their CpGs; each stage gets the view its own read would give). When that read fails, each
+/// stage reads the input alone, request by request, so each keeps its own error (a bad cell in
+/// a CpG only one stage needs fails that stage only). One result per stage.
+fn run_stages(
+    stages: &[&str],
+    job: &MethJob,
+    models: &Result<Vec<ClockModel>, String>,
+) -> Vec<Result<Vec<Row>, String>> {
+    let mut preps: Vec<Result<Prep, String>> =
+        stages.iter().map(|s| Prep::new(s, job, models)).collect();
+    let name = scrub_log(&file_name_of(job.path));
+    let t0 = Instant::now();
+    let shared = {
+        let mut counts = Vec::new();
+        let mut requests = Vec::new();
+        for p in preps.iter_mut().flatten() {
+            let r = p.requests();
+            counts.push(r.len());
+            requests.extend(r);
+        }
+        if requests.is_empty() {
+            None
+        } else {
+            Some(read_shared(job.path, &mut requests, job.reader).map(|r| (r, counts)))
+        }
+    };
+    match shared {
+        Some(Ok(((views, stats), counts))) => {
+            info!(
+                "read {name}: {} samples × {} CpGs in {:.2} s",
+                stats.n_samples,
+                stats.n_cpgs,
+                t0.elapsed().as_secs_f64()
+            );
+            let mut views = views.into_iter();
+            let mut counts = counts.into_iter();
+            preps
+                .into_iter()
+                .map(|p| {
+                    let p = p?;
+                    let k = counts.next().unwrap_or(0);
+                    p.finish(views.by_ref().take(k).collect(), job)
+                })
+                .collect()
+        }
+        Some(Err(e)) => {
+            warn!(
+                "read {name} for {}: {}; each stage reads it alone",
+                stages.join(", "),
+                scrub_log(&e.to_string())
+            );
+            drop(preps);
+            stages
+                .iter()
+                .map(|s| {
+                    let mut p = Prep::new(s, job, models)?;
+                    let mut views = Vec::new();
+                    for r in p.requests() {
+                        let (v, _) = read_shared(job.path, &mut [r], job.reader)
+                            .map_err(|e| e.to_string())?;
+                        views.extend(v);
+                    }
+                    p.finish(views, job)
+                })
+                .collect()
+        }
+        None => preps
+            .into_iter()
+            .map(|p| p.and_then(|p| p.finish(Vec::new(), job)))
+            .collect(),
+    }
 }
 
 /// A job of the run.
@@ -562,13 +720,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn meth_job(&self, k: usize) -> Outcome {
-        let (stage, func) = METH_STAGES[k];
-        let name = format!("methylation:{stage}");
-        let prefix = self.out.join("methylation").join("cohort");
-        let (tsv, pq) = tidy::output_paths(&prefix, stage);
-        // Inputs: the betas matrix (columns mapped by betas_column) and per-sample inputs.
-        let mut sources: Vec<(String, BTreeMap<String, usize>, Src)> = Vec::new();
+    /// The methylation inputs of the run (the betas matrix with columns mapped by
+    /// betas_column, each IDAT batch's betas, each sample's calls) and the samples whose input
+    /// is unavailable (with the reason).
+    fn meth_sources(&self) -> (Vec<Source>, Vec<(usize, String)>) {
+        let mut sources: Vec<Source> = Vec::new();
         if let Some(b) = &self.args.betas {
             let map: BTreeMap<String, usize> = self
                 .samples
@@ -609,131 +765,200 @@ impl Ctx<'_> {
                 sources.push((p.clone(), BTreeMap::from([(String::new(), i)]), Src::Single));
             }
         }
-        let mut params = format!("{stage}|clocks={}|", self.args.clocks);
-        for (p, map, src) in &sources {
-            params.push_str(&format!("{}|{}|", file_name_of(p), *src == Src::Single));
-            for (c, &i) in map {
-                let s = self.samples[i];
-                params.push_str(&format!(
-                    "{c}={}:{:?}:{:?};",
-                    self.out_ids[i], s.age_years, s.gestational_age_weeks
+        (sources, unavailable)
+    }
+
+    /// The methylation stages `ks` (indices into [`METH_STAGES`]): one outcome per stage. A
+    /// stage whose inputs and parameters are unchanged since the last run is skipped; the
+    /// others run together, reading each input once ([`run_stages`]).
+    fn meth_jobs(&self, ks: &[usize]) -> Vec<Outcome> {
+        let (sources, unavailable) = self.meth_sources();
+        let prefix = self.out.join("methylation").join("cohort");
+        struct Todo {
+            stage: &'static str,
+            name: String,
+            fp: String,
+            outputs: Vec<String>,
+            rows: Vec<Row>,
+            failures: Vec<(String, String, String)>,
+        }
+        let mut outcomes = Vec::new();
+        let mut todo: Vec<Todo> = Vec::new();
+        for &k in ks {
+            let stage = METH_STAGES[k];
+            let name = format!("methylation:{stage}");
+            let (tsv, pq) = tidy::output_paths(&prefix, stage);
+            let mut params = format!("{stage}|clocks={}|", self.args.clocks);
+            for (p, map, src) in &sources {
+                params.push_str(&format!("{}|{}|", file_name_of(p), *src == Src::Single));
+                for (c, &i) in map {
+                    let s = self.samples[i];
+                    params.push_str(&format!(
+                        "{c}={}:{:?}:{:?};",
+                        self.out_ids[i], s.age_years, s.gestational_age_weeks
+                    ));
+                }
+            }
+            for (i, why) in &unavailable {
+                params.push_str(&format!("unavailable:{}:{why};", self.out_ids[*i]));
+            }
+            let input_paths: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
+            let fp = manifest::fingerprint(&params, &input_paths);
+            let outputs = vec![self.rel(&tsv), self.rel(&pq)];
+            if manifest::unchanged(self.out, self.old.get(&name), &fp) {
+                outcomes.push(Outcome::unchanged(name, fp, outputs));
+                continue;
+            }
+            let mut rows = Vec::new();
+            let mut failures = Vec::new();
+            for (i, why) in &unavailable {
+                let why = self.scrub.scrub(why);
+                rows.push(failed_row(&self.out_ids[*i], stage, &why));
+                failures.push((self.out_ids[*i].clone(), stage.to_string(), why));
+            }
+            todo.push(Todo {
+                stage,
+                name,
+                fp,
+                outputs,
+                rows,
+                failures,
+            });
+        }
+        if todo.is_empty() {
+            return outcomes;
+        }
+        let stages: Vec<&str> = todo.iter().map(|t| t.stage).collect();
+        let models = if stages.contains(&"clocks") {
+            load_models(&self.args.clocks)
+        } else {
+            Ok(Vec::new())
+        };
+        // Each input once for all stages (inputs in parallel; results kept in input order).
+        let results: Vec<Vec<Result<Vec<Row>, String>>> = sources
+            .par_iter()
+            .map(|(path, map, _)| {
+                let ages: HashMap<String, (Option<f64>, Option<f64>)> = map
+                    .iter()
+                    .map(|(c, &i)| {
+                        let s = self.samples[i];
+                        (c.clone(), (s.age_years, s.gestational_age_weeks))
+                    })
+                    .collect();
+                let sample_types: HashMap<String, String> = map
+                    .iter()
+                    .map(|(c, &i)| (c.clone(), self.samples[i].sample_type.clone()))
+                    .collect();
+                let job = MethJob {
+                    path,
+                    reader: &self.reader,
+                    ages: &ages,
+                    sample_types: &sample_types,
+                };
+                run_stages(&stages, &job, &models)
+            })
+            .collect();
+        for (source, per_stage) in sources.iter().zip(results) {
+            for (t, got) in todo.iter_mut().zip(per_stage) {
+                self.absorb(t.stage, source, got, &mut t.rows, &mut t.failures);
+            }
+        }
+        for mut t in todo {
+            self.protect(&mut t.rows);
+            let written = tidy::prepare_output_dir(&prefix)
+                .and_then(|_| tidy::write_table(&prefix, t.stage, &t.rows));
+            if let Err(e) = written {
+                t.failures.push((
+                    "*".to_string(),
+                    t.stage.to_string(),
+                    self.scrub.scrub(&e.to_string()),
                 ));
             }
+            let status = if t.failures.is_empty() { "ok" } else { "fail" };
+            outcomes.push(Outcome {
+                name: t.name,
+                entry: Entry {
+                    fingerprint: t.fp,
+                    status: status.into(),
+                    outputs: t.outputs,
+                },
+                failures: t.failures,
+                skipped: false,
+            });
         }
-        for (i, why) in &unavailable {
-            params.push_str(&format!("unavailable:{}:{why};", self.out_ids[*i]));
-        }
-        let input_paths: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
-        let fp = manifest::fingerprint(&params, &input_paths);
-        let outputs = vec![self.rel(&tsv), self.rel(&pq)];
-        if manifest::unchanged(self.out, self.old.get(&name), &fp) {
-            return Outcome::unchanged(name, fp, outputs);
-        }
-        let mut rows = Vec::new();
-        let mut failures = Vec::new();
-        for (i, why) in &unavailable {
-            let why = self.scrub.scrub(why);
-            rows.push(failed_row(&self.out_ids[*i], stage, &why));
-            failures.push((self.out_ids[*i].clone(), stage.to_string(), why));
-        }
-        for (path, map, src) in &sources {
-            let single = &(*src == Src::Single);
-            let ages: HashMap<String, (Option<f64>, Option<f64>)> = map
-                .iter()
-                .map(|(c, &i)| {
-                    let s = self.samples[i];
-                    (c.clone(), (s.age_years, s.gestational_age_weeks))
-                })
-                .collect();
-            let sample_types: HashMap<String, String> = map
-                .iter()
-                .map(|(c, &i)| (c.clone(), self.samples[i].sample_type.clone()))
-                .collect();
-            let job = MethJob {
-                path,
-                reader: &self.reader,
-                ages: &ages,
-                clocks: &self.args.clocks,
-                sample_types: &sample_types,
-            };
-            match func(&job) {
-                Ok(got) => {
-                    let names: std::collections::BTreeSet<&str> =
-                        got.iter().map(|r| r.sample_id.as_str()).collect();
-                    if *single && names.len() != 1 {
-                        let &i = map.values().next().expect("one sample");
-                        let why = format!(
-                            "{}: holds {} samples; a per-sample input must hold exactly one",
-                            file_name_of(path),
-                            names.len()
-                        );
-                        rows.push(failed_row(&self.out_ids[i], stage, &why));
-                        failures.push((self.out_ids[i].clone(), stage.to_string(), why));
-                        continue;
-                    }
-                    let mut present = std::collections::BTreeSet::new();
-                    for mut r in got {
-                        let i = if *single {
-                            map.values().next().copied()
-                        } else {
-                            map.get(&r.sample_id).copied()
-                        };
-                        if let Some(i) = i {
-                            present.insert(i);
-                            r.sample_id = self.out_ids[i].clone();
-                            rows.push(r);
-                        }
-                    }
-                    for (c, &i) in map {
-                        if !present.contains(&i) {
-                            let why = if *src == Src::Batch {
-                                format!(
-                                    "{path}: has no column '{c}' (written by another run of the idat stage?); run the idat stage again"
-                                )
-                            } else {
-                                format!(
-                                    "betas_column '{c}' is not a sample of {}",
-                                    file_name_of(path)
-                                )
-                            };
-                            let why = self.scrub.scrub(&why);
-                            rows.push(failed_row(&self.out_ids[i], stage, &why));
-                            failures.push((self.out_ids[i].clone(), stage.to_string(), why));
-                        }
+        outcomes
+    }
+
+    /// Adds one stage's result on one input to the stage's rows: sample names mapped to the
+    /// run's ids; a sample the input lacks, or a failed stage, gives failed rows.
+    fn absorb(
+        &self,
+        stage: &str,
+        (path, map, src): &Source,
+        got: Result<Vec<Row>, String>,
+        rows: &mut Vec<Row>,
+        failures: &mut Vec<(String, String, String)>,
+    ) {
+        let single = *src == Src::Single;
+        match got {
+            Ok(got) => {
+                let names: std::collections::BTreeSet<&str> =
+                    got.iter().map(|r| r.sample_id.as_str()).collect();
+                if single && names.len() != 1 {
+                    let &i = map.values().next().expect("one sample");
+                    let why = format!(
+                        "{}: holds {} samples; a per-sample input must hold exactly one",
+                        file_name_of(path),
+                        names.len()
+                    );
+                    rows.push(failed_row(&self.out_ids[i], stage, &why));
+                    failures.push((self.out_ids[i].clone(), stage.to_string(), why));
+                    return;
+                }
+                let mut present = std::collections::BTreeSet::new();
+                for mut r in got {
+                    let i = if single {
+                        map.values().next().copied()
+                    } else {
+                        map.get(&r.sample_id).copied()
+                    };
+                    if let Some(i) = i {
+                        present.insert(i);
+                        r.sample_id = self.out_ids[i].clone();
+                        rows.push(r);
                     }
                 }
-                Err(e) => {
-                    let why = self.scrub.scrub(&e);
-                    for &i in map.values() {
+                for (c, &i) in map {
+                    if !present.contains(&i) {
+                        let why = if *src == Src::Batch {
+                            format!(
+                                "{path}: has no column '{c}' (written by another run of the idat stage?); run the idat stage again"
+                            )
+                        } else {
+                            format!(
+                                "betas_column '{c}' is not a sample of {}",
+                                file_name_of(path)
+                            )
+                        };
+                        let why = self.scrub.scrub(&why);
                         rows.push(failed_row(&self.out_ids[i], stage, &why));
-                        failures.push((self.out_ids[i].clone(), stage.to_string(), why.clone()));
+                        failures.push((self.out_ids[i].clone(), stage.to_string(), why));
                     }
                 }
             }
-        }
-        self.protect(&mut rows);
-        let written = tidy::prepare_output_dir(&prefix)
-            .and_then(|_| tidy::write_table(&prefix, stage, &rows));
-        if let Err(e) = written {
-            failures.push((
-                "*".to_string(),
-                stage.to_string(),
-                self.scrub.scrub(&e.to_string()),
-            ));
-        }
-        let status = if failures.is_empty() { "ok" } else { "fail" };
-        Outcome {
-            name,
-            entry: Entry {
-                fingerprint: fp,
-                status: status.into(),
-                outputs,
-            },
-            failures,
-            skipped: false,
+            Err(e) => {
+                let why = self.scrub.scrub(&e);
+                for &i in map.values() {
+                    rows.push(failed_row(&self.out_ids[i], stage, &why));
+                    failures.push((self.out_ids[i].clone(), stage.to_string(), why.clone()));
+                }
+            }
         }
     }
 }
+
+/// A methylation input: path, sample columns (input name → sample index), kind.
+type Source = (String, BTreeMap<String, usize>, Src);
 
 /// Where a methylation job's input comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -807,7 +1032,7 @@ fn write_plan(
 
 fn parse_stages(s: &str) -> Result<Vec<String>, AppError> {
     let mut known: Vec<&str> = vec![READ_STAGE, IDAT_STAGE];
-    known.extend(METH_STAGES.iter().map(|m| m.0));
+    known.extend(METH_STAGES.iter().copied());
     let mut out = Vec::new();
     for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         if name == "all" {
@@ -986,7 +1211,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
             || s.idat.is_some()
             || s.methylation_calls.is_some()
     });
-    for (k, (name, _)) in METH_STAGES.iter().enumerate() {
+    for (k, name) in METH_STAGES.iter().enumerate() {
         if any_meth_input && stages.iter().any(|s| s == name) {
             jobs.push(Job::Meth(k));
         }
@@ -1034,13 +1259,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     let total = jobs.len();
-    let run_job = |job: &Job| {
-        let t0 = Instant::now();
-        let o = match job {
-            Job::Reads(i) => ctx.reads_job(*i),
-            Job::Idat(b) => ctx.idat_job(*b),
-            Job::Meth(k) => ctx.meth_job(*k),
-        };
+    let record = |o: Outcome, t0: Instant| {
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
         let state = if o.skipped {
             "unchanged since the last run, skipped".to_string()
@@ -1057,11 +1276,32 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
             .expect("no panics while holding the lock")
             .push(o);
     };
+    // The reads and idat jobs in parallel; then the methylation stages together, reading each
+    // methylation input once for all of them.
     let (first, then): (Vec<&Job>, Vec<&Job>) = jobs
         .iter()
         .partition(|j| matches!(j, Job::Reads(_) | Job::Idat(_)));
-    first.par_iter().for_each(|j| run_job(j));
-    then.par_iter().for_each(|j| run_job(j));
+    first.par_iter().for_each(|j| {
+        let t0 = Instant::now();
+        match j {
+            Job::Reads(i) => record(ctx.reads_job(*i), t0),
+            Job::Idat(b) => record(ctx.idat_job(*b), t0),
+            Job::Meth(_) => {}
+        }
+    });
+    let ks: Vec<usize> = then
+        .iter()
+        .filter_map(|j| match j {
+            Job::Meth(k) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    if !ks.is_empty() {
+        let t0 = Instant::now();
+        for o in ctx.meth_jobs(&ks) {
+            record(o, t0);
+        }
+    }
     bar.finish_and_clear();
     let mut outcomes = outcomes.into_inner().expect("no poisoned lock");
     outcomes.sort_by(|a, b| a.name.cmp(&b.name));

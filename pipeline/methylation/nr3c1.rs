@@ -224,11 +224,21 @@ pub fn run_nr3c1(
     opts: &Nr3c1Options,
     reader: &ReaderOptions,
 ) -> Result<Nr3c1Run, InputError> {
-    let probes = probes()?;
-    let ids: Vec<String> = probes.iter().map(|p| p.id.clone()).collect();
+    let ids = probe_ids()?;
     let view = read_methylation(path, &ids, reader)?;
+    nr3c1_view(view, opts)
+}
+
+/// The probe IDs a run reads (the view [`nr3c1_view`] takes is of these, in this order).
+pub fn probe_ids() -> Result<Vec<String>, InputError> {
+    Ok(probes()?.iter().map(|p| p.id.clone()).collect())
+}
+
+/// An NR3C1 run on a view of [`probe_ids`] read by the caller (one read shared by several
+/// stages).
+pub fn nr3c1_view(view: BetaView, opts: &Nr3c1Options) -> Result<Nr3c1Run, InputError> {
     Ok(Nr3c1Run {
-        probes,
+        probes: probes()?,
         view,
         opts: *opts,
     })

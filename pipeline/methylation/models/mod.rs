@@ -317,177 +317,239 @@ impl StreamSink for Streamer {
     }
 }
 
-/// Reads the matrix once and applies every model.
+/// Reads the matrix once and applies every model: [`ClocksPlan`] → one read → [`ClocksPlan::finish`].
 pub fn run_clocks(
     path: &str,
     models: &[ClockModel],
     opts: &ClockOptions,
     reader_opts: &ReaderOptions,
 ) -> Result<ClocksRun, InputError> {
-    let has_pace = models
-        .iter()
-        .any(|m| m.info.transform == Transform::DunedinPace);
-    let has_zhang = models
-        .iter()
-        .any(|m| m.info.transform == Transform::PerSampleStandardize);
-    let gold = registry::means_table(registry::DUNEDINPACE_GOLD)?;
-    let ref_means: FastMap<&str, f64> = gold.iter().map(|(c, v)| (c.as_str(), *v)).collect();
-
-    let streamed_model: Vec<bool> = models
-        .iter()
-        .map(|m| m.cpgs.len() >= STREAM_MIN_CPGS && m.info.transform != Transform::DunedinPace)
-        .collect();
-    // Held CpGs: those of the smaller models, and DunedinPACE's gold-standard probes.
-    let mut dense: Vec<String> = Vec::new();
-    let mut dense_index: HashMap<String, usize> = HashMap::new();
-    {
-        let mut push = |id: &str| {
-            let (b, _) = probe_base(id);
-            if !dense_index.contains_key(b) {
-                dense_index.insert(b.to_string(), dense.len());
-                dense.push(b.to_string());
-            }
-        };
-        for (m, &s) in models.iter().zip(&streamed_model) {
-            if !s {
-                m.cpgs.iter().for_each(|c| push(c));
-            }
-        }
-        if has_pace {
-            gold.iter().for_each(|(c, _)| push(c));
-        }
-    }
-    // Where each model CpG is: held (view row) or streamed (index), once.
-    let mut streamed: Vec<&str> = Vec::new();
-    let mut streamed_index: FastMap<&str, usize> = FastMap::default();
-    let mut triples: Vec<(u32, u32, f64)> = Vec::new();
-    let mut stream_models: Vec<usize> = Vec::new();
-    let mut locs: Vec<Vec<Loc>> = Vec::with_capacity(models.len());
-    for (k, m) in models.iter().enumerate() {
-        let acc = stream_models.len() as u32;
-        if streamed_model[k] {
-            stream_models.push(k);
-        }
-        let mut l = Vec::with_capacity(m.cpgs.len());
-        for (c, &coef) in m.cpgs.iter().zip(&m.coefs) {
-            let (b, _) = probe_base(c);
-            if let Some(&i) = dense_index.get(b) {
-                l.push(Loc::Held(i));
-                continue;
-            }
-            let i = *streamed_index.entry(b).or_insert_with(|| {
-                streamed.push(b);
-                streamed.len() - 1
-            });
-            triples.push((i as u32, acc, coef));
-            l.push(Loc::Streamed(i));
-        }
-        locs.push(l);
-    }
-    // (streamed CpG → (accumulator, coefficient)) as a compressed row list.
-    let mut offsets = vec![0usize; streamed.len() + 1];
-    for t in &triples {
-        offsets[t.0 as usize + 1] += 1;
-    }
-    for i in 0..streamed.len() {
-        offsets[i + 1] += offsets[i];
-    }
-    let mut fill = offsets.clone();
-    let mut entries = vec![(0usize, 0.0f64); triples.len()];
-    for &(i, acc, coef) in &triples {
-        entries[fill[i as usize]] = (acc as usize, coef);
-        fill[i as usize] += 1;
-    }
-    drop(triples);
-    drop(fill);
-
-    let mut streamer = Streamer {
-        ref_means: streamed.iter().map(|c| ref_means.get(c).copied()).collect(),
-        seen: vec![false; streamed.len()],
-        offsets,
-        entries,
-        zhang: stream_models
-            .iter()
-            .map(|&k| models[k].info.transform == Transform::PerSampleStandardize)
-            .collect(),
-        impute: opts.impute,
-        accs: Vec::new(),
-    };
+    let mut plan = ClocksPlan::new(models, opts)?;
     let ropts = ReaderOptions {
-        sample_moments: reader_opts.sample_moments || has_zhang,
+        sample_moments: reader_opts.sample_moments || plan.needs_moments(),
         ..reader_opts.clone()
     };
-    let view = read_methylation_with(
-        path,
-        &dense,
-        &streamed,
-        &ropts,
-        if streamed.is_empty() {
+    let (dense, streamed, sink) = plan.request();
+    let view = read_methylation_with(path, dense, streamed, &ropts, sink)?;
+    plan.finish(&view)
+}
+
+/// A clocks run split around its read, for callers that read the input themselves (one read
+/// shared by several stages): the CpGs to hold ([`ClocksPlan::request`]'s dense list), the
+/// CpGs to stream into the plan's sink, whether per-sample moments are needed; then
+/// [`ClocksPlan::finish`] on the view of exactly the dense list (in that order).
+pub struct ClocksPlan<'m> {
+    models: &'m [ClockModel],
+    opts: ClockOptions,
+    gold: Vec<(String, f64)>,
+    has_zhang: bool,
+    streamed_model: Vec<bool>,
+    dense: Vec<String>,
+    dense_index: HashMap<String, usize>,
+    streamed: Vec<String>,
+    stream_models: Vec<usize>,
+    locs: Vec<Vec<Loc>>,
+    streamer: Streamer,
+}
+
+impl<'m> ClocksPlan<'m> {
+    /// Lays out the CpGs of `models`: held (small models, DunedinPACE's gold-standard probes)
+    /// or streamed (models of at least [`STREAM_MIN_CPGS`] CpGs).
+    pub fn new(models: &'m [ClockModel], opts: &ClockOptions) -> Result<Self, InputError> {
+        let has_pace = models
+            .iter()
+            .any(|m| m.info.transform == Transform::DunedinPace);
+        let has_zhang = models
+            .iter()
+            .any(|m| m.info.transform == Transform::PerSampleStandardize);
+        let gold = registry::means_table(registry::DUNEDINPACE_GOLD)?;
+        let ref_means: FastMap<&str, f64> = gold.iter().map(|(c, v)| (c.as_str(), *v)).collect();
+
+        let streamed_model: Vec<bool> = models
+            .iter()
+            .map(|m| m.cpgs.len() >= STREAM_MIN_CPGS && m.info.transform != Transform::DunedinPace)
+            .collect();
+        // Held CpGs: those of the smaller models, and DunedinPACE's gold-standard probes.
+        let mut dense: Vec<String> = Vec::new();
+        let mut dense_index: HashMap<String, usize> = HashMap::new();
+        {
+            let mut push = |id: &str| {
+                let (b, _) = probe_base(id);
+                if !dense_index.contains_key(b) {
+                    dense_index.insert(b.to_string(), dense.len());
+                    dense.push(b.to_string());
+                }
+            };
+            for (m, &s) in models.iter().zip(&streamed_model) {
+                if !s {
+                    m.cpgs.iter().for_each(|c| push(c));
+                }
+            }
+            if has_pace {
+                gold.iter().for_each(|(c, _)| push(c));
+            }
+        }
+        // Where each model CpG is: held (view row) or streamed (index), once.
+        let mut streamed: Vec<String> = Vec::new();
+        let mut streamed_index: FastMap<&str, usize> = FastMap::default();
+        let mut triples: Vec<(u32, u32, f64)> = Vec::new();
+        let mut stream_models: Vec<usize> = Vec::new();
+        let mut locs: Vec<Vec<Loc>> = Vec::with_capacity(models.len());
+        for (k, m) in models.iter().enumerate() {
+            let acc = stream_models.len() as u32;
+            if streamed_model[k] {
+                stream_models.push(k);
+            }
+            let mut l = Vec::with_capacity(m.cpgs.len());
+            for (c, &coef) in m.cpgs.iter().zip(&m.coefs) {
+                let (b, _) = probe_base(c);
+                if let Some(&i) = dense_index.get(b) {
+                    l.push(Loc::Held(i));
+                    continue;
+                }
+                let i = *streamed_index.entry(b).or_insert_with(|| {
+                    streamed.push(b.to_string());
+                    streamed.len() - 1
+                });
+                triples.push((i as u32, acc, coef));
+                l.push(Loc::Streamed(i));
+            }
+            locs.push(l);
+        }
+        drop(streamed_index);
+        // (streamed CpG → (accumulator, coefficient)) as a compressed row list.
+        let mut offsets = vec![0usize; streamed.len() + 1];
+        for t in &triples {
+            offsets[t.0 as usize + 1] += 1;
+        }
+        for i in 0..streamed.len() {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut entries = vec![(0usize, 0.0f64); triples.len()];
+        for &(i, acc, coef) in &triples {
+            entries[fill[i as usize]] = (acc as usize, coef);
+            fill[i as usize] += 1;
+        }
+        drop(triples);
+        drop(fill);
+
+        let streamer = Streamer {
+            ref_means: streamed
+                .iter()
+                .map(|c| ref_means.get(c.as_str()).copied())
+                .collect(),
+            seen: vec![false; streamed.len()],
+            offsets,
+            entries,
+            zhang: stream_models
+                .iter()
+                .map(|&k| models[k].info.transform == Transform::PerSampleStandardize)
+                .collect(),
+            impute: opts.impute,
+            accs: Vec::new(),
+        };
+        drop(ref_means);
+        Ok(ClocksPlan {
+            models,
+            opts: opts.clone(),
+            gold,
+            has_zhang,
+            streamed_model,
+            dense,
+            dense_index,
+            streamed,
+            stream_models,
+            locs,
+            streamer,
+        })
+    }
+
+    /// Whether the read must fold per-sample moments over every row (Zhang 2019).
+    pub fn needs_moments(&self) -> bool {
+        self.has_zhang
+    }
+
+    /// The read this plan needs: CpGs to hold (the view [`ClocksPlan::finish`] takes has exactly
+    /// these, in this order), CpGs to stream, and the sink they go to (`None` when nothing is
+    /// streamed).
+    pub fn request(&mut self) -> (&[String], &[String], Option<&mut dyn StreamSink>) {
+        let sink = if self.streamed.is_empty() {
             None
         } else {
-            Some(&mut streamer as &mut dyn StreamSink)
-        },
-    )?;
-    let n = view.n_samples();
-    let impute = resolve(opts.impute, n);
-    if streamer.accs.is_empty() {
-        streamer.start(n);
+            Some(&mut self.streamer as &mut dyn StreamSink)
+        };
+        (&self.dense, &self.streamed, sink)
     }
-    let moments = view.moments.clone();
-    let mut results = Vec::with_capacity(models.len());
-    for (k, m) in models.iter().enumerate() {
-        let estimates = match m.info.transform {
-            Transform::DunedinPace => {
-                let model_means = registry::means_table(registry::DUNEDINPACE_MODEL_MEANS)?;
-                dunedinpace::project(&view, &dense_index, &gold, &model_means, m)
-            }
-            _ => {
-                let mut acc = if streamed_model[k] {
-                    let a = stream_models.iter().position(|&x| x == k).unwrap_or(0);
-                    std::mem::replace(&mut streamer.accs[a], LinAcc::new(Rule::None, 0))
-                } else {
-                    LinAcc::new(rule_for(m.info.transform, impute), n)
-                };
-                for ((c, &coef), loc) in m.cpgs.iter().zip(&m.coefs).zip(&locs[k]) {
-                    match *loc {
-                        Loc::Held(i) => {
-                            let vals = view.is_present(i).then(|| view.row(i));
-                            acc.fold(coef, vals, ref_means.get(probe_base(c).0).copied());
-                        }
-                        Loc::Streamed(i) => {
-                            if !streamer.seen[i] {
-                                acc.fold(coef, None, ref_means.get(probe_base(c).0).copied());
+
+    /// Applies every model to the view of the plan's dense CpGs (and the rows its sink got).
+    pub fn finish(mut self, view: &BetaView) -> Result<ClocksRun, InputError> {
+        let models = self.models;
+        let opts = &self.opts;
+        let gold = &self.gold;
+        let ref_means: FastMap<&str, f64> = gold.iter().map(|(c, v)| (c.as_str(), *v)).collect();
+        let streamer = &mut self.streamer;
+        let n = view.n_samples();
+        let impute = resolve(opts.impute, n);
+        if streamer.accs.is_empty() {
+            streamer.start(n);
+        }
+        let moments = view.moments.clone();
+        let mut results = Vec::with_capacity(models.len());
+        for (k, m) in models.iter().enumerate() {
+            let estimates = match m.info.transform {
+                Transform::DunedinPace => {
+                    let model_means = registry::means_table(registry::DUNEDINPACE_MODEL_MEANS)?;
+                    dunedinpace::project(view, &self.dense_index, gold, &model_means, m)
+                }
+                _ => {
+                    let mut acc = if self.streamed_model[k] {
+                        let a = self.stream_models.iter().position(|&x| x == k).unwrap_or(0);
+                        std::mem::replace(&mut streamer.accs[a], LinAcc::new(Rule::None, 0))
+                    } else {
+                        LinAcc::new(rule_for(m.info.transform, impute), n)
+                    };
+                    for ((c, &coef), loc) in m.cpgs.iter().zip(&m.coefs).zip(&self.locs[k]) {
+                        match *loc {
+                            Loc::Held(i) => {
+                                let vals = view.is_present(i).then(|| view.row(i));
+                                acc.fold(coef, vals, ref_means.get(probe_base(c).0).copied());
+                            }
+                            Loc::Streamed(i) => {
+                                if !streamer.seen[i] {
+                                    acc.fold(coef, None, ref_means.get(probe_base(c).0).copied());
+                                }
                             }
                         }
                     }
+                    finish_linear(m, &acc, moments.as_ref(), opts.max_missing)
                 }
-                finish_linear(m, &acc, moments.as_ref(), opts.max_missing)
-            }
-        };
-        let n_present = locs[k]
-            .iter()
-            .filter(|loc| match **loc {
-                Loc::Held(i) => view.is_present(i),
-                Loc::Streamed(i) => streamer.seen[i],
-            })
-            .count();
-        results.push(ClockResult {
-            info: m.info.clone(),
-            n_cpgs: m.cpgs.len(),
-            n_present,
-            method: method_of(m, impute, opts.max_missing, &view),
-            estimates,
-        });
+            };
+            let n_present = self.locs[k]
+                .iter()
+                .filter(|loc| match **loc {
+                    Loc::Held(i) => view.is_present(i),
+                    Loc::Streamed(i) => streamer.seen[i],
+                })
+                .count();
+            results.push(ClockResult {
+                info: m.info.clone(),
+                n_cpgs: m.cpgs.len(),
+                n_present,
+                method: method_of(m, impute, opts.max_missing, view),
+                estimates,
+            });
+        }
+        Ok(ClocksRun {
+            input: view.input.clone(),
+            samples: view.samples.clone(),
+            results,
+            reader: view.notes.clone(),
+            impute,
+            view_bytes: view.value_bytes(),
+            streamed_cpgs: self.streamed.len(),
+        })
     }
-    Ok(ClocksRun {
-        input: view.input.clone(),
-        samples: view.samples.clone(),
-        results,
-        reader: view.notes.clone(),
-        impute,
-        view_bytes: view.value_bytes(),
-        streamed_cpgs: streamed.len(),
-    })
 }
 
 fn pct(a: u64, b: u64) -> String {

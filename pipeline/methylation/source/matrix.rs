@@ -841,7 +841,7 @@ fn read_rows(
                                 held.entry(i).or_insert_with(|| Held::new(n)).add(vals);
                             } else if let Some(s) = sink.as_deref_mut() {
                                 delivered[i] = true;
-                                s.row(i, vals);
+                                s.row_with_probes(i, vals, 1);
                             }
                         }
                     }
@@ -903,7 +903,7 @@ fn read_rows(
         }
         h.finish();
         if let Some(s) = sink.as_deref_mut() {
-            s.row(*i, &h.values);
+            s.row_with_probes(*i, &h.values, h.probes);
         }
     }
     Ok(BetaView {
@@ -1141,7 +1141,7 @@ fn read_columns(
         for i in 0..n_streamed {
             let k = n_dense + i;
             if probes[k] > 0 {
-                s.row(i, &values[k * n..(k + 1) * n]);
+                s.row_with_probes(i, &values[k * n..(k + 1) * n], probes[k]);
             }
         }
     }

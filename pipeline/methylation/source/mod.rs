@@ -23,6 +23,7 @@
 pub mod calls_input;
 pub mod idat_input;
 pub mod matrix;
+pub mod shared;
 pub mod table;
 
 pub use matrix::{read_beta_matrix, read_beta_matrix_with};
@@ -154,6 +155,12 @@ pub trait StreamSink: Send {
     fn start(&mut self, n_samples: usize);
     /// One CpG row: `index` into the streamed list, values per sample (`NaN` = missing).
     fn row(&mut self, index: usize, values: &[f64]);
+    /// [`StreamSink::row`] with the number of input probes that gave the row (more than one:
+    /// EPICv2 replicates averaged). The readers call this one; the default forwards to `row`.
+    fn row_with_probes(&mut self, index: usize, values: &[f64], probes: u16) {
+        let _ = probes;
+        self.row(index, values);
+    }
 }
 
 /// Per-sample mean and standard deviation (ddof = 1) over **every** row of the input, each

@@ -147,7 +147,7 @@ pub fn view_from_table<D: AsRef<str>, S: AsRef<str>>(
         let st_values = mean(&st_sum, &st_k);
         for (i, &c) in st_probes.iter().enumerate() {
             if c > 0 {
-                sink.row(i, &st_values[i * n..(i + 1) * n]);
+                sink.row_with_probes(i, &st_values[i * n..(i + 1) * n], c);
             }
         }
     }
