@@ -1057,3 +1057,238 @@ fn methylation_stages_without_batch_betas_fail_with_a_clear_reason() {
     );
     assert!(!out2.join("idat").exists());
 }
+
+/// The tidy rows of `table` (header dropped) of the samples in `names` (input name → sample
+/// id), with the sample column set to the id.
+fn rows_as(table: &Path, names: &[(&str, &str)]) -> Vec<String> {
+    let mut out: Vec<String> = text(table)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (sample, rest) = l.split_once('\t').unwrap();
+            names
+                .iter()
+                .find(|(from, _)| *from == sample)
+                .map(|(_, to)| format!("{to}\t{rest}"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Asserts two sorted row lists are equal, naming the rows only one side has.
+fn assert_same_rows(got: &[String], want: &[String], what: &str) {
+    let only = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|l| !b.contains(l)).cloned().collect()
+    };
+    assert!(
+        got == want,
+        "{what}: only in run: {:#?}\nonly in the standalone command: {:#?}",
+        only(got, want),
+        only(want, got)
+    );
+}
+
+/// A mixed cohort (mothers, cord bloods, placentas and a saliva sample in a betas matrix, an
+/// IDAT batch, a sequencing-calls file; all clocks, so Zhang's streamed model overlaps the
+/// cell-type panels): `run` reads each methylation input ONCE for clocks, celltypes (three
+/// panels) and nr3c1, and every stage table equals the standalone commands on that input.
+/// A change of `--clocks` re-runs clocks only; a change of a sample type re-runs celltypes only.
+#[test]
+fn a_mixed_cohort_reads_each_methylation_input_once_for_all_stages() {
+    let dir = tempdir();
+    let d = dir.path();
+    let idat = repo("tests/data/array/hm27_idat");
+    let calls_name = "MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz";
+    let calls = repo("tests/data/bisulfite").join(calls_name);
+    let betas = repo(BETAS);
+    let sheet_text = |saliva: &str| {
+        format!(
+            "sample_id,participant_id,family_id,role,sample_type,timepoint,age_years,gestational_age_weeks,betas_column,idat,methylation_calls\n\
+             M1,PM1,F1,mother,maternal_blood,delivery,31,,7786915135_R04C02,,\n\
+             M2,PM2,F2,mother,maternal_blood,delivery,35,,7786915023_R02C02,,\n\
+             C1,PC1,F1,child,cord_blood,birth,0,39,784,,\n\
+             C2,PC2,F2,child,cord_blood,birth,0,38.5,1052,,\n\
+             P1,PP1,F1,child,placenta,birth,,39,GSM1944951,,\n\
+             P2,PP2,F2,child,placenta,birth,,38.5,GSM1944952,,\n\
+             S1,PS1,F3,other,{saliva},,12,,1048,,\n\
+             OV-A,POA,F4,other,whole_blood,,50,,,{0}/4207113116_A,\n\
+             OV-B,POB,F4,other,cord_blood,,,40,,{0}/4207113116_B,\n\
+             WGBS,PW,F5,other,placenta,,,,,,{1}\n",
+            idat.display(),
+            calls.display()
+        )
+    };
+    let sheet = d.join("sheet.csv");
+    fs::write(&sheet, sheet_text("saliva")).unwrap();
+    let out = d.join("out");
+    let run = |extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "run",
+            "--samplesheet",
+            sheet.to_str().unwrap(),
+            "--outdir",
+            out.to_str().unwrap(),
+            "--betas",
+            betas.to_str().unwrap(),
+            "--stages",
+            "idat,clocks,celltypes,nr3c1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let r = agemark(&a);
+        r.assert_ok();
+        r.stderr
+    };
+    let reads = |log: &str, file: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!(" read {file}: ")))
+            .count()
+    };
+    let log = run(&[]);
+    for f in ["demo_betas.csv.gz", "4207113116.betas.tsv.gz", calls_name] {
+        assert_eq!(reads(&log, f), 1, "{f} read once for all stages:\n{log}");
+    }
+    assert_eq!(
+        text(&out.join("failures.tsv")),
+        "sample_id\tstage\treason\n"
+    );
+
+    // Every stage table equals the standalone commands on each input.
+    let matrix: [(&str, &str); 7] = [
+        ("7786915135_R04C02", "M1"),
+        ("7786915023_R02C02", "M2"),
+        ("784", "C1"),
+        ("1052", "C2"),
+        ("GSM1944951", "P1"),
+        ("GSM1944952", "P2"),
+        ("1048", "S1"),
+    ];
+    let batch_betas = out.join("idat/4207113116.betas.tsv.gz");
+    let batch: [(&str, &str); 2] = [("OV-A", "OV-A"), ("OV-B", "OV-B")];
+    let wgbs_name = "MCF7_Cunha_WGBS_hg19_chr11p15";
+    let wgbs: [(&str, &str); 1] = [(wgbs_name, "WGBS")];
+    // Ages by each input's own sample names, for the clocks' acceleration (WGBS has none).
+    let ages = [d.join("ages0.csv"), d.join("ages1.csv")];
+    fs::write(
+        &ages[0],
+        "sample_id,age_years,gestational_age_weeks\n\
+         7786915135_R04C02,31,\n7786915023_R02C02,35,\n784,0,39\n1052,0,38.5\n\
+         GSM1944951,,39\nGSM1944952,,38.5\n1048,12,\n\
+         7471147149_R06C01,,\n7786915035_R05C01,,\n7786923035_R01C01,,\n1017,,\n956,,\n\
+         1038,,\n989,,\n946,,\n941,,\n1024,,\nGSM1944953,,\nGSM1944954,,\nGSM1944955,,\n",
+    )
+    .unwrap();
+    fs::write(
+        &ages[1],
+        "sample_id,age_years,gestational_age_weeks\nOV-A,50,\nOV-B,,40\n",
+    )
+    .unwrap();
+    let standalone = |cmd: &str, input: &Path, extra: &[&str], name: &str| -> PathBuf {
+        let prefix = d.join(name);
+        let mut a = vec![
+            cmd.to_string(),
+            input.display().to_string(),
+            "-o".into(),
+            prefix.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        agemark(&a).assert_ok();
+        d.join(format!("{name}.{cmd}.tsv"))
+    };
+    let inputs: [(&Path, &[(&str, &str)]); 3] =
+        [(&betas, &matrix), (&batch_betas, &batch), (&calls, &wgbs)];
+    let mut clocks_want = Vec::new();
+    let mut nr3c1_want = Vec::new();
+    let mut cells_want = Vec::new();
+    for (k, (input, names)) in inputs.iter().enumerate() {
+        let extra: Vec<&str> = match ages.get(k) {
+            Some(a) => vec!["--samplesheet", a.to_str().unwrap()],
+            None => Vec::new(),
+        };
+        let t = standalone("clocks", input, &extra, &format!("c{k}"));
+        clocks_want.extend(rows_as(&t, names));
+        let t = standalone("nr3c1", input, &[], &format!("n{k}"));
+        nr3c1_want.extend(rows_as(&t, names));
+    }
+    // Cell types: each sample against the panel of its sample type.
+    for (input, panel, names, k) in [
+        (&betas, "blood_reinius450k", &matrix[0..2], 0),
+        (&betas, "cordblood_idol", &matrix[2..4], 1),
+        (&betas, "placenta_third_trimester", &matrix[4..6], 2),
+        (&batch_betas, "blood_reinius450k", &batch[0..1], 3),
+        (&batch_betas, "cordblood_idol", &batch[1..2], 4),
+        (&calls, "placenta_third_trimester", &wgbs[..], 5),
+    ] {
+        let t = standalone("celltypes", input, &["--panel", panel], &format!("p{k}"));
+        cells_want.extend(rows_as(&t, names));
+    }
+    let all: Vec<(&str, &str)> = matrix
+        .iter()
+        .chain(&batch)
+        .map(|(_, id)| (*id, *id))
+        .chain([("WGBS", "WGBS")])
+        .collect();
+    let got = |stage: &str| rows_as(&out.join(format!("methylation/cohort.{stage}.tsv")), &all);
+    clocks_want.sort();
+    nr3c1_want.sort();
+    // The clock values (acceleration rows follow run's sheet, whose ages cover every sample;
+    // `agemark clocks --samplesheet` words a sample without an age differently).
+    let no_accel = |rows: Vec<String>| -> Vec<String> {
+        rows.into_iter()
+            .filter(|l| {
+                let m = l.split('\t').nth(2).unwrap();
+                !m.ends_with("_diff") && !m.ends_with("_residual")
+            })
+            .collect()
+    };
+    let clocks_got = no_accel(got("clocks"));
+    assert!(clocks_got.iter().any(|l| l.contains("\tzhang2019_blup\t")));
+    assert_same_rows(&clocks_got, &no_accel(clocks_want), "clocks");
+    assert_same_rows(&got("nr3c1"), &nr3c1_want, "nr3c1");
+    // The saliva sample has no panel: one warn row, no fractions.
+    let cells = got("celltypes");
+    let (saliva, cells): (Vec<String>, Vec<String>) =
+        cells.into_iter().partition(|l| l.starts_with("S1\t"));
+    assert_eq!(saliva.len(), 1, "{saliva:?}");
+    assert!(saliva[0].contains("no bundled cell-type panel for sample_type 'saliva'"));
+    cells_want.sort();
+    assert_same_rows(&cells, &cells_want, "celltypes");
+
+    // Resume: a new --clocks re-runs clocks only (each input read once, for clocks alone).
+    let clocks_before = fs::read(out.join("methylation/cohort.clocks.tsv")).unwrap();
+    let cells_before = fs::read(out.join("methylation/cohort.celltypes.tsv")).unwrap();
+    let log = run(&["--clocks", "horvath2013"]);
+    for skipped in ["celltypes", "nr3c1", "idat:4207113116"] {
+        assert!(
+            log.contains(&format!("{skipped}: unchanged since the last run, skipped")),
+            "{skipped}: {log}"
+        );
+    }
+    assert!(log.contains("methylation:clocks: done"), "{log}");
+    assert_eq!(reads(&log, "demo_betas.csv.gz"), 1, "{log}");
+    assert_ne!(
+        fs::read(out.join("methylation/cohort.clocks.tsv")).unwrap(),
+        clocks_before
+    );
+    // Unchanged again: nothing runs, nothing is read.
+    let log = run(&["--clocks", "horvath2013"]);
+    assert!(!log.contains(" done in "), "{log}");
+    assert_eq!(reads(&log, "demo_betas.csv.gz"), 0, "{log}");
+    // A sample type decides the cell-type panel: celltypes re-runs, clocks and nr3c1 do not.
+    fs::write(&sheet, sheet_text("whole_blood")).unwrap();
+    let log = run(&["--clocks", "horvath2013"]);
+    assert!(log.contains("methylation:celltypes: done"), "{log}");
+    for skipped in ["methylation:clocks", "methylation:nr3c1"] {
+        assert!(
+            log.contains(&format!("{skipped}: unchanged since the last run, skipped")),
+            "{skipped}: {log}"
+        );
+    }
+    let cells_after = fs::read(out.join("methylation/cohort.celltypes.tsv")).unwrap();
+    assert_ne!(cells_after, cells_before);
+    assert!(!text(&out.join("methylation/cohort.celltypes.tsv"))
+        .contains("no bundled cell-type panel for sample_type 'saliva'"));
+}

@@ -788,15 +788,23 @@ impl Ctx<'_> {
             let stage = METH_STAGES[k];
             let name = format!("methylation:{stage}");
             let (tsv, pq) = tidy::output_paths(&prefix, stage);
-            let mut params = format!("{stage}|clocks={}|", self.args.clocks);
+            // Each stage's fingerprint holds only what its rows depend on: `--clocks` and the
+            // ages for clocks, the sample types (the panel) for celltypes; so a change to one
+            // stage's parameters re-runs that stage and leaves the others skipped.
+            let mut params = match stage {
+                "clocks" => format!("{stage}|clocks={}|", self.args.clocks),
+                _ => format!("{stage}|"),
+            };
             for (p, map, src) in &sources {
                 params.push_str(&format!("{}|{}|", file_name_of(p), *src == Src::Single));
                 for (c, &i) in map {
                     let s = self.samples[i];
-                    params.push_str(&format!(
-                        "{c}={}:{:?}:{:?};",
-                        self.out_ids[i], s.age_years, s.gestational_age_weeks
-                    ));
+                    let what = match stage {
+                        "clocks" => format!("{:?}:{:?}", s.age_years, s.gestational_age_weeks),
+                        "celltypes" => s.sample_type.clone(),
+                        _ => String::new(),
+                    };
+                    params.push_str(&format!("{c}={}:{what};", self.out_ids[i]));
                 }
             }
             for (i, why) in &unavailable {
