@@ -6,7 +6,18 @@
 //!    `agemark reads`), one `idat` job per IDAT batch, one job per methylation stage. The reads
 //!    and idat jobs run first, in parallel on the thread pool; then the methylation jobs. A job
 //!    whose inputs and parameters are unchanged since the last run (run_manifest.tsv) and whose
-//!    outputs exist is skipped.
+//!    outputs exist is skipped (a methylation stage's fingerprint holds only its own
+//!    parameters: `--clocks` and the ages for clocks, the sample types for celltypes).
+//!    - The methylation jobs that are not skipped run together and read each methylation input
+//!      ONCE for all of them ([`run_stages`], [`read_shared`]): one pass over the matrix for the
+//!      union of the CpGs of clocks, every cell-type panel of the input's sample types and
+//!      NR3C1, each stage computed from the view its own read would give (byte-identical
+//!      tables; see `methylation::source::shared` for why the union cannot change a stage's
+//!      numbers). Inputs are processed in parallel; one log line per input read
+//!      (`read <file>: N samples × M CpGs in S s`). When that shared read fails, each stage
+//!      reads the input alone, so each keeps its own error and failed rows. A calls file is
+//!      parsed once into its probe table; nr3c1 reads it a second time for the promoter CpGs
+//!      by coordinate.
 //!    - IDAT batch of a sample ([`idat_batch_of`]): the sheet's `idat_batch`, else the Sentrix
 //!      barcode (IDAT basename up to its first `_`), else the basename. The job runs the code of
 //!      `agemark idat <prefixes> --sample-ids <ids> -o OUTDIR/idat/<batch>` and writes
@@ -180,7 +191,7 @@ pub fn panel_for(sample_type: &str) -> Option<&'static str> {
 /// views into rows (sample column = the input's sample names).
 enum Prep<'m> {
     /// Clocks: held and streamed CpGs, the streamed ones folded by the plan while reading.
-    Clocks(ClocksPlan<'m>),
+    Clocks(Box<ClocksPlan<'m>>),
     /// Cell composition: one request per panel (each sample against the panel of its
     /// sample type, [`panel_for`]); a sample type without a panel gets one `warn` row.
     Cells {
@@ -217,9 +228,9 @@ impl<'m> Prep<'m> {
                     impute: Impute::Auto,
                     max_missing: 0.2,
                 };
-                Ok(Prep::Clocks(
+                Ok(Prep::Clocks(Box::new(
                     ClocksPlan::new(models, &opts).map_err(|e| e.to_string())?,
-                ))
+                )))
             }
             "celltypes" => {
                 let opts = super::celltypes::cell_options(crate::cli::ConstraintArg::SumLe1, 0.2)
