@@ -16,7 +16,7 @@
 //!      numbers). Inputs are processed in parallel; one log line per input read
 //!      (`read <file>: N samples × M CpGs in S s`). When that shared read fails, each stage
 //!      reads the input alone, so each keeps its own error and failed rows. A calls file is
-//!      parsed once into its probe table; nr3c1 reads it a second time for the promoter CpGs
+//!      parsed once: the same pass fills its probe table and collects the NR3C1 promoter CpGs
 //!      by coordinate.
 //!    - IDAT batch of a sample ([`idat_batch_of`]): the sheet's `idat_batch`, else the Sentrix
 //!      barcode (IDAT basename up to its first `_`), else the basename. The job runs the code of
@@ -58,8 +58,9 @@ use agemark::{
         models::{self, acceleration, registry::ClockModel, ClockOptions, ClocksPlan, Impute},
         nr3c1,
         source::{
-            calls_input, input_kind, shared::read_shared, shared::Request, BetaView, InputKind,
-            ReaderOptions,
+            calls_input, input_kind,
+            shared::{read_shared, read_shared_region, Request},
+            BetaView, InputKind, ReaderOptions,
         },
     },
     mtdna, reads, telomere,
@@ -199,8 +200,9 @@ enum Prep<'m> {
         warn: Vec<Row>,
         opts: celltypes::CellOptions,
     },
-    /// NR3C1 probe betas and region means.
-    Nr3c1(Vec<String>),
+    /// NR3C1 probe betas and region means; for sequencing calls also the promoter CpGs by
+    /// coordinate (from the same pass over the file when the shared read gave them).
+    Nr3c1(Vec<String>, Option<RegionAnswer>),
 }
 
 /// The clock models of `--clocks`, loaded once for all inputs.
@@ -269,7 +271,10 @@ impl<'m> Prep<'m> {
                 }
                 Ok(Prep::Cells { panels, warn, opts })
             }
-            "nr3c1" => Ok(Prep::Nr3c1(nr3c1::probe_ids().map_err(|e| e.to_string())?)),
+            "nr3c1" => Ok(Prep::Nr3c1(
+                nr3c1::probe_ids().map_err(|e| e.to_string())?,
+                None,
+            )),
             other => Err(format!("internal: unknown methylation stage '{other}'")),
         }
     }
@@ -296,7 +301,7 @@ impl<'m> Prep<'m> {
                     sink: None,
                 })
                 .collect(),
-            Prep::Nr3c1(ids) => vec![Request {
+            Prep::Nr3c1(ids, _) => vec![Request {
                 dense: ids,
                 streamed: &[],
                 sample_moments: false,
@@ -334,7 +339,7 @@ impl<'m> Prep<'m> {
                 }
                 Ok(warn)
             }
-            Prep::Nr3c1(_) => {
+            Prep::Nr3c1(_, region) => {
                 let view = views
                     .into_iter()
                     .next()
@@ -342,12 +347,14 @@ impl<'m> Prep<'m> {
                 let opts = nr3c1::Nr3c1Options { max_missing: 0.5 };
                 let run = nr3c1::nr3c1_view(view, &opts).map_err(|e| e.to_string())?;
                 let mut rows = nr3c1::to_rows(&run, &input);
-                // Sequencing calls also report the promoter CpGs by coordinate (a second pass
-                // over the calls file, for this stage only).
+                // Sequencing calls also report the promoter CpGs by coordinate (collected during
+                // the shared read; read again only when the stage read the file alone).
                 if input_kind(job.path) == InputKind::Calls {
                     let build = job.reader.calls.build;
-                    let (start, end) = nr3c1::PROMOTER_CGI.span(build);
-                    let answer = calls_input::region_cpgs(job.path, job.reader, "chr5", start, end);
+                    let answer = region.unwrap_or_else(|| {
+                        let (start, end) = nr3c1::PROMOTER_CGI.span(build);
+                        calls_input::region_cpgs(job.path, job.reader, "chr5", start, end)
+                    });
                     let sample = run.view.samples.first().cloned().unwrap_or(input.clone());
                     rows.extend(nr3c1::calls_region_rows(&sample, &input, build, answer));
                 }
@@ -356,6 +363,9 @@ impl<'m> Prep<'m> {
         }
     }
 }
+
+/// The covered CpGs of the NR3C1 promoter in a calls file (or why they are not known).
+type RegionAnswer = Result<Vec<calls_input::CoveredCpg>, agemark::methylation::InputError>;
 
 /// Clock rows with age acceleration from the sheet's ages.
 fn clock_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
@@ -409,14 +419,29 @@ fn run_stages(
             counts.push(r.len());
             requests.extend(r);
         }
+        // NR3C1 on sequencing calls: the promoter CpGs by coordinate from the same pass.
+        let region = stages.contains(&"nr3c1").then(|| {
+            let (start, end) = nr3c1::PROMOTER_CGI.span(job.reader.calls.build);
+            ("chr5", start, end)
+        });
         if requests.is_empty() {
             None
         } else {
-            Some(read_shared(job.path, &mut requests, job.reader).map(|r| (r, counts)))
+            Some(
+                read_shared_region(job.path, &mut requests, job.reader, region)
+                    .map(|r| (r, counts)),
+            )
         }
     };
     match shared {
-        Some(Ok(((views, stats), counts))) => {
+        Some(Ok(((views, stats, region), counts))) => {
+            if let Some(answer) = region {
+                for p in preps.iter_mut().flatten() {
+                    if let Prep::Nr3c1(_, r) = p {
+                        *r = Some(answer.clone());
+                    }
+                }
+            }
             info!(
                 "read {name}: {} samples × {} CpGs in {:.2} s",
                 stats.n_samples,

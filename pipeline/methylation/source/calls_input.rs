@@ -648,6 +648,15 @@ impl CallsSummary {
 /// Reads `path` and sums its calls per probe of `opts.calls.build`, with the 0/1-based and
 /// build checks.
 pub fn map_to_probes(path: &str, opts: &ReaderOptions) -> Result<CallsSummary, InputError> {
+    map_to_probes_with(path, opts, |_| {})
+}
+
+/// [`map_to_probes`], also handing every call line of the pass to `observe`.
+pub fn map_to_probes_with(
+    path: &str,
+    opts: &ReaderOptions,
+    mut observe: impl FnMut(&Call<'_>),
+) -> Result<CallsSummary, InputError> {
     let format = match opts.calls.format {
         Some(f) => f,
         None => detect_format(path)?,
@@ -660,6 +669,7 @@ pub fn map_to_probes(path: &str, opts: &ReaderOptions) -> Result<CallsSummary, I
     let mut shift_lines = [0u64; 3];
     let mut cache = ChromCache::default();
     let stats = read_calls(path, format, |line, call| {
+        observe(&call);
         let Some(c) = cache.get(call.chrom) else {
             return Ok(());
         };
@@ -823,7 +833,17 @@ pub fn sample_name(path: &str) -> String {
 /// Reads the calls of `path` (one sample per file) into a probe table: one row per probe with
 /// at least `min_coverage` reads over both strands, beta = methylated / total.
 pub fn load(path: &str, opts: &ReaderOptions) -> Result<ProbeTable, InputError> {
-    let s = map_to_probes(path, opts)?;
+    load_with(path, opts, |_| {})
+}
+
+/// [`load`], also handing every call line of the pass to `observe` (one read of the file for
+/// the probe table and, say, a [`RegionCollector`]).
+pub fn load_with(
+    path: &str,
+    opts: &ReaderOptions,
+    observe: impl FnMut(&Call<'_>),
+) -> Result<ProbeTable, InputError> {
+    let s = map_to_probes_with(path, opts, observe)?;
     let min = opts.calls.min_coverage.max(1);
     let mut probes = Vec::new();
     let mut values = Vec::new();
@@ -904,67 +924,122 @@ pub fn region_cpgs(
         Some(f) => f,
         None => detect_format(path)?,
     };
-    let want = chromosome_number(chrom).or_else(|| chromosome_number(&format!("chr{chrom}")));
-    let idx = coords::probe_index(opts.calls.build.assembly())
-        .map_err(|e| InputError::file(path, format!("bundled coordinates: {e}")))?;
-    let same_chrom = |name: &str| match want {
-        Some(n) => chromosome_number(name) == Some(n),
-        None => name == chrom || name.strip_prefix("chr") == Some(chrom),
-    };
-    // CpG start → (chrom name, methylated, total); unplaced per-C lines kept aside.
-    let mut placed: std::collections::BTreeMap<u64, (String, u64, u64)> = Default::default();
-    let mut loose: std::collections::BTreeMap<u64, (String, u64, u64)> = Default::default();
-    let lo = start.saturating_sub(1);
-    let hi = end + 1;
+    let mut region = RegionCollector::new(path, opts, chrom, start, end)?;
     read_calls(path, format, |_, call| {
-        if call.pos < lo || call.pos > hi || !same_chrom(call.chrom) {
-            return Ok(());
+        region.add(&call);
+        Ok(())
+    })?;
+    Ok(region.finish())
+}
+
+/// The fold of [`region_cpgs`] over the call lines, for a pass that also does other work
+/// ([`load_with`]: the probe table and the region from one read of the file).
+pub struct RegionCollector {
+    want: Option<u8>,
+    chrom: String,
+    idx: &'static coords::ProbeIndex,
+    start: u64,
+    end: u64,
+    min: u64,
+    /// CpG start → (chrom name, methylated, total); unplaced per-C lines kept aside.
+    placed: std::collections::BTreeMap<u64, (String, u64, u64)>,
+    loose: std::collections::BTreeMap<u64, (String, u64, u64)>,
+}
+
+impl RegionCollector {
+    /// A collector of the covered CpGs of `chrom:start-end` (as [`region_cpgs`]).
+    pub fn new(
+        path: &str,
+        opts: &ReaderOptions,
+        chrom: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Self, InputError> {
+        let want = chromosome_number(chrom).or_else(|| chromosome_number(&format!("chr{chrom}")));
+        let idx = coords::probe_index(opts.calls.build.assembly())
+            .map_err(|e| InputError::file(path, format!("bundled coordinates: {e}")))?;
+        Ok(RegionCollector {
+            want,
+            chrom: chrom.to_string(),
+            idx,
+            start,
+            end,
+            min: opts.calls.min_coverage.max(1),
+            placed: Default::default(),
+            loose: Default::default(),
+        })
+    }
+
+    fn same_chrom(&self, name: &str) -> bool {
+        match self.want {
+            Some(n) => chromosome_number(name) == Some(n),
+            None => name == self.chrom || name.strip_prefix("chr") == Some(self.chrom.as_str()),
         }
+    }
+
+    /// One call line.
+    pub fn add(&mut self, call: &Call<'_>) {
+        let lo = self.start.saturating_sub(1);
+        let hi = self.end + 1;
+        if call.pos < lo || call.pos > hi || !self.same_chrom(call.chrom) {
+            return;
+        }
+        let idx = self.idx;
         let at = match call.strand {
             Strand::Plus | Strand::Merged => Some(call.pos),
             Strand::Minus => Some(call.pos - 1),
-            Strand::Unknown => match want {
+            Strand::Unknown => match self.want {
                 Some(c) if idx.get(c, call.pos).is_some() => Some(call.pos),
                 Some(c) if idx.get(c, call.pos - 1).is_some() => Some(call.pos - 1),
                 _ => None,
             },
         };
         let target = match at {
-            Some(p) => placed.entry(p),
-            None => loose.entry(call.pos),
+            Some(p) => self.placed.entry(p),
+            None => self.loose.entry(call.pos),
         };
         let e = target.or_insert_with(|| (call.chrom.to_string(), 0, 0));
         e.1 += call.methylated;
         e.2 += call.total;
-        Ok(())
-    })?;
-    let loose: Vec<(u64, (String, u64, u64))> = loose.into_iter().collect();
-    let mut i = 0;
-    while i < loose.len() {
-        let (q, (c, m, t)) = &loose[i];
-        let mut sum = (*m, *t);
-        if i + 1 < loose.len() && loose[i + 1].0 == q + 1 {
-            sum.0 += loose[i + 1].1 .1;
-            sum.1 += loose[i + 1].1 .2;
+    }
+
+    /// The covered CpGs, sorted by position.
+    pub fn finish(self) -> Vec<CoveredCpg> {
+        let RegionCollector {
+            start,
+            end,
+            min,
+            mut placed,
+            loose,
+            ..
+        } = self;
+        let loose: Vec<(u64, (String, u64, u64))> = loose.into_iter().collect();
+        let mut i = 0;
+        while i < loose.len() {
+            let (q, (c, m, t)) = &loose[i];
+            let mut sum = (*m, *t);
+            if i + 1 < loose.len() && loose[i + 1].0 == q + 1 {
+                sum.0 += loose[i + 1].1 .1;
+                sum.1 += loose[i + 1].1 .2;
+                i += 1;
+            }
+            let e = placed.entry(*q).or_insert_with(|| (c.clone(), 0, 0));
+            e.1 += sum.0;
+            e.2 += sum.1;
             i += 1;
         }
-        let e = placed.entry(*q).or_insert_with(|| (c.clone(), 0, 0));
-        e.1 += sum.0;
-        e.2 += sum.1;
-        i += 1;
+        placed
+            .into_iter()
+            .filter(|(p, (_, _, t))| *p >= start && *p <= end && *t >= min)
+            .map(|(pos, (chrom, m, t))| CoveredCpg {
+                chrom,
+                pos,
+                methylated: m.min(u64::from(u32::MAX)) as u32,
+                coverage: t.min(u64::from(u32::MAX)) as u32,
+                beta: m as f64 / t as f64,
+            })
+            .collect()
     }
-    let min = opts.calls.min_coverage.max(1);
-    Ok(placed
-        .into_iter()
-        .filter(|(p, (_, _, t))| *p >= start && *p <= end && *t >= min)
-        .map(|(pos, (chrom, m, t))| CoveredCpg {
-            chrom,
-            pos,
-            methylated: m.min(u64::from(u32::MAX)) as u32,
-            coverage: t.min(u64::from(u32::MAX)) as u32,
-            beta: m as f64 / t as f64,
-        })
-        .collect())
 }
 
 #[cfg(test)]

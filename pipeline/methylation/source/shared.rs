@@ -7,7 +7,8 @@
 //!
 //! * IDAT and sequencing-calls inputs are loaded into their probe table once; each consumer's
 //!   view is then cut from the table by [`view_from_table`] with its own request, exactly as
-//!   [`read_methylation_with`] does.
+//!   [`read_methylation_with`] does. For a calls file the same pass can also collect the CpGs
+//!   of a region by coordinate ([`read_shared_region`]; NR3C1's promoter).
 //! * A matrix is streamed once for the union of the requests. A CpG streamed by any consumer
 //!   stays streamed in the union (so a streaming consumer sees the same rows in the same order
 //!   and folds them into its sums in the same order as on its own); a consumer that holds such
@@ -61,10 +62,42 @@ pub fn read_shared(
     requests: &mut [Request<'_>],
     opts: &ReaderOptions,
 ) -> Result<(Vec<BetaView>, SharedStats), InputError> {
+    read_shared_region(path, requests, opts, None).map(|(v, s, _)| (v, s))
+}
+
+/// A region by coordinate (`chrom`, 1-based inclusive `start`, `end`) of a sequencing-calls
+/// input.
+pub type Region<'r> = (&'r str, u64, u64);
+
+/// [`read_shared`]; for a sequencing-calls input also the covered CpGs of `region`, from the
+/// same pass over the file (what [`calls_input::region_cpgs`] gives; `None` for other inputs
+/// or without a region).
+pub fn read_shared_region(
+    path: &str,
+    requests: &mut [Request<'_>],
+    opts: &ReaderOptions,
+    region: Option<Region<'_>>,
+) -> Result<RegionRead, InputError> {
+    let mut cpgs = None;
     let table = match input_kind(path) {
-        InputKind::Matrix => return read_matrix_shared(path, requests, opts),
+        InputKind::Matrix => {
+            return read_matrix_shared(path, requests, opts).map(|(v, s)| (v, s, None))
+        }
         InputKind::Idat => idat_input::load(path, opts)?,
-        InputKind::Calls => calls_input::load(path, opts)?,
+        InputKind::Calls => match region {
+            None => calls_input::load(path, opts)?,
+            Some((chrom, start, end)) => {
+                let mut collector =
+                    calls_input::RegionCollector::new(path, opts, chrom, start, end);
+                let table = calls_input::load_with(path, opts, |call| {
+                    if let Ok(c) = collector.as_mut() {
+                        c.add(call);
+                    }
+                })?;
+                cpgs = Some(collector.map(calls_input::RegionCollector::finish));
+                table
+            }
+        },
     };
     let mut views = Vec::with_capacity(requests.len());
     let mut all: FastMap<String, ()> = FastMap::default();
@@ -85,8 +118,15 @@ pub fn read_shared(
         n_samples: table.samples.len(),
         n_cpgs: all.len(),
     };
-    Ok((views, stats))
+    Ok((views, stats, cpgs))
 }
+
+/// What [`read_shared_region`] gives: the views, the stats, the region's CpGs.
+pub type RegionRead = (
+    Vec<BetaView>,
+    SharedStats,
+    Option<Result<Vec<calls_input::CoveredCpg>, InputError>>,
+);
 
 /// Distinct cg IDs of a list, in order.
 fn bases(ids: &[String]) -> Vec<String> {
@@ -302,6 +342,42 @@ mod tests {
 
     fn ids(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A calls file: the views and the region's CpGs of one pass equal `read_methylation_with`
+    /// and `region_cpgs` on their own.
+    #[test]
+    fn calls_file_gives_views_and_the_region_from_one_pass() {
+        let path = format!(
+            "{}/tests/data/bisulfite/MCF7_Cunha_WGBS_hg19_chr11p15.biscuit.bed.gz",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let opts = ReaderOptions::default();
+        let alone = read_methylation_with::<String, String>(&path, &[], &[], &opts, None).unwrap();
+        let probes = crate::methylation::source::calls_input::load(&path, &opts).unwrap();
+        let dense: Vec<String> = probes.probes.iter().take(50).cloned().collect();
+        let want_view =
+            read_methylation_with::<String, String>(&path, &dense, &[], &opts, None).unwrap();
+        let want_region =
+            calls_input::region_cpgs(&path, &opts, "chr11", 128_000, 400_000).unwrap();
+        assert!(want_region.len() > 100, "{}", want_region.len());
+        let mut requests = [Request {
+            dense: &dense,
+            streamed: &[],
+            sample_moments: false,
+            sink: None,
+        }];
+        let (views, stats, region) = read_shared_region(
+            &path,
+            &mut requests,
+            &opts,
+            Some(("chr11", 128_000, 400_000)),
+        )
+        .unwrap();
+        assert_eq!(views[0], want_view);
+        assert_eq!(region.unwrap().unwrap(), want_region);
+        assert_eq!(stats.n_samples, 1);
+        assert_eq!(alone.samples, views[0].samples);
     }
 
     /// Each consumer of a shared read gets exactly the view (and sink rows) of its own read:
