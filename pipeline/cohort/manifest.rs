@@ -53,16 +53,25 @@ pub fn file_sha256(path: &Path) -> io::Result<String> {
 /// Fingerprint of a job: version, parameters, input checksums (unreadable inputs give a
 /// fingerprint that never matches, so the job runs and reports the error).
 pub fn fingerprint(params: &str, inputs: &[&str]) -> String {
+    let sums: Vec<String> = inputs.iter().map(|p| input_sum(p)).collect();
+    fingerprint_of_sums(params, &sums)
+}
+
+/// The checksum [`fingerprint`] takes of one input file (`unreadable` when it cannot be read).
+pub fn input_sum(path: &str) -> String {
+    file_sha256(Path::new(path)).unwrap_or_else(|_| "unreadable".to_string())
+}
+
+/// [`fingerprint`] from the inputs' [`input_sum`]s, for jobs that share inputs (each file is
+/// then read once for all their fingerprints).
+pub fn fingerprint_of_sums(params: &str, sums: &[String]) -> String {
     let mut h = Sha256::new();
     h.update(crate::core::AGEMARK_VERSION.as_bytes());
     h.update([0]);
     h.update(params.as_bytes());
-    for p in inputs {
+    for s in sums {
         h.update([0]);
-        match file_sha256(Path::new(p)) {
-            Ok(s) => h.update(s.as_bytes()),
-            Err(_) => h.update(b"unreadable"),
-        }
+        h.update(s.as_bytes());
     }
     hex(&h.finalize())
 }

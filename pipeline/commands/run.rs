@@ -7,7 +7,8 @@
 //!    and idat jobs run first, in parallel on the thread pool; then the methylation jobs. A job
 //!    whose inputs and parameters are unchanged since the last run (run_manifest.tsv) and whose
 //!    outputs exist is skipped (a methylation stage's fingerprint holds only its own
-//!    parameters: `--clocks` and the ages for clocks, the sample types for celltypes).
+//!    parameters: `--clocks` and the ages for clocks, the sample types for celltypes; the
+//!    methylation inputs are checksummed once for all stages' fingerprints).
 //!    - The methylation jobs that are not skipped run together and read each methylation input
 //!      ONCE for all of them ([`run_stages`], [`read_shared`]): one pass over the matrix for the
 //!      union of the CpGs of clocks, every cell-type panel of the input's sample types and
@@ -820,6 +821,11 @@ impl Ctx<'_> {
         }
         let mut outcomes = Vec::new();
         let mut todo: Vec<Todo> = Vec::new();
+        // The inputs' checksums, once for every stage's fingerprint.
+        let sums: Vec<String> = sources
+            .par_iter()
+            .map(|s| manifest::input_sum(&s.0))
+            .collect();
         for &k in ks {
             let stage = METH_STAGES[k];
             let name = format!("methylation:{stage}");
@@ -846,8 +852,7 @@ impl Ctx<'_> {
             for (i, why) in &unavailable {
                 params.push_str(&format!("unavailable:{}:{why};", self.out_ids[*i]));
             }
-            let input_paths: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
-            let fp = manifest::fingerprint(&params, &input_paths);
+            let fp = manifest::fingerprint_of_sums(&params, &sums);
             let outputs = vec![self.rel(&tsv), self.rel(&pq)];
             if manifest::unchanged(self.out, self.old.get(&name), &fp) {
                 outcomes.push(Outcome::unchanged(name, fp, outputs));
