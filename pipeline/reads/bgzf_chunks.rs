@@ -155,16 +155,9 @@ fn append_block<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<bool> {
     let start = buf.len();
     buf.extend_from_slice(&head);
     append_exact(r, buf, xlen)?;
-    let mut extra = &buf[start + head.len()..];
-    let mut bsize = None;
-    while extra.len() >= 4 {
-        let slen = usize::from(u16::from_le_bytes([extra[2], extra[3]]));
-        if extra[..2] == *b"BC" && slen == 2 && extra.len() >= 6 {
-            bsize = Some(usize::from(u16::from_le_bytes([extra[4], extra[5]])) + 1);
-        }
-        extra = &extra[(4 + slen).min(extra.len())..];
-    }
-    let total = bsize.ok_or_else(|| invalid("BGZF block without its block size (BC) field"))?;
+    let extra = &buf[start + head.len()..];
+    let total = block_size_of(extra)
+        .ok_or_else(|| invalid("BGZF block without its block size (BC) field"))?;
     let have = head.len() + xlen;
     if total < have + 8 {
         return Err(invalid("invalid BGZF block size"));
@@ -215,6 +208,20 @@ fn inflate_chunk(compressed: &[u8], mut out: Vec<u8>) -> Chunk {
     Ok((out, filled))
 }
 
+/// The total size of a BGZF block from the extra field of its gzip header: its `BC` subfield
+/// holds the size minus one (RFC 1952 and SAM specification §4.1).
+fn block_size_of(mut extra: &[u8]) -> Option<usize> {
+    let mut bsize = None;
+    while extra.len() >= 4 {
+        let slen = usize::from(u16::from_le_bytes([extra[2], extra[3]]));
+        if extra[..2] == *b"BC" && slen == 2 && extra.len() >= 6 {
+            bsize = Some(usize::from(u16::from_le_bytes([extra[4], extra[5]])) + 1);
+        }
+        extra = &extra[(4 + slen).min(extra.len())..];
+    }
+    bsize
+}
+
 /// The header length and total size of the BGZF block at the start of `b` (checked: magic,
 /// `BC` field, size within `b`).
 fn block_extent(b: &[u8]) -> io::Result<(usize, usize)> {
@@ -224,18 +231,11 @@ fn block_extent(b: &[u8]) -> io::Result<(usize, usize)> {
     }
     let xlen = usize::from(u16::from_le_bytes([b[10], b[11]]));
     let header_len = 12 + xlen;
-    let mut extra = b
+    let extra = b
         .get(12..header_len)
         .ok_or_else(|| invalid("invalid BGZF block header"))?;
-    let mut bsize = None;
-    while extra.len() >= 4 {
-        let slen = usize::from(u16::from_le_bytes([extra[2], extra[3]]));
-        if extra[..2] == *b"BC" && slen == 2 && extra.len() >= 6 {
-            bsize = Some(usize::from(u16::from_le_bytes([extra[4], extra[5]])) + 1);
-        }
-        extra = &extra[(4 + slen).min(extra.len())..];
-    }
-    let total = bsize.ok_or_else(|| invalid("BGZF block without its block size (BC) field"))?;
+    let total = block_size_of(extra)
+        .ok_or_else(|| invalid("BGZF block without its block size (BC) field"))?;
     if total < header_len + 8 || total > b.len() {
         return Err(invalid("invalid BGZF block size"));
     }
@@ -372,5 +372,16 @@ mod tests {
             .read_to_end(&mut out)
             .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        // A wrong CRC32 or ISIZE in the first block's trailer is caught, as noodles catches it.
+        let (_, first) = block_extent(&bytes).unwrap();
+        for (at, why) in [(first - 8, "checksum"), (first - 4, "ISIZE")] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x01;
+            let e = ChunkedBgzfReader::new(io::Cursor::new(bad), 2)
+                .unwrap()
+                .read_to_end(&mut out)
+                .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{why}");
+        }
     }
 }
