@@ -1235,12 +1235,15 @@ fn a_mixed_cohort_reads_each_methylation_input_once_for_all_stages() {
     clocks_want.sort();
     nr3c1_want.sort();
     // The clock values (acceleration rows follow run's sheet, whose ages cover every sample;
-    // `agemark clocks --samplesheet` words a sample without an age differently).
+    // `agemark clocks --samplesheet` words a sample without an age differently). The `_ieaa`
+    // rows are left out too: run fits them per panel group with the fractions of its celltypes
+    // stage, which `agemark clocks` without `--celltypes` does not make (their equality with
+    // `agemark clocks --celltypes` is tested in run_ieaa_per_panel_group_equals_agemark_clocks).
     let no_accel = |rows: Vec<String>| -> Vec<String> {
         rows.into_iter()
             .filter(|l| {
                 let m = l.split('\t').nth(2).unwrap();
-                !m.ends_with("_diff") && !m.ends_with("_residual")
+                !m.ends_with("_diff") && !m.ends_with("_residual") && !m.ends_with("_ieaa")
             })
             .collect()
     };
@@ -1277,18 +1280,206 @@ fn a_mixed_cohort_reads_each_methylation_input_once_for_all_stages() {
     let log = run(&["--clocks", "horvath2013"]);
     assert!(!log.contains(" done in "), "{log}");
     assert_eq!(reads(&log, "demo_betas.csv.gz"), 0, "{log}");
-    // A sample type decides the cell-type panel: celltypes re-runs, clocks and nr3c1 do not.
+    // A sample type decides the cell-type panel: celltypes re-runs, and so do the clocks (their
+    // `_ieaa` rows use the fractions of the sample's panel); nr3c1 does not.
     fs::write(&sheet, sheet_text("whole_blood")).unwrap();
     let log = run(&["--clocks", "horvath2013"]);
     assert!(log.contains("methylation:celltypes: done"), "{log}");
-    for skipped in ["methylation:clocks", "methylation:nr3c1"] {
-        assert!(
-            log.contains(&format!("{skipped}: unchanged since the last run, skipped")),
-            "{skipped}: {log}"
-        );
-    }
+    assert!(log.contains("methylation:clocks: done"), "{log}");
+    assert!(
+        log.contains("methylation:nr3c1: unchanged since the last run, skipped"),
+        "{log}"
+    );
     let cells_after = fs::read(out.join("methylation/cohort.celltypes.tsv")).unwrap();
     assert_ne!(cells_after, cells_before);
     assert!(!text(&out.join("methylation/cohort.celltypes.tsv"))
         .contains("no bundled cell-type panel for sample_type 'saliva'"));
+}
+
+/// IEAA in `run`: 24 real placentas (planet, GSE75248 subset; tests/data/array/PROVENANCE.md),
+/// 20 of them typed `placenta`, 3 `cord_blood` and 1 `saliva` in the sheet. The placenta
+/// group's `_ieaa` rows equal `agemark clocks --samplesheet <that group's ages> --celltypes
+/// <agemark celltypes --panel placenta_third_trimester>` on the same matrix; the 3-sample cord
+/// blood group is below the minimum and fails with the reason; the saliva sample has no panel.
+/// `--stages clocks` alone makes no `_ieaa` rows; a changed sample type re-runs clocks too.
+#[test]
+fn run_ieaa_per_panel_group_equals_agemark_clocks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let betas = repo("tests/data/array/planet_placenta_24x13918_betas.csv.gz");
+    let pheno = text(&repo("tests/data/array/planet_placenta_24_pheno.csv"));
+    let ga: Vec<(String, String)> = pheno
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[3].to_string())
+        })
+        .collect();
+    assert_eq!(ga.len(), 24);
+    let type_of = |i: usize, cord: usize| match i {
+        _ if i < cord => "cord_blood",
+        3 => "saliva",
+        _ => "placenta",
+    };
+    let write_sheet = |cord: usize| {
+        let mut t = String::from(
+            "sample_id,participant_id,family_id,role,sample_type,timepoint,age_years,gestational_age_weeks,betas_column\n",
+        );
+        for (i, (s, w)) in ga.iter().enumerate() {
+            t.push_str(&format!(
+                "S{i},P{i},F{i},child,{},birth,,{w},{s}\n",
+                type_of(i, cord)
+            ));
+        }
+        fs::write(d.join("sheet.csv"), t).unwrap();
+    };
+    write_sheet(3);
+    let out = d.join("out");
+    let clocks = "lee2019_rpc,lee2019_cpc";
+    let run = |stages: &str, out: &Path| {
+        let r = agemark([
+            "run",
+            "--samplesheet",
+            d.join("sheet.csv").to_str().unwrap(),
+            "--outdir",
+            out.to_str().unwrap(),
+            "--betas",
+            betas.to_str().unwrap(),
+            "--clocks",
+            clocks,
+            "--stages",
+            stages,
+        ]);
+        r.assert_ok();
+        r.stderr
+    };
+    run("clocks,celltypes", &out);
+    let table = out.join("methylation/cohort.clocks.tsv");
+    let ieaa_rows = |t: &Path| -> Vec<String> {
+        text(t)
+            .lines()
+            .filter(|l| l.split('\t').nth(2).unwrap().ends_with("_ieaa"))
+            .map(String::from)
+            .collect()
+    };
+    let got = ieaa_rows(&table);
+    assert_eq!(got.len(), 24 * 2, "{got:#?}");
+
+    // The standalone commands on the placenta group: ages for its 20 samples only.
+    let mut sheet = String::from("sample_id,gestational_age_weeks\n");
+    let mut names: Vec<(String, String)> = Vec::new();
+    for (i, (s, w)) in ga.iter().enumerate() {
+        let group = type_of(i, 3) == "placenta";
+        sheet.push_str(&format!("{s},{}\n", if group { w.as_str() } else { "" }));
+        if group {
+            names.push((s.clone(), format!("S{i}")));
+        }
+    }
+    fs::write(d.join("ages.csv"), sheet).unwrap();
+    let p = d.join("p");
+    agemark([
+        "celltypes",
+        betas.to_str().unwrap(),
+        "--panel",
+        "placenta_third_trimester",
+        "-o",
+        p.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let c = d.join("c");
+    agemark([
+        "clocks",
+        betas.to_str().unwrap(),
+        "--clocks",
+        clocks,
+        "--samplesheet",
+        d.join("ages.csv").to_str().unwrap(),
+        "--celltypes",
+        d.join("p.celltypes.tsv").to_str().unwrap(),
+        "-o",
+        c.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let names: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let only_ieaa = |rows: Vec<String>| -> Vec<String> {
+        rows.into_iter()
+            .filter(|l| l.split('\t').nth(2).unwrap().ends_with("_ieaa"))
+            .collect()
+    };
+    let want = only_ieaa(rows_as(&d.join("c.clocks.tsv"), &names));
+    let ids: Vec<(&str, &str)> = names.iter().map(|(_, id)| (*id, *id)).collect();
+    let got_group = only_ieaa(rows_as(&table, &ids));
+    assert_eq!(want.len(), 40);
+    assert!(
+        want.iter().all(
+            |l| ["pass", "warn"].contains(&l.split('\t').nth(7).unwrap()) && l.contains(";n=20;")
+        ),
+        "the standalone fit succeeds on the 20 placentas: {want:#?}"
+    );
+    assert_same_rows(&got_group, &want, "placenta group _ieaa");
+
+    // The 3 cord bloods: below the minimum, failed with the group, its size and the minimum.
+    for i in 0..3 {
+        for clock in ["lee2019_rpc", "lee2019_cpc"] {
+            let row = got
+                .iter()
+                .find(|l| {
+                    l.starts_with(&format!("S{i}\t")) && l.contains(&format!("\t{clock}_ieaa\t"))
+                })
+                .unwrap();
+            assert!(row.contains("\tfail\t"), "{row}");
+            // (The placenta matrix lacks the cord-blood panel's CpGs: no fractions either.)
+            assert!(
+                row.contains(
+                    "IEAA group of panel cordblood_idol: 3 samples; the minimum is 16 (10 + 6 cell-type covariates)"
+                ) && row.contains("a cell fraction is missing or failed in celltypes (cordblood_idol)"),
+                "{row}"
+            );
+        }
+    }
+    let saliva: Vec<&String> = got.iter().filter(|l| l.starts_with("S3\t")).collect();
+    assert_eq!(saliva.len(), 2);
+    assert!(saliva.iter().all(|l| l.contains("\tfail\t")
+        && l.contains("no bundled cell-type panel for sample_type 'saliva'")));
+
+    // Clocks alone: no _ieaa rows, and the other rows are those of the run with celltypes.
+    let alone = d.join("alone");
+    run("clocks", &alone);
+    let alone_text = text(&alone.join("methylation/cohort.clocks.tsv"));
+    assert!(!alone_text.contains("_ieaa\t"));
+    let without: Vec<String> = text(&table)
+        .lines()
+        .filter(|l| !l.split('\t').nth(2).unwrap_or("").ends_with("_ieaa"))
+        .map(String::from)
+        .collect();
+    assert_eq!(alone_text.lines().collect::<Vec<_>>(), without);
+
+    // Clocks re-run while celltypes is skipped (its output removed): the fractions come from
+    // the same read for the clocks alone, and the table is byte-identical.
+    let before = fs::read(&table).unwrap();
+    fs::remove_file(&table).unwrap();
+    let log = run("clocks,celltypes", &out);
+    assert!(log.contains("methylation:clocks: done"), "{log}");
+    assert!(
+        log.contains("methylation:celltypes: unchanged since the last run, skipped"),
+        "{log}"
+    );
+    assert_eq!(fs::read(&table).unwrap(), before);
+
+    // Resume: unchanged → clocks skipped; one more cord blood → clocks re-run with a 4-sample
+    // group.
+    let log = run("clocks,celltypes", &out);
+    assert!(
+        log.contains("methylation:clocks: unchanged since the last run, skipped"),
+        "{log}"
+    );
+    write_sheet(4);
+    let log = run("clocks,celltypes", &out);
+    assert!(log.contains("methylation:clocks: done"), "{log}");
+    assert!(log.contains("methylation:celltypes: done"), "{log}");
+    assert!(text(&table).contains("IEAA group of panel cordblood_idol: 4 samples;"));
 }

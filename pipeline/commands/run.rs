@@ -7,8 +7,9 @@
 //!    and idat jobs run first, in parallel on the thread pool; then the methylation jobs. A job
 //!    whose inputs and parameters are unchanged since the last run (run_manifest.tsv) and whose
 //!    outputs exist is skipped (a methylation stage's fingerprint holds only its own
-//!    parameters: `--clocks` and the ages for clocks, the sample types for celltypes; the
-//!    methylation inputs are checksummed once for all stages' fingerprints).
+//!    parameters: `--clocks` and the ages for clocks (plus the sample types when it makes
+//!    `_ieaa` rows, below), the sample types for celltypes; the methylation inputs are
+//!    checksummed once for all stages' fingerprints).
 //!    - The methylation jobs that are not skipped run together and read each methylation input
 //!      ONCE for all of them ([`run_stages`], [`read_shared`]): one pass over the matrix for the
 //!      union of the CpGs of clocks, every cell-type panel of the input's sample types and
@@ -19,6 +20,14 @@
 //!      reads the input alone, so each keeps its own error and failed rows. A calls file is
 //!      parsed once: the same pass fills its probe table and collects the NR3C1 promoter CpGs
 //!      by coordinate.
+//!    - IEAA: when both clocks and celltypes are in the run's stages, the clocks table gets
+//!      `<clock>_ieaa` rows ([`ieaa_by_panel`]): `acceleration::ieaa` (the code of `agemark
+//!      clocks --celltypes`) fitted per input and per panel group (the samples whose sample type
+//!      maps to that panel), the covariates being the fractions the celltypes stage computed
+//!      from the same read (a skipped celltypes stage's fractions are recomputed from it). A
+//!      group below `acceleration::min_ieaa_cohort` fails its rows with the reason naming the
+//!      group, its size and the minimum; a sample without a panel or fractions fails with its
+//!      reason. With only one of the two stages, the clocks table is unchanged (no `_ieaa`).
 //!    - IDAT batch of a sample ([`idat_batch_of`]): the sheet's `idat_batch`, else the Sentrix
 //!      barcode (IDAT basename up to its first `_`), else the basename. The job runs the code of
 //!      `agemark idat <prefixes> --sample-ids <ids> -o OUTDIR/idat/<batch>` and writes
@@ -312,13 +321,19 @@ impl<'m> Prep<'m> {
     }
 
     /// The stage's rows from the views of its requests (same order).
-    fn finish(self, views: Vec<BetaView>, job: &MethJob) -> Result<Vec<Row>, String> {
+    /// `cells`: the celltypes stage's rows on this input when the clocks get `_ieaa` rows.
+    fn finish(
+        self,
+        views: Vec<BetaView>,
+        job: &MethJob,
+        cells: Option<&Result<Vec<Row>, String>>,
+    ) -> Result<Vec<Row>, String> {
         let input = file_name_of(job.path);
         match self {
             Prep::Clocks(plan) => {
                 let view = views.first().ok_or("internal: no view for clocks")?;
                 let run = plan.finish(view).map_err(|e| e.to_string())?;
-                Ok(clock_rows(&run, job))
+                Ok(clock_rows(&run, job, cells))
             }
             Prep::Cells {
                 panels,
@@ -368,8 +383,13 @@ impl<'m> Prep<'m> {
 /// The covered CpGs of the NR3C1 promoter in a calls file (or why they are not known).
 type RegionAnswer = Result<Vec<calls_input::CoveredCpg>, agemark::methylation::InputError>;
 
-/// Clock rows with age acceleration from the sheet's ages.
-fn clock_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
+/// Clock rows with age acceleration from the sheet's ages, and `_ieaa` rows when `cells` (the
+/// celltypes stage's rows on the same input) is given ([`ieaa_by_panel`]).
+fn clock_rows(
+    run: &models::ClocksRun,
+    job: &MethJob,
+    cells: Option<&Result<Vec<Row>, String>>,
+) -> Vec<Row> {
     // Every sample of the input gets a sheet row (ages only for the samples of the run's
     // sheet), so the acceleration fit uses exactly the samples with ages.
     let sheet = SampleSheet {
@@ -391,22 +411,159 @@ fn clock_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
         has_age_years: true,
         has_gestational_age: true,
     };
-    let accel: Vec<Option<acceleration::Acceleration>> = run
+    let mut accel: Vec<Option<acceleration::Acceleration>> = run
         .results
         .iter()
         .map(|r| acceleration::accelerate(r, &run.samples, &sheet))
         .collect();
-    models::to_rows(run, &file_name_of(job.path), &accel)
+    // The `_ieaa` rows' method differs between panel groups: set per (sample, measure).
+    let mut methods: HashMap<(String, String), String> = HashMap::new();
+    if let Some(cells) = cells {
+        for (r, a) in run.results.iter().zip(accel.iter_mut()) {
+            let Some(a) = a else { continue };
+            if let Some((est, ms)) = ieaa_by_panel(r, &run.samples, &sheet, job, cells) {
+                let measure = format!("{}_ieaa", r.info.name);
+                for (s, m) in run.samples.iter().zip(ms) {
+                    methods.insert((s.clone(), measure.clone()), m);
+                }
+                a.ieaa = Some((est, String::new()));
+            }
+        }
+    }
+    let mut rows = models::to_rows(run, &file_name_of(job.path), &accel);
+    for row in &mut rows {
+        if let Some(m) = methods.get(&(row.sample_id.clone(), row.measure.clone())) {
+            row.method = m.clone();
+        }
+    }
+    rows
+}
+
+/// `_ieaa` of one clock on one input, each sample's covariates the cell fractions of its own
+/// panel ([`panel_for`] its sample type): one fit of [`acceleration::ieaa`] per panel group
+/// (the samples of the input with that panel), on the fractions the celltypes stage computed
+/// (`cells`, its rows on this input, exactly what its table holds). A group smaller than
+/// [`acceleration::min_ieaa_cohort`] fails its rows with the reason, naming the group and its
+/// size; a sample without a panel, or whose cell types failed, fails with that reason.
+/// Per sample: the estimate and the rows' method. `None` when the clock's unit has no age.
+fn ieaa_by_panel(
+    r: &models::ClockResult,
+    samples: &[String],
+    sheet: &SampleSheet,
+    job: &MethJob,
+    cells: &Result<Vec<Row>, String>,
+) -> Option<(Vec<models::Estimate>, Vec<String>)> {
+    let col = acceleration::age_column(&r.info.unit)?;
+    let n = samples.len();
+    let fail = |why: String| models::Estimate::failed(format!("not computed: {why}"));
+    let mut est: Vec<models::Estimate> =
+        vec![fail("no cell fractions for this sample".to_string()); n];
+    let mut methods = vec![format!("ols_residual(dnam~{col}+cell_fractions)"); n];
+    let rows = match cells {
+        Ok(rows) => rows,
+        Err(e) => {
+            let e = fail(format!("the cell types of this input failed: {e}"));
+            return Some((vec![e; n], methods));
+        }
+    };
+    // A per-sample input (calls) keys its one sample type by "".
+    let type_of = |s: &str| job.sample_types.get(s).or_else(|| job.sample_types.get(""));
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, s) in samples.iter().enumerate() {
+        match type_of(s).map(|t| (t, panel_for(t))) {
+            Some((_, Some(p))) => groups.entry(p).or_default().push(i),
+            Some((t, None)) => {
+                est[i] = fail(format!(
+                    "no bundled cell-type panel for sample_type '{t}', so no cell fractions"
+                ))
+            }
+            None => est[i] = fail("no sample_type for this sample".to_string()),
+        }
+    }
+    for (panel, idx) in groups {
+        let names: Vec<String> = idx.iter().map(|&i| samples[i].clone()).collect();
+        let keep: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let own: Vec<Row> = rows
+            .iter()
+            .filter(|row| keep.contains(row.sample_id.as_str()))
+            .cloned()
+            .collect();
+        let Some(table) =
+            celltypes::FractionsTable::from_rows(&format!("celltypes ({panel})"), &own)
+        else {
+            for &i in &idx {
+                est[i] = fail(format!(
+                    "IEAA group of panel {panel}: {} samples: no cell-type rows",
+                    idx.len()
+                ));
+            }
+            continue;
+        };
+        // The group's minimum with every cell type but the reference as a covariate (the fit
+        // drops a cell type that does not vary, and then needs one sample less).
+        let k = table.cell_types.len().saturating_sub(1);
+        let group = format!(
+            "IEAA group of panel {panel}: {} samples; the minimum is {} ({} + {k} cell-type covariates)",
+            idx.len(),
+            acceleration::min_ieaa_cohort(k),
+            acceleration::MIN_RESIDUAL_COHORT
+        );
+        let sub = models::ClockResult {
+            estimates: idx.iter().map(|&i| r.estimates[i].clone()).collect(),
+            ..r.clone()
+        };
+        let Some((got, method)) = acceleration::ieaa(&sub, &names, sheet, &table) else {
+            continue;
+        };
+        for (mut e, &i) in got.into_iter().zip(&idx) {
+            if e.qc_status == QcStatus::Fail {
+                for note in &mut e.notes {
+                    if let Some(why) = note.strip_prefix("not computed: ") {
+                        *note = format!("not computed ({group}): {why}");
+                    }
+                }
+            }
+            est[i] = e;
+            methods[i] = method.clone();
+        }
+    }
+    Some((est, methods))
 }
 
 /// Runs `stages` on one input, reading it ONCE for all of them ([`read_shared`]: the union of
 /// their CpGs; each stage gets the view its own read would give). When that read fails, each
 /// stage reads the input alone, request by request, so each keeps its own error (a bad cell in
 /// a CpG only one stage needs fails that stage only). One result per stage.
+///
+/// `ieaa`: the clocks get `_ieaa` rows from the celltypes stage's fractions on the same input
+/// (both stages are in the run); when celltypes itself is not to be re-run, its fractions are
+/// still computed, from the same read, for the clocks alone.
 fn run_stages(
     stages: &[&str],
     job: &MethJob,
     models: &Result<Vec<ClockModel>, String>,
+    ieaa: bool,
+) -> Vec<Result<Vec<Row>, String>> {
+    let ieaa = ieaa && stages.contains(&"clocks");
+    let aux = ieaa && !stages.contains(&"celltypes");
+    let all: Vec<&str> = aux
+        .then_some("celltypes")
+        .into_iter()
+        .chain(stages.iter().copied())
+        .collect();
+    let mut results = run_preps(&all, job, models, ieaa);
+    if aux {
+        let _celltypes_for_ieaa_only = results.remove(0);
+    }
+    results
+}
+
+/// [`run_stages`] on `stages` (celltypes ahead of clocks when `ieaa`).
+fn run_preps(
+    stages: &[&str],
+    job: &MethJob,
+    models: &Result<Vec<ClockModel>, String>,
+    ieaa: bool,
 ) -> Vec<Result<Vec<Row>, String>> {
     let mut preps: Vec<Result<Prep, String>> =
         stages.iter().map(|s| Prep::new(s, job, models)).collect();
@@ -451,14 +608,15 @@ fn run_stages(
             );
             let mut views = views.into_iter();
             let mut counts = counts.into_iter();
-            preps
+            let pending = preps
                 .into_iter()
                 .map(|p| {
                     let p = p?;
                     let k = counts.next().unwrap_or(0);
-                    p.finish(views.by_ref().take(k).collect(), job)
+                    Ok((p, views.by_ref().take(k).collect()))
                 })
-                .collect()
+                .collect();
+            finish_all(stages, pending, job, ieaa)
         }
         Some(Err(e)) => {
             warn!(
@@ -467,7 +625,7 @@ fn run_stages(
                 scrub_log(&e.to_string())
             );
             drop(preps);
-            stages
+            let pending = stages
                 .iter()
                 .map(|s| {
                     let mut p = Prep::new(s, job, models)?;
@@ -477,15 +635,54 @@ fn run_stages(
                             .map_err(|e| e.to_string())?;
                         views.extend(v);
                     }
-                    p.finish(views, job)
+                    Ok((p, views))
                 })
-                .collect()
+                .collect();
+            finish_all(stages, pending, job, ieaa)
         }
-        None => preps
-            .into_iter()
-            .map(|p| p.and_then(|p| p.finish(Vec::new(), job)))
-            .collect(),
+        None => {
+            let pending = preps
+                .into_iter()
+                .map(|p| p.map(|p| (p, Vec::new())))
+                .collect();
+            finish_all(stages, pending, job, ieaa)
+        }
     }
+}
+
+/// A stage set up, with the views of its requests (or why not).
+type Pending<'m> = Result<(Prep<'m>, Vec<BetaView>), String>;
+
+/// Each stage's rows from its views; celltypes first, so that the clocks' `_ieaa` rows (when
+/// `ieaa`) use its fractions. One result per stage, in `stages` order.
+fn finish_all(
+    stages: &[&str],
+    pending: Vec<Pending>,
+    job: &MethJob,
+    ieaa: bool,
+) -> Vec<Result<Vec<Row>, String>> {
+    let mut pending: Vec<Option<Pending>> = pending.into_iter().map(Some).collect();
+    let mut out: Vec<Option<Result<Vec<Row>, String>>> = stages.iter().map(|_| None).collect();
+    let cells_at = stages.iter().position(|s| *s == "celltypes");
+    let order = cells_at
+        .into_iter()
+        .chain((0..stages.len()).filter(|&i| Some(i) != cells_at));
+    for i in order {
+        let cells = if ieaa && stages[i] == "clocks" {
+            cells_at.and_then(|c| out[c].as_ref())
+        } else {
+            None
+        };
+        let got = match pending[i].take() {
+            Some(Ok((p, views))) => p.finish(views, job, cells),
+            Some(Err(e)) => Err(e),
+            None => Err("internal: a stage finished twice".to_string()),
+        };
+        out[i] = Some(got);
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("internal: a stage did not finish".to_string())))
+        .collect()
 }
 
 /// A job of the run.
@@ -821,6 +1018,9 @@ impl Ctx<'_> {
         }
         let mut outcomes = Vec::new();
         let mut todo: Vec<Todo> = Vec::new();
+        // `_ieaa` rows in the clocks table when the run has both clocks and celltypes.
+        let has = |st: &str| ks.iter().any(|&k| METH_STAGES[k] == st);
+        let ieaa = has("clocks") && has("celltypes");
         // The inputs' checksums, once for every stage's fingerprint.
         let sums: Vec<String> = sources
             .par_iter()
@@ -833,7 +1033,10 @@ impl Ctx<'_> {
             // Each stage's fingerprint holds only what its rows depend on: `--clocks` and the
             // ages for clocks, the sample types (the panel) for celltypes; so a change to one
             // stage's parameters re-runs that stage and leaves the others skipped.
+            // With IEAA (clocks and celltypes both in the run) the clock rows also depend on
+            // the sample types (the panel whose fractions are the covariates).
             let mut params = match stage {
+                "clocks" if ieaa => format!("{stage}|clocks={}|ieaa|", self.args.clocks),
                 "clocks" => format!("{stage}|clocks={}|", self.args.clocks),
                 _ => format!("{stage}|"),
             };
@@ -842,6 +1045,10 @@ impl Ctx<'_> {
                 for (c, &i) in map {
                     let s = self.samples[i];
                     let what = match stage {
+                        "clocks" if ieaa => format!(
+                            "{:?}:{:?}:{}",
+                            s.age_years, s.gestational_age_weeks, s.sample_type
+                        ),
                         "clocks" => format!("{:?}:{:?}", s.age_years, s.gestational_age_weeks),
                         "celltypes" => s.sample_type.clone(),
                         _ => String::new(),
@@ -904,7 +1111,7 @@ impl Ctx<'_> {
                     ages: &ages,
                     sample_types: &sample_types,
                 };
-                run_stages(&stages, &job, &models)
+                run_stages(&stages, &job, &models, ieaa)
             })
             .collect();
         for (source, per_stage) in sources.iter().zip(results) {

@@ -843,21 +843,69 @@ pub fn read_fractions_table(path: &str) -> Result<FractionsTable, InputError> {
             "no cell-type rows (assay 'celltypes'): not a table written by agemark celltypes",
         ));
     }
-    for (sample, measure, v) in cells {
-        let k = t.cell_types.iter().position(|x| *x == measure).unwrap_or(0);
-        let n = t.cell_types.len();
-        let slot = match t.samples.iter().position(|(s, _)| *s == sample) {
-            Some(p) => p,
-            None => {
-                t.samples.push((sample, vec![None; n]));
-                t.samples.len() - 1
-            }
-        };
-        let vals = &mut t.samples[slot].1;
-        vals.resize(n, None);
-        vals[k] = v;
-    }
+    t.fill(cells);
     Ok(t)
+}
+
+impl FractionsTable {
+    /// Per sample, the fraction of each cell type from (sample, cell type, value) triples.
+    fn fill(&mut self, cells: Vec<(String, String, Option<f64>)>) {
+        for (sample, measure, v) in cells {
+            let k = self
+                .cell_types
+                .iter()
+                .position(|x| *x == measure)
+                .unwrap_or(0);
+            let n = self.cell_types.len();
+            let slot = match self.samples.iter().position(|(s, _)| *s == sample) {
+                Some(p) => p,
+                None => {
+                    self.samples.push((sample, vec![None; n]));
+                    self.samples.len() - 1
+                }
+            };
+            let vals = &mut self.samples[slot].1;
+            vals.resize(n, None);
+            vals[k] = v;
+        }
+    }
+
+    /// The table [`read_fractions_table`] would read back from these rows (one panel's rows
+    /// of [`to_rows`], as written): failed rows count as missing, the sum row is skipped. The
+    /// values are the same numbers, as the TSV writes each in its shortest round-trip form.
+    /// `label` names the table in reasons; `None` when the rows hold no cell-type row.
+    pub fn from_rows(label: &str, rows: &[Row]) -> Option<FractionsTable> {
+        let mut t = FractionsTable {
+            path: label.to_string(),
+            ..Default::default()
+        };
+        let mut cells = Vec::new();
+        for r in rows
+            .iter()
+            .filter(|r| r.assay == ASSAY && r.measure != SUM_MEASURE)
+        {
+            if t.method.is_empty() {
+                t.method = r.method.clone();
+            }
+            if !t.cell_types.contains(&r.measure) {
+                t.cell_types.push(r.measure.clone());
+            }
+            // The TSV writes -0 as 0.
+            let v = r.value.filter(|_| r.qc_status != QcStatus::Fail).map(|x| {
+                if x == 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            });
+            cells.push((r.sample_id.clone(), r.measure.clone(), v));
+        }
+        if t.cell_types.is_empty() {
+            return None;
+        }
+        t.fill(cells);
+        Some(t)
+    }
 }
 
 #[cfg(test)]
