@@ -240,6 +240,23 @@ step_cwl_validate() {
     done
 }
 
+# A CWL runner collects every output in one directory: its cohort tables and the IDAT batch
+# jobs' betas and QC tables must be byte-identical to agemark run's. Sets CWL_COMPARED.
+compare_cwl_out() {
+    local who="$1" out="$2" f n=0
+    for f in "$REF_OUT"/cohort.*; do
+        cmp -s "$f" "$out/$(basename "$f")" || fail "$who: $(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    [[ $n -ge 5 ]] || fail "$who: only $n cohort tables compared"
+    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
+        [[ -e "$f" ]] || continue
+        cmp -s "$f" "$out/$(basename "$f")" || fail "$who: idat/$(basename "$f") differs from agemark run's"
+        n=$((n + 1))
+    done
+    CWL_COMPARED=$n
+}
+
 step_cwl_run() {
     local d="$WF_WORK/cwl"
     rm -rf "$d" && mkdir -p "$d/bin" "$d/out"
@@ -250,21 +267,9 @@ step_cwl_run() {
         --tmpdir-prefix "$d/tmp/" --tmp-outdir-prefix "$d/tmp-out/" \
         workflows/cwl/agemark-cohort.cwl "$d/job.json" >"$d/outputs.json" ||
         fail "cwltool on the demo cohort failed"
-    # cwltool collects every output in one directory: compare the cohort tables.
-    local f n=0
-    for f in "$REF_OUT"/cohort.*; do
-        cmp -s "$f" "$d/out/$(basename "$f")" || fail "cwl: $(basename "$f") differs from agemark run's"
-        n=$((n + 1))
-    done
-    [[ $n -ge 5 ]] || fail "cwl: only $n cohort tables compared"
-    # The IDAT batch jobs' betas and QC tables too.
-    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
-        [[ -e "$f" ]] || continue
-        cmp -s "$f" "$d/out/$(basename "$f")" || fail "cwl: idat/$(basename "$f") differs from agemark run's"
-        n=$((n + 1))
-    done
+    compare_cwl_out cwl "$d/out"
     [[ -s "$d/out/report.html" ]] || fail "cwl: no report.html"
-    echo "cwltool: $n cohort and IDAT batch tables byte-identical to agemark run's"
+    echo "cwltool: $CWL_COMPARED cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
 # The same CWL Workflow on SLURM through toil (every step a SLURM job; the venv's bin/ must be on
@@ -282,19 +287,8 @@ step_cwl_toil_slurm() {
         fail "toil-cwl-runner on SLURM failed"
     after="$(grep -c 'Name=toil_job' /var/log/slurm/jobcomp.log 2>/dev/null || true)"
     [[ $((after - ${before:-0})) -ge 5 ]] || fail "toil ran fewer than 5 SLURM jobs ($before -> $after)"
-    local f n=0
-    for f in "$REF_OUT"/cohort.*; do
-        cmp -s "$f" "$d/out/$(basename "$f")" || fail "toil: $(basename "$f") differs from agemark run's"
-        n=$((n + 1))
-    done
-    [[ $n -ge 5 ]] || fail "toil: only $n cohort tables compared"
-    # The IDAT batch jobs' betas and QC tables too.
-    for f in "$REF_OUT"/idat/*.betas.tsv.gz "$REF_OUT"/idat/*.idat_qc.tsv; do
-        [[ -e "$f" ]] || continue
-        cmp -s "$f" "$d/out/$(basename "$f")" || fail "toil: idat/$(basename "$f") differs from agemark run's"
-        n=$((n + 1))
-    done
-    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $n cohort and IDAT batch tables byte-identical to agemark run's"
+    compare_cwl_out toil "$d/out"
+    echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $CWL_COMPARED cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
 [[ $# -gt 0 ]] || { sed -n 2,17p "$0"; exit 2; }
