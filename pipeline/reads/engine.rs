@@ -1376,22 +1376,16 @@ mod bam_framing_tests {
     #[test]
     fn records_cut_by_chunk_boundaries_are_read_whole() {
         let mut sam_text = String::from("@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100000000\n");
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::core::rng::SplitMix64(7);
         for i in 0..24_000u64 {
             let len = match i {
                 5_000 => 100_000,    // longer than the headroom, shorter than a chunk
                 12_000 => 1_300_000, // longer than a chunk
                 7 | 19_999 => 0,
-                _ => 50 + (next() % 200) as usize,
+                _ => 50 + rng.below(200) as usize,
             };
             let seq: String = (0..len)
-                .map(|_| b"ACGTN"[(next() % 5) as usize] as char)
+                .map(|_| b"ACGTN"[rng.below(5) as usize] as char)
                 .collect();
             let (seq, qual) = if len == 0 {
                 ("*".to_string(), "*".to_string())

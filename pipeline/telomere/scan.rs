@@ -622,13 +622,8 @@ mod equivalence {
             &[2, 4, 15, 0, 3, 5, 9],
             &[4, 4, 4, 2, 2, 2, 8, 1, 1, 6, 10, 12],
         ];
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::core::rng::SplitMix64(11);
+        let mut next = || rng.next();
         let mut scratch = Vec::new();
         for round in 0..40_000 {
             let alphabet = alphabets[round % alphabets.len()];
