@@ -351,6 +351,15 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
     })
 }
 
+/// A QC row whose measure the manifest cannot give: an empty value with `warn` (not `fail`: the
+/// sample is fine) and why, instead of the generic "not a finite number" failure of `row`.
+fn not_available(mut row: crate::tidy::Row, why: &str) -> crate::tidy::Row {
+    row.qc_note.clear();
+    row.qc_status = crate::core::QcStatus::Warn;
+    row.add_note(&format!("not available: {why}"));
+    row
+}
+
 /// The tidy QC rows of a batch (assay `methylation_array`): per sample, median raw M and U,
 /// fraction of failed probes, probes absent from the IDAT, dye bias, bisulfite conversion and
 /// inferred sex.
@@ -468,18 +477,17 @@ pub fn qc_rows(batch: &Batch, opts: &PreprocessOptions) -> Vec<crate::tidy::Row>
                 rows.push(row);
             }
             None => {
-                let mut row = Row::new(
-                    &prov,
-                    a,
-                    "bisulfite_conversion",
-                    f64::NAN,
-                    "fraction",
-                    "bs_conversion_I_controls_C_over_C_plus_U",
-                );
-                row.qc_note.clear();
-                row.qc_status = crate::core::QcStatus::Warn;
-                row.add_note("not available: the manifest has no BISULFITE CONVERSION I control probes (bundled manifests lost them; give an Illumina CSV manifest with its [Controls] section)");
-                rows.push(row);
+                rows.push(not_available(
+                    Row::new(
+                        &prov,
+                        a,
+                        "bisulfite_conversion",
+                        f64::NAN,
+                        "fraction",
+                        "bs_conversion_I_controls_C_over_C_plus_U",
+                    ),
+                    "the manifest has no BISULFITE CONVERSION I control probes (bundled manifests lost them; give an Illumina CSV manifest with its [Controls] section)",
+                ));
             }
         }
         match q.sex {
@@ -525,18 +533,17 @@ pub fn qc_rows(batch: &Batch, opts: &PreprocessOptions) -> Vec<crate::tidy::Row>
                 );
             }
             None => {
-                let mut row = Row::new(
-                    &prov,
-                    a,
-                    "inferred_sex_male",
-                    f64::NAN,
-                    "indicator",
-                    "minfi_getSex(median_log2_cn_Y_minus_X>-2)",
-                );
-                row.qc_note.clear();
-                row.qc_status = crate::core::QcStatus::Warn;
-                row.add_note("not available: the manifest places too few probes on chrX/chrY");
-                rows.push(row);
+                rows.push(not_available(
+                    Row::new(
+                        &prov,
+                        a,
+                        "inferred_sex_male",
+                        f64::NAN,
+                        "indicator",
+                        "minfi_getSex(median_log2_cn_Y_minus_X>-2)",
+                    ),
+                    "the manifest places too few probes on chrX/chrY",
+                ));
             }
         }
     }
