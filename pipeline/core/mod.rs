@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod checksum;
+pub mod error;
 pub mod rng;
 
 use std::fmt;
