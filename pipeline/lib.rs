@@ -12,6 +12,8 @@ pub mod core;
 pub mod idat;
 pub mod methylation;
 pub mod mtdna;
+pub mod pipelines;
+pub mod readpass;
 pub mod reads;
 pub mod synthetic;
 pub mod telomere;

@@ -22,6 +22,7 @@ use std::{
 };
 
 use super::samplesheet::{CohortSample, CohortSheet, LINKAGE_COLUMNS};
+use crate::core::error::{Category, Error};
 use crate::{
     core::{QcStatus, AGEMARK_VERSION},
     tidy::{
@@ -107,11 +108,82 @@ pub fn parse_qc(s: &str) -> Option<QcStatus> {
     }
 }
 
+/// A table that is not what it should be.
+fn bad(message: String) -> Error {
+    Error::new(Category::InputFormat, message)
+}
+
+/// Reads tidy tables: each file once (by canonical path), in sorted order. A file that is
+/// not a tidy table is an error (a damaged output must not silently drop rows).
+pub fn collect_rows(paths: &[std::path::PathBuf]) -> Result<Vec<Row>, Error> {
+    let mut seen = std::collections::BTreeMap::new();
+    for p in paths {
+        let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        seen.entry(key).or_insert_with(|| p.clone());
+    }
+    let mut rows = Vec::new();
+    for p in seen.values() {
+        match read_tidy_tsv(p)? {
+            Some(r) => rows.extend(r),
+            None => tracing::warn!(
+                "{}: not an agemark tidy table (header lacks the tidy columns): skipped",
+                p.display()
+            ),
+        }
+    }
+    Ok(rows)
+}
+
+/// Reads a sheet for merge and report (input files not checked); errors stop, and are
+/// printed on stderr one per line first.
+pub fn sheet_for_merge(
+    path: &str,
+    key: Option<&crate::cohort::pseudo::Pseudonymiser>,
+) -> Result<crate::cohort::samplesheet::CohortSheet, Error> {
+    let sheet = crate::cohort::samplesheet::CohortSheet::read_with(path, false)?;
+    if sheet.has_errors() {
+        for p in &sheet.problems {
+            eprintln!("{}", crate::cohort::pseudo::scrub_log(&p.to_string()));
+        }
+        return Err(Error::new(
+            Category::SheetInvalid,
+            format!("{path}: the sample sheet has errors"),
+        ));
+    }
+    Ok(match key {
+        Some(k) => sheet.pseudonymised(k),
+        None => sheet,
+    })
+}
+
+/// `agemark merge`: tidy tables → the cohort tables at `output` (a prefix), linked to the
+/// sheet when one is given; returns the files written.
+pub fn merge_tables(
+    tables: &[std::path::PathBuf],
+    output: &Path,
+    samplesheet: Option<&str>,
+    key: Option<&crate::cohort::pseudo::Pseudonymiser>,
+) -> Result<Vec<std::path::PathBuf>, Error> {
+    let sheet = match samplesheet {
+        Some(p) => Some(sheet_for_merge(p, key)?),
+        None => None,
+    };
+    crate::tidy::prepare_output_dir(output)?;
+    let rows = collect_rows(tables)?;
+    let cohort = merge(rows, sheet.as_ref());
+    Ok(cohort.write_all(output)?)
+}
+
 /// Reads a tidy TSV (the 13 [`COLUMNS`], in any order, extra columns ignored). `Ok(None)` when
 /// the header is not a tidy header (the caller says it skipped the file).
-pub fn read_tidy_tsv(path: &Path) -> Result<Option<Vec<Row>>, String> {
+pub fn read_tidy_tsv(path: &Path) -> Result<Option<Vec<Row>>, Error> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            Category::of_read_io(&e),
+            format!("{shown}: cannot read: {e}"),
+        )
+    })?;
     let mut lines = text.lines();
     let Some(header) = lines.next() else {
         return Ok(None);
@@ -132,30 +204,34 @@ pub fn read_tidy_tsv(path: &Path) -> Result<Option<Vec<Row>>, String> {
         let row_no = i as u64 + 2;
         let cells: Vec<&str> = line.split('\t').collect();
         if cells.len() != names.len() {
-            return Err(format!(
+            return Err(bad(format!(
                 "{shown}: row {row_no}: {} cells, but the header has {}",
                 cells.len(),
                 names.len()
-            ));
+            )));
         }
         let c = |k: usize| cells[idx[k]];
         let value = match c(3) {
             "" => None,
             t => Some(t.parse::<f64>().map_err(|_| {
-                format!("{shown}: row {row_no}: column value: not a number: '{t}'")
+                bad(format!(
+                    "{shown}: row {row_no}: column value: not a number: '{t}'"
+                ))
             })?),
         };
         let n_used = match c(6) {
             "" => None,
             t => Some(t.parse::<u64>().map_err(|_| {
-                format!("{shown}: row {row_no}: column n_used: not a count: '{t}'")
+                bad(format!(
+                    "{shown}: row {row_no}: column n_used: not a count: '{t}'"
+                ))
             })?),
         };
         let qc_status = parse_qc(c(7)).ok_or_else(|| {
-            format!(
+            bad(format!(
                 "{shown}: row {row_no}: column qc_status: '{}' is not pass, warn or fail",
                 c(7)
-            )
+            ))
         })?;
         rows.push(Row {
             sample_id: c(0).to_string(),
@@ -525,17 +601,22 @@ impl Cohort {
 }
 
 /// Reads a cohort long table back (for `agemark report`).
-pub fn read_long_tsv(path: &Path) -> Result<Cohort, String> {
+pub fn read_long_tsv(path: &Path) -> Result<Cohort, Error> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            Category::of_read_io(&e),
+            format!("{shown}: cannot read: {e}"),
+        )
+    })?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
     let want = long_columns();
     if header != want {
-        return Err(format!(
+        return Err(bad(format!(
             "{shown}: not an agemark cohort long table (header: {})",
             header.join(", ")
-        ));
+        )));
     }
     let mut cohort = Cohort {
         has_sheet: true,
@@ -548,14 +629,16 @@ pub fn read_long_tsv(path: &Path) -> Result<Cohort, String> {
         let row_no = i + 2;
         let c: Vec<&str> = line.split('\t').collect();
         if c.len() != want.len() {
-            return Err(format!("{shown}: row {row_no}: {} cells", c.len()));
+            return Err(bad(format!("{shown}: row {row_no}: {} cells", c.len())));
         }
-        let num = |t: &str, name: &str| -> Result<Option<f64>, String> {
+        let num = |t: &str, name: &str| -> Result<Option<f64>, Error> {
             if t.is_empty() {
                 Ok(None)
             } else {
                 t.parse::<f64>().map(Some).map_err(|_| {
-                    format!("{shown}: row {row_no}: column {name}: not a number: '{t}'")
+                    bad(format!(
+                        "{shown}: row {row_no}: column {name}: not a number: '{t}'"
+                    ))
                 })
             }
         };
@@ -580,14 +663,15 @@ pub fn read_long_tsv(path: &Path) -> Result<Cohort, String> {
             n_used: if c[14].is_empty() {
                 None
             } else {
-                Some(
-                    c[14].parse().map_err(|_| {
-                        format!("{shown}: row {row_no}: column n_used: not a count")
-                    })?,
-                )
+                Some(c[14].parse().map_err(|_| {
+                    bad(format!("{shown}: row {row_no}: column n_used: not a count"))
+                })?)
             },
-            qc_status: parse_qc(c[15])
-                .ok_or_else(|| format!("{shown}: row {row_no}: column qc_status: bad value"))?,
+            qc_status: parse_qc(c[15]).ok_or_else(|| {
+                bad(format!(
+                    "{shown}: row {row_no}: column qc_status: bad value"
+                ))
+            })?,
             qc_note: c[16].into(),
             read_group: c[17].into(),
             input: c[18].into(),

@@ -19,6 +19,8 @@ use std::{collections::HashMap, fmt, sync::OnceLock};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::core::error::{Category, Error};
+
 /// Shortest accepted key (bytes, after trimming whitespace).
 pub const MIN_KEY_BYTES: usize = 16;
 
@@ -71,20 +73,31 @@ impl fmt::Debug for Pseudonymiser {
 }
 
 impl Pseudonymiser {
+    /// The key of `--pseudonymise FILE`, when given.
+    pub fn load(path: Option<&str>) -> Result<Option<Pseudonymiser>, Error> {
+        path.map(Pseudonymiser::from_key_file).transpose()
+    }
+
     /// Reads a key file.
-    pub fn from_key_file(path: &str) -> Result<Pseudonymiser, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read key: {e}"))?;
-        Pseudonymiser::from_key(&bytes).map_err(|e| format!("{path}: {e}"))
+    pub fn from_key_file(path: &str) -> Result<Pseudonymiser, Error> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::new(
+                Category::of_read_io(&e),
+                format!("{path}: cannot read key: {e}"),
+            )
+        })?;
+        Pseudonymiser::from_key(&bytes)
+            .map_err(|e| Error::new(Category::Usage, format!("{path}: {e}")))
     }
 
     /// A key from bytes (surrounding ASCII whitespace trimmed).
-    pub fn from_key(bytes: &[u8]) -> Result<Pseudonymiser, String> {
+    pub fn from_key(bytes: &[u8]) -> Result<Pseudonymiser, Error> {
         let key = bytes.trim_ascii();
         if key.len() < MIN_KEY_BYTES {
-            return Err(format!(
+            return Err(Error::new(Category::Usage, format!(
                 "key too short: {} bytes, need at least {MIN_KEY_BYTES} (e.g. `head -c 32 /dev/urandom | base64 > key`)",
                 key.len()
-            ));
+            )));
         }
         Ok(Pseudonymiser { key: key.to_vec() })
     }

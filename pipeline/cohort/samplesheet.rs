@@ -72,6 +72,19 @@ impl fmt::Display for SheetError {
 
 impl std::error::Error for SheetError {}
 
+impl crate::core::error::Categorised for SheetError {
+    fn category(&self) -> crate::core::error::Category {
+        if crate::core::error::category_of_input_message(&self.message)
+            == crate::core::error::Category::InputMissing
+            && self.row.is_none()
+        {
+            crate::core::error::Category::InputMissing
+        } else {
+            crate::core::error::Category::SheetInvalid
+        }
+    }
+}
+
 impl SampleSheet {
     /// Reads and checks a sample sheet.
     pub fn read(path: &str) -> Result<SampleSheet, SheetError> {
@@ -193,6 +206,21 @@ impl SampleSheet {
     /// The row of a sample.
     pub fn get(&self, sample_id: &str) -> Option<&SheetRow> {
         self.rows.iter().find(|r| r.sample_id == sample_id)
+    }
+
+    /// The ages acceleration needs, by sample (named in messages by the sheet's file name).
+    pub fn ages(&self) -> crate::methylation::models::acceleration::Ages {
+        crate::methylation::models::acceleration::Ages {
+            source: crate::core::file_name_of(&self.path),
+            has_age_years: self.has_age_years,
+            has_gestational_age: self.has_gestational_age,
+            by_sample: self
+                .rows
+                .iter()
+                .rev()
+                .map(|r| (r.sample_id.clone(), (r.age_years, r.gestational_age_weeks)))
+                .collect(),
+        }
     }
 
     /// Checks that the sheet and a data file name the same samples, both ways; the error names

@@ -32,8 +32,14 @@ pub enum AppError {
     Input(InputError),
     /// The sample sheet is not usable.
     Sheet(SheetError),
-    /// Work finished but something failed (problems already printed).
-    Failed(String),
+    /// A library pipeline's error (its category sets the exit code).
+    Lib(agemark::core::error::Error),
+}
+
+impl From<agemark::core::error::Error> for AppError {
+    fn from(e: agemark::core::error::Error) -> Self {
+        AppError::Lib(e)
+    }
 }
 
 impl fmt::Display for AppError {
@@ -44,7 +50,7 @@ impl fmt::Display for AppError {
             AppError::Usage(s) => f.write_str(s),
             AppError::Input(e) => e.fmt(f),
             AppError::Sheet(e) => e.fmt(f),
-            AppError::Failed(s) => f.write_str(s),
+            AppError::Lib(e) => e.fmt(f),
         }
     }
 }
@@ -80,6 +86,6 @@ pub fn exit_code(e: &AppError) -> i32 {
         AppError::Write(_) => 3,
         AppError::Usage(_) => 2,
         AppError::Input(_) | AppError::Sheet(_) => 1,
-        AppError::Failed(_) => 1,
+        AppError::Lib(e) => e.exit_code(),
     }
 }

@@ -18,7 +18,7 @@ use std::{
     sync::OnceLock,
 };
 
-use crate::{core::build::chromosome_number, methylation::source::FastMap};
+use crate::core::{build::chromosome_number, hash::FastMap};
 use liftover::Liftover;
 
 const HM450: &[u8] = include_bytes!("../../reference/coords/hm450_coords.tsv.gz");
@@ -64,6 +64,12 @@ impl fmt::Display for CoordError {
 }
 
 impl std::error::Error for CoordError {}
+
+impl crate::core::error::Categorised for CoordError {
+    fn category(&self) -> crate::core::error::Category {
+        crate::core::error::category_of_input_message(&self.message)
+    }
+}
 
 /// The two genome builds agemark maps probes in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

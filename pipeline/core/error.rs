@@ -114,6 +114,11 @@ impl Error {
         Error::new(Category::Usage, message)
     }
 
+    /// A copy with the same category and message (for an error shared by several jobs).
+    pub fn duplicate(&self) -> Error {
+        Error::new(self.category, self.to_string())
+    }
+
     /// The category.
     pub fn category(&self) -> Category {
         self.category
@@ -163,6 +168,21 @@ impl fmt::Display for Message {
 }
 
 impl StdError for Message {}
+
+/// The category of a located input error from its message: missing files, truncation and
+/// failed checksums have their own words; everything else is a format problem.
+pub fn category_of_input_message(message: &str) -> Category {
+    let m = message.to_ascii_lowercase();
+    if m.contains("no such file") || m.contains("cannot open") || m.contains("permission denied") {
+        Category::InputMissing
+    } else if m.contains("truncated") || m.contains("unexpected end") {
+        Category::InputTruncated
+    } else if m.contains("sha256") || m.contains("checksum") {
+        Category::Reference
+    } else {
+        Category::InputFormat
+    }
+}
 
 #[cfg(test)]
 mod tests {

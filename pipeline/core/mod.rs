@@ -5,6 +5,8 @@
 pub mod build;
 pub mod checksum;
 pub mod error;
+pub mod hash;
+pub mod linalg;
 pub mod rng;
 
 use std::fmt;

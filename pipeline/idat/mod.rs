@@ -122,6 +122,12 @@ impl fmt::Display for IdatError {
 
 impl std::error::Error for IdatError {}
 
+impl crate::core::error::Categorised for IdatError {
+    fn category(&self) -> crate::core::error::Category {
+        crate::core::error::category_of_input_message(&self.message)
+    }
+}
+
 fn err(offset: Option<u64>, message: impl Into<String>) -> IdatError {
     IdatError {
         offset,

@@ -220,8 +220,8 @@ pub fn panels() -> Result<Vec<PanelInfo>, InputError> {
 }
 
 /// The panel named (or aliased) `name`.
-pub fn find_panel(name: &str) -> Result<PanelInfo, String> {
-    let all = panels().map_err(|e| e.to_string())?;
+pub fn find_panel(name: &str) -> Result<PanelInfo, crate::core::error::Error> {
+    let all = panels()?;
     let name = name.trim();
     all.iter()
         .find(|p| p.name == name || p.aliases.iter().any(|a| a == name))
@@ -237,10 +237,10 @@ pub fn find_panel(name: &str) -> Result<PanelInfo, String> {
                     }
                 })
                 .collect();
-            format!(
+            crate::core::error::Error::usage(format!(
                 "--panel: unknown panel '{name}'; available: {}",
                 names.join(", ")
-            )
+            ))
         })
 }
 
@@ -646,38 +646,17 @@ fn subproblem(
     Ok(z)
 }
 
-/// Lower Cholesky factor of a symmetric positive-definite `n × n` matrix (row-major), or
-/// `None` when it is not (numerically) positive definite.
-pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
-    let scale = (0..n).map(|i| a[i * n + i].abs()).fold(0.0, f64::max);
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s = a[i * n + j] - (0..j).map(|p| l[i * n + p] * l[j * n + p]).sum::<f64>();
-            if i == j {
-                if s <= 1e-13 * scale || !s.is_finite() {
-                    return None;
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
-    }
-    Some(l)
-}
+pub use crate::core::linalg::{cholesky, cholesky_solve};
 
-/// Solves `L Lᵀ x = b` with the factor from [`cholesky`].
-pub fn cholesky_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
-    let mut y = vec![0.0; n];
-    for i in 0..n {
-        y[i] = (b[i] - (0..i).map(|p| l[i * n + p] * y[p]).sum::<f64>()) / l[i * n + i];
+/// The bundled cell-type panel used for a sample type by default (`None`: no panel fits; run
+/// `agemark celltypes --panel` by hand).
+pub fn panel_for(sample_type: &str) -> Option<&'static str> {
+    match sample_type {
+        "cord_blood" => Some("cordblood_idol"),
+        "placenta" => Some("placenta_third_trimester"),
+        "whole_blood" | "maternal_blood" => Some("blood_reinius450k"),
+        _ => None,
     }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        x[i] = (y[i] - (i + 1..n).map(|p| l[p * n + i] * x[p]).sum::<f64>()) / l[i * n + i];
-    }
-    x
 }
 
 /// The `method` column of a run's rows.
@@ -697,7 +676,7 @@ pub fn to_rows(run: &CellRun, input: &str) -> Vec<Row> {
         let prov = Provenance {
             sample_id: sample.clone(),
             input: input.to_string(),
-            reference_build: crate::methylation::models::PROBE_IDS.to_string(),
+            reference_build: crate::methylation::PROBE_IDS.to_string(),
         };
         let r = &run.results[s];
         let make = |measure: &str, value: Option<f64>, extra: Option<&str>| {

@@ -13,8 +13,12 @@ pub mod celltypes;
 pub mod models;
 pub mod nr3c1;
 pub mod source;
+pub mod stage;
 
 use std::fmt;
+
+/// The `reference_build` column: array probes are named by probe ID, not genome coordinates.
+pub const PROBE_IDS: &str = "illumina_probe_ids";
 
 /// An error in a methylation input, worded as a path from the file to the field:
 /// `betas.csv: row 1,204: column S3: not a number: 'abc'`.
@@ -83,6 +87,12 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+impl crate::core::error::Categorised for InputError {
+    fn category(&self) -> crate::core::error::Category {
+        crate::core::error::category_of_input_message(&self.message)
+    }
+}
 
 /// A cell's text as shown in an error message: quoted, at most 40 characters.
 pub fn quote_cell(text: &str) -> String {

@@ -86,3 +86,15 @@ impl fmt::Display for ReadError {
 }
 
 impl std::error::Error for ReadError {}
+
+impl crate::core::error::Categorised for ReadError {
+    fn category(&self) -> crate::core::error::Category {
+        if self.message.contains("MD5")
+            || self.message.contains("reference") && self.message.contains("does not match")
+        {
+            crate::core::error::Category::ReferenceMismatch
+        } else {
+            crate::core::error::category_of_input_message(&self.message)
+        }
+    }
+}

@@ -201,10 +201,32 @@ impl fmt::Display for WriteError {
     }
 }
 
+impl crate::core::error::Categorised for WriteError {
+    fn category(&self) -> crate::core::error::Category {
+        crate::core::error::Category::IoWrite
+    }
+}
+
 impl std::error::Error for WriteError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.source)
     }
+}
+
+/// Writes a stage's rows to `<prefix>.<suffix>.tsv` and `.parquet` (atomically), or the TSV
+/// to standard output for the prefix `-`; returns the files written.
+pub fn write_rows(output: &str, suffix: &str, rows: &[Row]) -> Result<Vec<PathBuf>, WriteError> {
+    if output == "-" {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        write_tsv(&mut lock, rows).map_err(|source| WriteError {
+            path: PathBuf::from("stdout"),
+            source,
+        })?;
+        return Ok(Vec::new());
+    }
+    let (tsv, parquet) = write_table(Path::new(output), suffix, rows)?;
+    Ok(vec![tsv, parquet])
 }
 
 /// The output file names for a prefix and a stage suffix: `<prefix>.<suffix>.tsv` and `.parquet`.

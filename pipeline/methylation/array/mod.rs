@@ -48,6 +48,7 @@
 
 pub mod batch;
 pub mod manifest;
+pub mod output;
 
 use manifest::{Channel, Chrom, Design, Manifest};
 
@@ -214,6 +215,14 @@ pub struct PreprocessError(pub String);
 impl std::fmt::Display for PreprocessError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PreprocessError {}
+
+impl crate::core::error::Categorised for PreprocessError {
+    fn category(&self) -> crate::core::error::Category {
+        crate::core::error::category_of_input_message(&self.0)
     }
 }
 

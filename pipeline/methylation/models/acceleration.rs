@@ -1,4 +1,4 @@
-//! Age acceleration from a sample sheet's chronological ages.
+//! Age acceleration from chronological ages (a sample sheet's, as [`Ages`]).
 //!
 //! For every clock reported in years (chronological age, `age_years`) or in gestational weeks
 //! (clinical gestational age, `gestational_age_weeks`):
@@ -25,9 +25,7 @@
 //! `n_used` of a `_diff` row is the clock's; of a `_residual` row, the samples in the fit.
 
 use super::{ClockResult, Estimate};
-use crate::{
-    cohort::samplesheet::SampleSheet, core::QcStatus, methylation::celltypes::FractionsTable,
-};
+use crate::{core::QcStatus, methylation::celltypes::FractionsTable};
 
 /// Smallest number of samples (with a clock value and an age) for residuals.
 pub const MIN_RESIDUAL_COHORT: usize = 10;
@@ -47,6 +45,39 @@ pub struct Acceleration {
     pub ieaa: Option<(Vec<Estimate>, String)>,
 }
 
+/// Chronological ages by sample: what acceleration needs of a sample sheet (which columns
+/// it has, and each sample's age in years and gestational weeks).
+#[derive(Clone, Debug, Default)]
+pub struct Ages {
+    /// Where the ages come from, as named in messages (the sheet's file name).
+    pub source: String,
+    /// Whether the source has an `age_years` column.
+    pub has_age_years: bool,
+    /// Whether the source has a `gestational_age_weeks` column.
+    pub has_gestational_age: bool,
+    /// (age in years, gestational age in weeks) by sample.
+    pub by_sample: std::collections::HashMap<String, (Option<f64>, Option<f64>)>,
+}
+
+impl Ages {
+    fn has(&self, col: &str) -> bool {
+        if col == "age_years" {
+            self.has_age_years
+        } else {
+            self.has_gestational_age
+        }
+    }
+
+    fn of(&self, sample: &str, col: &str) -> Option<f64> {
+        let (a, ga) = *self.by_sample.get(sample)?;
+        if col == "age_years" {
+            a
+        } else {
+            ga
+        }
+    }
+}
+
 /// The sheet column that matches a clock's unit.
 pub fn age_column(unit: &str) -> Option<&'static str> {
     match unit {
@@ -57,32 +88,12 @@ pub fn age_column(unit: &str) -> Option<&'static str> {
 }
 
 /// Acceleration for one clock, or `None` when its unit has no matching sheet column.
-pub fn accelerate(
-    clock: &ClockResult,
-    samples: &[String],
-    sheet: &SampleSheet,
-) -> Option<Acceleration> {
+pub fn accelerate(clock: &ClockResult, samples: &[String], sheet: &Ages) -> Option<Acceleration> {
     let col = age_column(&clock.info.unit)?;
-    let has = if col == "age_years" {
-        sheet.has_age_years
-    } else {
-        sheet.has_gestational_age
-    };
-    if !has {
+    if !sheet.has(col) {
         return None;
     }
-    let ages: Vec<Option<f64>> = samples
-        .iter()
-        .map(|s| {
-            sheet.get(s).and_then(|r| {
-                if col == "age_years" {
-                    r.age_years
-                } else {
-                    r.gestational_age_weeks
-                }
-            })
-        })
-        .collect();
+    let ages: Vec<Option<f64>> = samples.iter().map(|s| sheet.of(s, col)).collect();
     let values: Vec<Option<f64>> = clock
         .estimates
         .iter()
@@ -100,7 +111,7 @@ pub fn accelerate(
         .filter_map(|(a, v)| Some(((*a)?, (*v)?)))
         .collect();
     let fit = ols(&pairs);
-    let sheet_name = crate::core::file_name_of(&sheet.path);
+    let sheet_name = &sheet.source;
     let mut diff = Vec::new();
     let mut residual = Vec::new();
     for (s, e) in clock.estimates.iter().enumerate() {
@@ -171,16 +182,11 @@ pub fn min_ieaa_cohort(n_covariates: usize) -> usize {
 pub fn ieaa(
     clock: &ClockResult,
     samples: &[String],
-    sheet: &SampleSheet,
+    sheet: &Ages,
     cells: &FractionsTable,
 ) -> Option<(Vec<Estimate>, String)> {
     let col = age_column(&clock.info.unit)?;
-    let has = if col == "age_years" {
-        sheet.has_age_years
-    } else {
-        sheet.has_gestational_age
-    };
-    if !has {
+    if !sheet.has(col) {
         return None;
     }
     let table = crate::core::file_name_of(&cells.path);
@@ -195,14 +201,7 @@ pub fn ieaa(
                 .filter(|_| e.qc_status != QcStatus::Fail)
                 .ok_or("no clock value for this sample")?;
             let a = sheet
-                .get(s)
-                .and_then(|r| {
-                    if col == "age_years" {
-                        r.age_years
-                    } else {
-                        r.gestational_age_weeks
-                    }
-                })
+                .of(s, col)
                 .ok_or_else(|| format!("no {col} for this sample in the sample sheet"))?;
             let f = cells
                 .get(s)
@@ -293,10 +292,10 @@ fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, String> {
             }
         }
     }
-    let l = crate::methylation::celltypes::cholesky(&xtx, p).ok_or_else(|| {
+    let l = crate::core::linalg::cholesky(&xtx, p).ok_or_else(|| {
         "age and cell fractions are collinear across the cohort: no unique fit".to_string()
     })?;
-    Ok(crate::methylation::celltypes::cholesky_solve(&l, p, &xty))
+    Ok(crate::core::linalg::cholesky_solve(&l, p, &xty))
 }
 
 /// Least-squares intercept and slope of y on x.

@@ -58,8 +58,7 @@ pub const MIN_COHORT_FOR_MEAN: usize = 10;
 pub const ASSAY: &str = "clocks";
 /// The table suffix: `<prefix>.clocks.tsv`.
 pub const SUFFIX: &str = "clocks";
-/// The `reference_build` column: array probes are named by probe ID, not genome coordinates.
-pub const PROBE_IDS: &str = "illumina_probe_ids";
+pub use crate::methylation::PROBE_IDS;
 
 /// Imputation policy for missing CpGs (DunedinPACE and Zhang 2019 use their own rules).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -267,7 +267,7 @@ impl Registry {
     }
 
     /// The models named by `spec`: `all`, or names separated by commas, in the order given.
-    pub fn select(&self, spec: &str) -> Result<Vec<ModelInfo>, String> {
+    pub fn select(&self, spec: &str) -> Result<Vec<ModelInfo>, crate::core::error::Error> {
         let spec = spec.trim();
         if spec.is_empty() || spec == "all" {
             return Ok(self.models.clone());
@@ -285,10 +285,10 @@ impl Registry {
                 }
                 None => {
                     let names: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
-                    return Err(format!(
+                    return Err(crate::core::error::Error::usage(format!(
                         "--clocks: unknown clock '{name}'; available: {}",
                         names.join(", ")
-                    ));
+                    )));
                 }
             }
         }

@@ -83,30 +83,7 @@ pub fn read_methylation(
     read_methylation_with::<String, String>(path, needed, &[], opts, None)
 }
 
-/// FNV-1a: a fast hasher for the short probe-name keys looked up once per row or per model
-/// CpG (the keys come from the bundled tables and the input's probe names).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// A hash map with the [`Fnv`] hasher.
-pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+pub use crate::core::hash::{FastMap, Fnv};
 
 /// How CpGs are laid out in a matrix file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

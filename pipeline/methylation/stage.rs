@@ -1,0 +1,550 @@
+//! The methylation stage seam: what each stage (clocks, cell types, NR3C1) needs of an input,
+//! and how it turns the views of one read into rows.
+//!
+//! A [`MethStage`] asks the reader for CpGs ([`MethStage::requests`]) and makes its rows from
+//! the views ([`MethStage::finish`]). [`run_stages`] runs several stages on one input, reading
+//! it ONCE for all of them ([`read_shared`]: the union of their CpGs; each stage gets the view
+//! its own read would give, see `methylation::source::shared` for why the union cannot change
+//! a stage's numbers). `agemark run` calls it per methylation input; `agemark clocks`,
+//! `celltypes` and `nr3c1` are the same stages on one input each.
+//!
+//! IEAA ([`ieaa_by_panel`]): when clocks and cell types both run, the clocks get `<clock>_ieaa`
+//! rows from `acceleration::ieaa` fitted per panel group (the samples whose sample type maps to
+//! that panel, [`celltypes::panel_for`]), the covariates being the fractions the cell-type
+//! stage computed from the same read. A group below `acceleration::min_ieaa_cohort` fails its
+//! rows with the reason naming the group, its size and the minimum.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::Instant,
+};
+
+use tracing::{info, warn};
+
+use crate::{
+    core::{
+        error::{Category, Error},
+        file_name_of, QcStatus, AGEMARK_VERSION,
+    },
+    methylation::{
+        celltypes,
+        models::{
+            self, acceleration,
+            registry::{ClockModel, Registry},
+            ClockOptions, ClocksPlan, Impute,
+        },
+        nr3c1,
+        source::{
+            calls_input, input_kind,
+            shared::{read_shared, read_shared_region, Request},
+            BetaView, InputKind, ReaderOptions,
+        },
+    },
+    tidy::Row,
+};
+
+/// The methylation stages, in order (each name is also the table suffix).
+pub const METH_STAGES: &[&str] = &["celltypes", "clocks", "nr3c1"];
+
+/// One methylation input for the stages.
+pub struct MethJob<'a> {
+    /// The input path (matrix, IDAT directory/prefix, calls file).
+    pub path: &'a str,
+    /// Reader options.
+    pub reader: &'a ReaderOptions,
+    /// Ages by the input's sample names (for age acceleration).
+    pub ages: &'a HashMap<String, (Option<f64>, Option<f64>)>,
+    /// Sample types (`cord_blood`, `placenta`, …) by the input's sample names.
+    pub sample_types: &'a HashMap<String, String>,
+}
+
+/// A stage's part of one read of an input: what it asks the reader for, and how it turns the
+/// views into rows (sample column = the input's sample names).
+pub enum MethStage<'m> {
+    /// Clocks: held and streamed CpGs, the streamed ones folded by the plan while reading.
+    Clocks(Box<ClocksPlan<'m>>),
+    /// Cell composition: one request per panel (each sample against the panel of its
+    /// sample type, [`celltypes::panel_for`]); a sample type without a panel gets one `warn` row.
+    Cells {
+        /// Each panel with the samples it is applied to.
+        panels: Vec<(celltypes::Panel, Vec<String>)>,
+        /// `warn` rows of the samples without a panel.
+        warn: Vec<Row>,
+        /// Projection options.
+        opts: celltypes::CellOptions,
+    },
+    /// NR3C1 probe betas and region means; for sequencing calls also the promoter CpGs by
+    /// coordinate (from the same pass over the file when the shared read gave them).
+    Nr3c1(Vec<String>, Option<RegionAnswer>),
+}
+
+/// The clock models of `--clocks`, loaded once for all inputs.
+pub fn load_models(clocks: &str) -> Result<Vec<ClockModel>, Error> {
+    let reg = Registry::bundled()?;
+    let infos = reg.select(clocks)?;
+    Ok(infos
+        .iter()
+        .map(|i| reg.load(i))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+impl<'m> MethStage<'m> {
+    /// Sets a stage up for one input (`models`: `--clocks`, loaded once).
+    fn new(
+        stage: &str,
+        job: &MethJob,
+        models: &'m Result<Vec<ClockModel>, Error>,
+    ) -> Result<MethStage<'m>, Error> {
+        match stage {
+            "clocks" => {
+                let models = models.as_ref().map_err(Error::duplicate)?;
+                let opts = ClockOptions {
+                    impute: Impute::Auto,
+                    max_missing: 0.2,
+                };
+                Ok(MethStage::Clocks(Box::new(ClocksPlan::new(models, &opts)?)))
+            }
+            "celltypes" => {
+                let opts = celltypes::CellOptions::default();
+                let input = file_name_of(job.path);
+                let mut by_panel: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                let mut warn = Vec::new();
+                let types: BTreeMap<&String, &String> = job.sample_types.iter().collect();
+                for (sample, ty) in types {
+                    match celltypes::panel_for(ty) {
+                        Some(p) => by_panel.entry(p).or_default().push(sample.clone()),
+                        None => warn.push(Row {
+                            sample_id: sample.clone(),
+                            assay: celltypes::SUFFIX.to_string(),
+                            measure: "panel".to_string(),
+                            value: None,
+                            unit: String::new(),
+                            method: "run: panel chosen by sample_type".to_string(),
+                            n_used: None,
+                            qc_status: QcStatus::Warn,
+                            qc_note: format!(
+                                "no bundled cell-type panel for sample_type '{ty}'; run `agemark celltypes --panel NAME` to choose one"
+                            ),
+                            read_group: String::new(),
+                            input: input.clone(),
+                            reference_build: String::new(),
+                            agemark_version: AGEMARK_VERSION.to_string(),
+                        }),
+                    }
+                }
+                let mut panels = Vec::new();
+                for (panel, samples) in by_panel {
+                    let info = celltypes::find_panel(panel)?;
+                    let panel = celltypes::load_panel(&info)?;
+                    panels.push((panel, samples));
+                }
+                Ok(MethStage::Cells { panels, warn, opts })
+            }
+            "nr3c1" => Ok(MethStage::Nr3c1(nr3c1::probe_ids()?, None)),
+            other => Err(Error::new(
+                Category::Internal,
+                format!("internal: unknown methylation stage '{other}'"),
+            )),
+        }
+    }
+
+    /// The stage's requests to the reader (one per panel for cell types).
+    fn requests(&mut self) -> Vec<Request<'_>> {
+        match self {
+            MethStage::Clocks(plan) => {
+                let sample_moments = plan.needs_moments();
+                let (dense, streamed, sink) = plan.request();
+                vec![Request {
+                    dense,
+                    streamed,
+                    sample_moments,
+                    sink,
+                }]
+            }
+            MethStage::Cells { panels, .. } => panels
+                .iter()
+                .map(|(p, _)| Request {
+                    dense: &p.cpgs,
+                    streamed: &[],
+                    sample_moments: false,
+                    sink: None,
+                })
+                .collect(),
+            MethStage::Nr3c1(ids, _) => vec![Request {
+                dense: ids,
+                streamed: &[],
+                sample_moments: false,
+                sink: None,
+            }],
+        }
+    }
+
+    /// The stage's rows from the views of its requests (same order).
+    /// `cells`: the celltypes stage's rows on this input when the clocks get `_ieaa` rows.
+    fn finish(
+        self,
+        views: Vec<BetaView>,
+        job: &MethJob,
+        cells: Option<&Result<Vec<Row>, Error>>,
+    ) -> Result<Vec<Row>, Error> {
+        let input = file_name_of(job.path);
+        match self {
+            MethStage::Clocks(plan) => {
+                let view = views.first().ok_or_else(|| {
+                    Error::new(Category::Internal, "internal: no view for clocks")
+                })?;
+                let run = plan.finish(view)?;
+                Ok(clock_rows(&run, job, cells))
+            }
+            MethStage::Cells {
+                panels,
+                mut warn,
+                opts,
+            } => {
+                for ((panel, samples), view) in panels.iter().zip(&views) {
+                    let run = celltypes::deconvolve_view(view, panel, &opts);
+                    // A per-sample input (IDATs, calls) comes with the key "": all its rows
+                    // are that sample's.
+                    let keep: std::collections::HashSet<&str> =
+                        samples.iter().map(String::as_str).collect();
+                    let single = keep.contains("");
+                    warn.extend(
+                        celltypes::to_rows(&run, &input)
+                            .into_iter()
+                            .filter(|r| single || keep.contains(r.sample_id.as_str())),
+                    );
+                }
+                Ok(warn)
+            }
+            MethStage::Nr3c1(_, region) => {
+                let view = views
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::new(Category::Internal, "internal: no view for nr3c1"))?;
+                let opts = nr3c1::Nr3c1Options { max_missing: 0.5 };
+                let run = nr3c1::nr3c1_view(view, &opts)?;
+                let mut rows = nr3c1::to_rows(&run, &input);
+                // Sequencing calls also report the promoter CpGs by coordinate (collected during
+                // the shared read; read again only when the stage read the file alone).
+                if input_kind(job.path) == InputKind::Calls {
+                    let build = job.reader.calls.build;
+                    let answer = region.unwrap_or_else(|| {
+                        let (start, end) = nr3c1::PROMOTER_CGI.span(build);
+                        calls_input::region_cpgs(job.path, job.reader, "chr5", start, end)
+                    });
+                    let sample = run.view.samples.first().cloned().unwrap_or(input.clone());
+                    rows.extend(nr3c1::calls_region_rows(&sample, &input, build, answer));
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
+/// The covered CpGs of the NR3C1 promoter in a calls file (or why they are not known).
+type RegionAnswer = Result<Vec<calls_input::CoveredCpg>, crate::methylation::InputError>;
+
+/// Clock rows with age acceleration from the sheet's ages, and `_ieaa` rows when `cells` (the
+/// celltypes stage's rows on the same input) is given ([`ieaa_by_panel`]).
+pub fn clock_rows(
+    run: &models::ClocksRun,
+    job: &MethJob,
+    cells: Option<&Result<Vec<Row>, Error>>,
+) -> Vec<Row> {
+    // Every sample of the input gets an entry (ages only for the samples of the run's
+    // sheet), so the acceleration fit uses exactly the samples with ages.
+    let sheet = acceleration::Ages {
+        source: "sample sheet".to_string(),
+        has_age_years: true,
+        has_gestational_age: true,
+        by_sample: run
+            .samples
+            .iter()
+            .map(|s| (s.clone(), job.ages.get(s).copied().unwrap_or((None, None))))
+            .collect(),
+    };
+    let mut accel: Vec<Option<acceleration::Acceleration>> = run
+        .results
+        .iter()
+        .map(|r| acceleration::accelerate(r, &run.samples, &sheet))
+        .collect();
+    // The `_ieaa` rows' method differs between panel groups: set per (sample, measure).
+    let mut methods: HashMap<(String, String), String> = HashMap::new();
+    if let Some(cells) = cells {
+        for (r, a) in run.results.iter().zip(accel.iter_mut()) {
+            let Some(a) = a else { continue };
+            if let Some((est, ms)) = ieaa_by_panel(r, &run.samples, &sheet, job, cells) {
+                let measure = format!("{}_ieaa", r.info.name);
+                for (s, m) in run.samples.iter().zip(ms) {
+                    methods.insert((s.clone(), measure.clone()), m);
+                }
+                a.ieaa = Some((est, String::new()));
+            }
+        }
+    }
+    let mut rows = models::to_rows(run, &file_name_of(job.path), &accel);
+    for row in &mut rows {
+        if let Some(m) = methods.get(&(row.sample_id.clone(), row.measure.clone())) {
+            row.method = m.clone();
+        }
+    }
+    rows
+}
+
+/// `_ieaa` of one clock on one input, each sample's covariates the cell fractions of its own
+/// panel ([`celltypes::panel_for`] its sample type): one fit of [`acceleration::ieaa`] per panel group
+/// (the samples of the input with that panel), on the fractions the celltypes stage computed
+/// (`cells`, its rows on this input, exactly what its table holds). A group smaller than
+/// [`acceleration::min_ieaa_cohort`] fails its rows with the reason, naming the group and its
+/// size; a sample without a panel, or whose cell types failed, fails with that reason.
+/// Per sample: the estimate and the rows' method. `None` when the clock's unit has no age.
+pub fn ieaa_by_panel(
+    r: &models::ClockResult,
+    samples: &[String],
+    sheet: &acceleration::Ages,
+    job: &MethJob,
+    cells: &Result<Vec<Row>, Error>,
+) -> Option<(Vec<models::Estimate>, Vec<String>)> {
+    let col = acceleration::age_column(&r.info.unit)?;
+    let n = samples.len();
+    let fail = |why: String| models::Estimate::failed(format!("not computed: {why}"));
+    let mut est: Vec<models::Estimate> =
+        vec![fail("no cell fractions for this sample".to_string()); n];
+    let mut methods = vec![format!("ols_residual(dnam~{col}+cell_fractions)"); n];
+    let rows = match cells {
+        Ok(rows) => rows,
+        Err(e) => {
+            let e = fail(format!("the cell types of this input failed: {e}"));
+            return Some((vec![e; n], methods));
+        }
+    };
+    // A per-sample input (calls) keys its one sample type by "".
+    let type_of = |s: &str| job.sample_types.get(s).or_else(|| job.sample_types.get(""));
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, s) in samples.iter().enumerate() {
+        match type_of(s).map(|t| (t, celltypes::panel_for(t))) {
+            Some((_, Some(p))) => groups.entry(p).or_default().push(i),
+            Some((t, None)) => {
+                est[i] = fail(format!(
+                    "no bundled cell-type panel for sample_type '{t}', so no cell fractions"
+                ))
+            }
+            None => est[i] = fail("no sample_type for this sample".to_string()),
+        }
+    }
+    for (panel, idx) in groups {
+        let names: Vec<String> = idx.iter().map(|&i| samples[i].clone()).collect();
+        let keep: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let own: Vec<Row> = rows
+            .iter()
+            .filter(|row| keep.contains(row.sample_id.as_str()))
+            .cloned()
+            .collect();
+        let Some(table) =
+            celltypes::FractionsTable::from_rows(&format!("celltypes ({panel})"), &own)
+        else {
+            for &i in &idx {
+                est[i] = fail(format!(
+                    "IEAA group of panel {panel}: {} samples: no cell-type rows",
+                    idx.len()
+                ));
+            }
+            continue;
+        };
+        // The group's minimum with every cell type but the reference as a covariate (the fit
+        // drops a cell type that does not vary, and then needs one sample less).
+        let k = table.cell_types.len().saturating_sub(1);
+        let group = format!(
+            "IEAA group of panel {panel}: {} samples; the minimum is {} ({} + {k} cell-type covariates)",
+            idx.len(),
+            acceleration::min_ieaa_cohort(k),
+            acceleration::MIN_RESIDUAL_COHORT
+        );
+        let sub = models::ClockResult {
+            estimates: idx.iter().map(|&i| r.estimates[i].clone()).collect(),
+            ..r.clone()
+        };
+        let Some((got, method)) = acceleration::ieaa(&sub, &names, sheet, &table) else {
+            continue;
+        };
+        for (mut e, &i) in got.into_iter().zip(&idx) {
+            if e.qc_status == QcStatus::Fail {
+                for note in &mut e.notes {
+                    if let Some(why) = note.strip_prefix("not computed: ") {
+                        *note = format!("not computed ({group}): {why}");
+                    }
+                }
+            }
+            est[i] = e;
+            methods[i] = method.clone();
+        }
+    }
+    Some((est, methods))
+}
+
+/// Runs `stages` on one input, reading it ONCE for all of them ([`read_shared`]: the union of
+/// their CpGs; each stage gets the view its own read would give). When that read fails, each
+/// stage reads the input alone, request by request, so each keeps its own error (a bad cell in
+/// a CpG only one stage needs fails that stage only). One result per stage.
+///
+/// `ieaa`: the clocks get `_ieaa` rows from the celltypes stage's fractions on the same input
+/// (both stages are in the run); when celltypes itself is not to be re-run, its fractions are
+/// still computed, from the same read, for the clocks alone.
+pub fn run_stages(
+    stages: &[&str],
+    job: &MethJob,
+    models: &Result<Vec<ClockModel>, Error>,
+    ieaa: bool,
+) -> Vec<Result<Vec<Row>, Error>> {
+    let ieaa = ieaa && stages.contains(&"clocks");
+    let aux = ieaa && !stages.contains(&"celltypes");
+    let all: Vec<&str> = aux
+        .then_some("celltypes")
+        .into_iter()
+        .chain(stages.iter().copied())
+        .collect();
+    let mut results = run_preps(&all, job, models, ieaa);
+    if aux {
+        let _celltypes_for_ieaa_only = results.remove(0);
+    }
+    results
+}
+
+/// [`run_stages`] on `stages` (celltypes ahead of clocks when `ieaa`).
+fn run_preps(
+    stages: &[&str],
+    job: &MethJob,
+    models: &Result<Vec<ClockModel>, Error>,
+    ieaa: bool,
+) -> Vec<Result<Vec<Row>, Error>> {
+    let mut preps: Vec<Result<MethStage, Error>> = stages
+        .iter()
+        .map(|s| MethStage::new(s, job, models))
+        .collect();
+    // Log lines are scrubbed of raw ids by the log writer (`cohort::pseudo::ScrubbedStderr`).
+    let name = file_name_of(job.path);
+    let t0 = Instant::now();
+    let shared = {
+        let mut counts = Vec::new();
+        let mut requests = Vec::new();
+        for p in preps.iter_mut().flatten() {
+            let r = p.requests();
+            counts.push(r.len());
+            requests.extend(r);
+        }
+        // NR3C1 on sequencing calls: the promoter CpGs by coordinate from the same pass.
+        let region = stages.contains(&"nr3c1").then(|| {
+            let (start, end) = nr3c1::PROMOTER_CGI.span(job.reader.calls.build);
+            ("chr5", start, end)
+        });
+        if requests.is_empty() {
+            None
+        } else {
+            Some(
+                read_shared_region(job.path, &mut requests, job.reader, region)
+                    .map(|r| (r, counts)),
+            )
+        }
+    };
+    match shared {
+        Some(Ok(((views, stats, region), counts))) => {
+            if let Some(answer) = region {
+                for p in preps.iter_mut().flatten() {
+                    if let MethStage::Nr3c1(_, r) = p {
+                        *r = Some(answer.clone());
+                    }
+                }
+            }
+            info!(
+                "read {name}: {} samples × {} CpGs in {:.2} s",
+                stats.n_samples,
+                stats.n_cpgs,
+                t0.elapsed().as_secs_f64()
+            );
+            let mut views = views.into_iter();
+            let mut counts = counts.into_iter();
+            let pending = preps
+                .into_iter()
+                .map(|p| {
+                    let p = p?;
+                    let k = counts.next().unwrap_or(0);
+                    Ok((p, views.by_ref().take(k).collect()))
+                })
+                .collect();
+            finish_all(stages, pending, job, ieaa)
+        }
+        Some(Err(e)) => {
+            warn!(
+                "read {name} for {}: {}; each stage reads it alone",
+                stages.join(", "),
+                e
+            );
+            drop(preps);
+            let pending = stages
+                .iter()
+                .map(|s| {
+                    let mut p = MethStage::new(s, job, models)?;
+                    let mut views = Vec::new();
+                    for r in p.requests() {
+                        let (v, _) = read_shared(job.path, &mut [r], job.reader)?;
+                        views.extend(v);
+                    }
+                    Ok((p, views))
+                })
+                .collect();
+            finish_all(stages, pending, job, ieaa)
+        }
+        None => {
+            let pending = preps
+                .into_iter()
+                .map(|p| p.map(|p| (p, Vec::new())))
+                .collect();
+            finish_all(stages, pending, job, ieaa)
+        }
+    }
+}
+
+/// A stage set up, with the views of its requests (or why not).
+type Pending<'m> = Result<(MethStage<'m>, Vec<BetaView>), Error>;
+
+/// Each stage's rows from its views; celltypes first, so that the clocks' `_ieaa` rows (when
+/// `ieaa`) use its fractions. One result per stage, in `stages` order.
+fn finish_all(
+    stages: &[&str],
+    pending: Vec<Pending>,
+    job: &MethJob,
+    ieaa: bool,
+) -> Vec<Result<Vec<Row>, Error>> {
+    let mut pending: Vec<Option<Pending>> = pending.into_iter().map(Some).collect();
+    let mut out: Vec<Option<Result<Vec<Row>, Error>>> = stages.iter().map(|_| None).collect();
+    let cells_at = stages.iter().position(|s| *s == "celltypes");
+    let order = cells_at
+        .into_iter()
+        .chain((0..stages.len()).filter(|&i| Some(i) != cells_at));
+    for i in order {
+        let cells = if ieaa && stages[i] == "clocks" {
+            cells_at.and_then(|c| out[c].as_ref())
+        } else {
+            None
+        };
+        let got = match pending[i].take() {
+            Some(Ok((p, views))) => p.finish(views, job, cells),
+            Some(Err(e)) => Err(e),
+            None => Err(Error::new(
+                Category::Internal,
+                "internal: a stage finished twice",
+            )),
+        };
+        out[i] = Some(got);
+    }
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(Error::new(
+                    Category::Internal,
+                    "internal: a stage did not finish",
+                ))
+            })
+        })
+        .collect()
+}
