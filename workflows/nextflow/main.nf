@@ -6,7 +6,7 @@
  *
  * The sample sheet is the one of `agemark run`; it is validated by `agemark run --check` before
  * any other job starts. NOTE: Nextflow cannot be installed on agemark's build machines, so this
- * workflow is checked by tests/workflows_nextflow.rs (every module's command lines run against
+ * workflow is checked by tests/suite/workflows_nextflow.rs (every module's command lines run against
  * the real agemark), not executed there. See workflows/README.md.
  */
 nextflow.enable.dsl = 2

@@ -2,11 +2,10 @@
 //! test (so every base of the expected depths is visible here), the real bundled BAM/CRAM, and
 //! every bad input the issue lists.
 
-mod common;
 
 use std::{fs, path::Path};
 
-use common::{agemark, demo, list_tree, sam_to_bam, seq, tempdir, Table};
+use crate::common::{agemark, demo, list_tree, sam_to_bam, seq, tempdir, Table};
 
 const QUAL100: &str = "IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII";
 
@@ -314,7 +313,7 @@ fn reads_writes_both_tables_from_one_pass_matching_the_single_stage_commands() {
     let both_mt = Table::read(Path::new(&format!("{prefix}.mtdna.tsv")));
     assert!(Path::new(&format!("{prefix}.telomere.parquet")).exists());
     assert!(Path::new(&format!("{prefix}.mtdna.parquet")).exists());
-    let tel = common::telomere_stdout([&bam]);
+    let tel = crate::common::telomere_stdout([&bam]);
     let mt = mtdna_table(&[&bam]);
     assert_eq!(both_tel.rows, tel.rows);
     assert_eq!(both_mt.rows, mt.rows);

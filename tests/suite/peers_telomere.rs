@@ -33,7 +33,6 @@
 //!   inputs are copied into a temporary directory first.
 //! * For a GRCh38 input the peer would need `-b hg38`; no GRCh38 reads are bundled.
 
-mod common;
 
 use std::{
     collections::BTreeMap,
@@ -42,7 +41,7 @@ use std::{
     process::Command,
 };
 
-use common::{demo, sam_to_bam, seq, telomere_stdout, tempdir, Table};
+use crate::common::{demo, sam_to_bam, seq, telomere_stdout, tempdir, Table};
 
 /// The telomerehunter2 executable, or a failure that says how to get one.
 fn telomerehunter2() -> PathBuf {

@@ -15,7 +15,6 @@
 //! and sets AGEMARK_BIOLEARN_PYTHON) and the shared data beside the repository. A missing peer
 //! makes the test fail with a message, never pass silently.
 
-mod common;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -23,7 +22,7 @@ use std::{
     path::Path,
 };
 
-use common::{agemark, repo, run_biolearn, shared_data as shared, tempdir, Table};
+use crate::common::{agemark, repo, run_biolearn, shared_data as shared, tempdir, Table};
 
 /// agemark clock → (biolearn model, biolearn's intercept, agemark's intercept, adult age of the
 /// anti-transform or 0 for identity).

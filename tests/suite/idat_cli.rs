@@ -3,7 +3,6 @@
 //! manifests in Illumina CSV and sesame TSV format (generated here, labelled synthetic, with
 //! known betas), and every bad input the issue lists.
 
-mod common;
 
 use std::{collections::BTreeMap, fs, io::Read, path::Path};
 
@@ -11,7 +10,7 @@ use agemark::{
     core::rng::SplitMix64,
     idat::{write as write_idat, Idat},
 };
-use common::{agemark, repo, tempdir, Table};
+use crate::common::{agemark, repo, tempdir, Table};
 
 fn hm27_dir() -> String {
     repo("tests/data/array/hm27_idat").display().to_string()

@@ -2,12 +2,11 @@
 //! array betas give the matrix's clock values; real call files run end to end; bad call files
 //! fail with the file and row.
 
-mod common;
 
 use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path};
 
 use agemark::coords::hm450_table;
-use common::{agemark, repo, stage_stdout, tempdir, Table};
+use crate::common::{agemark, repo, stage_stdout, tempdir, Table};
 
 fn clocks(args: &[&str]) -> Table {
     stage_stdout("clocks", args)

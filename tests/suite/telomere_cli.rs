@@ -5,11 +5,10 @@
 //! (TelSeq 0.0.1, telomerehunter2 1.0.12) and are asserted as constants here;
 //! `tests/peers_telomere.rs` re-runs telomerehunter2 itself side by side.
 
-mod common;
 
 use std::{fs, io::Write, path::Path};
 
-use common::{
+use crate::common::{
     agemark, agemark_stdin, bam_record_count, demo, list_tree, printf_g6, revcomp, sam_to_bam, seq,
     telomere_stdout, tempdir, Table,
 };
@@ -577,7 +576,7 @@ fn assert_th(t: &Table, e: &ThExpected, what: &str) {
 #[test]
 fn telomerehunter_banded_values_match_telomerehunter2() {
     for e in &TH_MEASURED {
-        let t = telomere_stdout([common::repo(e.file)]);
+        let t = telomere_stdout([crate::common::repo(e.file)]);
         assert_th(&t, e, e.file);
     }
 }

@@ -18,7 +18,6 @@
 //! IDAT batch plan), reads per sample, idat per batch of the plan, the methylation run, merge of
 //! their tables, report.
 
-mod common;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -27,7 +26,7 @@ use std::{
     process::Command,
 };
 
-use common::{bin, repo, tempdir};
+use crate::common::{bin, repo, tempdir};
 
 // ---------------------------------------------------------------------------------------------
 // Parsing a module
@@ -980,7 +979,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
     );
     // The subworkflow's cohort tables are `agemark run`'s, byte for byte.
     let reference = root.join("agemark-run");
-    common::agemark([
+    crate::common::agemark([
         "run",
         "--samplesheet",
         &ci_sheet.display().to_string(),

@@ -12,11 +12,10 @@
 //! own venv and sets AGEMARK_METHYLPREP_PYTHON). A missing peer makes the test fail with a
 //! message, never pass silently.
 
-mod common;
 
 use std::{path::PathBuf, process::Command};
 
-use common::{peer_python, repo};
+use crate::common::{peer_python, repo};
 
 fn python() -> PathBuf {
     peer_python(

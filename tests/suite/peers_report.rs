@@ -2,7 +2,6 @@
 //! HTML report must load in headless Chromium with no console message and show its plots.
 //! Ignored by default; `.ci/run` installs MultiQC (own venv) and Chromium (Debian) and runs them.
 
-mod common;
 
 use std::{
     fs,
@@ -10,7 +9,7 @@ use std::{
     process::Command,
 };
 
-use common::{agemark, tempdir};
+use crate::common::{agemark, tempdir};
 
 /// `agemark demo` into `dir`; returns the cohort results directory.
 fn demo_cohort(dir: &Path) -> PathBuf {

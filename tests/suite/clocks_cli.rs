@@ -5,7 +5,6 @@
 //! of `pipeline/methylation/models/dunedinpace.rs`) on the real GSE55763 matrix, and the Knight
 //! clock on real cord-blood betas.
 
-mod common;
 
 use std::{
     collections::BTreeMap,
@@ -14,7 +13,7 @@ use std::{
     path::Path,
 };
 
-use common::{
+use crate::common::{
     agemark, list_tree, repo, sample_row as row, stage_stdout, tempdir, write_file as write, Table,
 };
 
@@ -90,7 +89,7 @@ fn weidner_by_hand_in_every_layout_and_format() {
         assert_eq!(r["method"], "linear;impute=reference_means;max_missing=0.2");
     }
     // Standard input.
-    let run = common::agemark_stdin(
+    let run = crate::common::agemark_stdin(
         ["clocks", "-", "--clocks", "weidner2014", "-o", "-", "-q"],
         WEIDNER.as_bytes(),
     );

@@ -1,7 +1,6 @@
 //! `agemark run`, `merge` and `report` on small real inputs: the bundled demo reads
 //! (reference/demo) and the demo cohort's real beta matrix (reference/demo/cohort).
 
-mod common;
 
 use std::{
     collections::BTreeMap,
@@ -9,7 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use common::{agemark, demo, repo, tempdir};
+use crate::common::{agemark, demo, repo, tempdir};
 
 const BETAS: &str = "reference/demo/cohort/demo_betas.csv.gz";
 
@@ -663,7 +662,7 @@ fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
         out.to_str().unwrap(),
     ])
     .assert_ok();
-    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    let long = crate::common::Table::read(&out.join("cohort.long.tsv"));
     let get = |sample: &str, measure: &str| {
         long.rows
             .iter()
@@ -739,7 +738,7 @@ fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
         direct.to_str().unwrap(),
     ])
     .assert_ok();
-    let direct = common::Table::read(&d.join("direct.clocks.tsv"));
+    let direct = crate::common::Table::read(&d.join("direct.clocks.tsv"));
     let want = &direct
         .rows
         .iter()
@@ -845,12 +844,12 @@ fn idat_samples_are_grouped_into_batches_by_barcode_or_idat_batch() {
         }
     }
     assert_eq!(written, want);
-    let qc = common::Table::read(&out.join("idat/4207113116.idat_qc.tsv"));
+    let qc = crate::common::Table::read(&out.join("idat/4207113116.idat_qc.tsv"));
     assert_eq!(qc.distinct("sample_id"), ["OV-A", "OV-B"]);
-    let qc = common::Table::read(&out.join("idat/plate-7.idat_qc.tsv"));
+    let qc = crate::common::Table::read(&out.join("idat/plate-7.idat_qc.tsv"));
     assert_eq!(qc.distinct("sample_id"), ["COPY-B"]);
     // Every IDAT sample has its QC rows and a clock in the cohort table, read from its batch.
-    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    let long = crate::common::Table::read(&out.join("cohort.long.tsv"));
     for (s, batch) in [
         ("OV-A", "4207113116"),
         ("OV-B", "4207113116"),
@@ -956,7 +955,7 @@ fn a_corrupt_idat_fails_its_sample_in_the_batch_and_the_others_finish() {
         lines[1].contains("IDAT preprocessing failed (idat stage)"),
         "{fails}"
     );
-    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    let long = crate::common::Table::read(&out.join("cohort.long.tsv"));
     let bad_clock = long
         .rows
         .iter()
@@ -1020,7 +1019,7 @@ fn methylation_stages_without_batch_betas_fail_with_a_clear_reason() {
     agemark(args("idat")).assert_ok();
     assert!(out.join("idat/4207113116.betas.tsv.gz").is_file());
     agemark(args("clocks")).assert_ok();
-    let long = common::Table::read(&out.join("cohort.long.tsv"));
+    let long = crate::common::Table::read(&out.join("cohort.long.tsv"));
     for s in ["OV-A", "OV-B"] {
         assert!(
             long.rows

@@ -9,7 +9,6 @@
 //! Files whose bytes hold the time, the machine or the fingerprint scheme (the run manifest,
 //! logs, lock files) are listed by name only.
 
-mod common;
 
 use std::{
     collections::BTreeMap,
@@ -17,7 +16,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use common::{agemark, repo, tempdir};
+use crate::common::{agemark, repo, tempdir};
 use sha2::{Digest, Sha256};
 
 /// Files written with the time or the machine in them: present, not hashed.

@@ -24,7 +24,6 @@
 //! and sets AGEMARK_BIOLEARN_PYTHON) and the shared data beside the repository. A missing peer
 //! makes the test fail with a message, never pass silently.
 
-mod common;
 
 use std::{
     collections::HashMap,
@@ -33,7 +32,7 @@ use std::{
 };
 
 use agemark::methylation::celltypes::{find_panel, load_panel};
-use common::{agemark, run_biolearn, shared_data as shared, tempdir, Table};
+use crate::common::{agemark, run_biolearn, shared_data as shared, tempdir, Table};
 
 const TOLERANCE: f64 = 5e-5;
 

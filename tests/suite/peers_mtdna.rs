@@ -8,7 +8,6 @@
 //! Python 3; `.ci/run` installs them and runs `cargo test -- --include-ignored`. A missing peer
 //! makes the test fail with a message, never pass silently.
 
-mod common;
 
 use std::{
     collections::HashMap,
@@ -16,7 +15,7 @@ use std::{
     process::Command,
 };
 
-use common::{agemark, demo, repo, seq, tempdir, Table};
+use crate::common::{agemark, demo, repo, seq, tempdir, Table};
 
 fn tool(env: &str, name: &str) -> PathBuf {
     if let Ok(p) = std::env::var(env) {

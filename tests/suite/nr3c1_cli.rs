@@ -3,11 +3,10 @@
 //! `reference/nr3c1/nr3c1_probes.tsv` and the region coordinates of its PROVENANCE.md), and the
 //! probe counts of the real GSE55763 and cord-blood matrices in tests/data/array.
 
-mod common;
 
 use std::{fs, path::Path};
 
-use common::{agemark, repo, sample_row as row, stage_stdout, tempdir, Table};
+use crate::common::{agemark, repo, sample_row as row, stage_stdout, tempdir, Table};
 
 /// (probe, hg19, hg38, on_450k) from the bundled table.
 fn probes() -> Vec<(String, u64, u64, bool)> {
