@@ -334,9 +334,14 @@ pub fn idat(
             "agemark idat writes several files: give an output prefix with -o, not -",
         ));
     }
-    let done = write_batch(inputs, sample_ids, opts, output, &|_| {}, &|s| {
-        s.to_string()
-    })?;
+    let done = write_batch(
+        inputs,
+        sample_ids,
+        &opts.batch_options(),
+        output,
+        &|_| {},
+        &|s| s.to_string(),
+    )?;
     info!(
         "{} samples ({} platform, manifest {}, {} probes) in {:.2} s; {} failed",
         done.n_samples,

@@ -350,7 +350,7 @@ impl Ctx<'_> {
         let written = write_batch(
             &inputs,
             Some(&ids),
-            &self.reader.idat,
+            &self.reader.idat.batch_options(),
             &prefix_s,
             &|rows: &mut [Row]| self.protect(rows),
             &|t: &str| self.scrub.scrub(t),
@@ -837,7 +837,7 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     let samples: Vec<&CohortSample> = sheet
         .samples
         .iter()
-        .filter(|s| wanted.as_ref().map_or(true, |w| w.contains(&s.sample_id)))
+        .filter(|s| wanted.as_ref().is_none_or(|w| w.contains(&s.sample_id)))
         .collect();
     let out_ids: Vec<String> = samples
         .iter()
@@ -1007,7 +1007,7 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     let merge_sheet = {
         let mut sel = sheet.clone();
         sel.samples
-            .retain(|s| wanted.as_ref().map_or(true, |w| w.contains(&s.sample_id)));
+            .retain(|s| wanted.as_ref().is_none_or(|w| w.contains(&s.sample_id)));
         match &key {
             Some(k) => sel.pseudonymised(k),
             None => sel,

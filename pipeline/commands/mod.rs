@@ -16,6 +16,8 @@ pub mod telomere;
 
 use std::fmt;
 
+use agemark::core::error::Categorised;
+
 use agemark::{cohort::samplesheet::SheetError, methylation::InputError};
 use agemark::{reads::ReadError, tidy::WriteError};
 
@@ -82,10 +84,11 @@ impl From<SheetError> for AppError {
 /// Exit code for an error.
 pub fn exit_code(e: &AppError) -> i32 {
     match e {
-        AppError::Read(_) => 1,
+        AppError::Read(e) => e.category().exit_code(),
         AppError::Write(_) => 3,
         AppError::Usage(_) => 2,
-        AppError::Input(_) | AppError::Sheet(_) => 1,
+        AppError::Input(e) => e.category().exit_code(),
+        AppError::Sheet(e) => e.category().exit_code(),
         AppError::Lib(e) => e.exit_code(),
     }
 }

@@ -201,7 +201,7 @@ impl Liftover {
                 let c = &self.chains[b.chain as usize];
                 let q = b.q_start + (x - b.t_start);
                 let q_plus = if c.q_reverse { c.q_size - 1 - q } else { q };
-                if best.as_ref().map_or(true, |(s, _)| c.score > *s) {
+                if best.as_ref().is_none_or(|(s, _)| c.score > *s) {
                     best = Some((
                         c.score,
                         Lifted {

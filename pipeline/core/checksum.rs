@@ -19,18 +19,46 @@ pub fn manifest_entries(manifest: &str) -> impl Iterator<Item = (&str, &str)> {
         .map(|(sha, name)| (name.trim(), sha.trim()))
 }
 
-/// Checks a bundled file's bytes against the sha256 its manifest lists for `name`. The error
-/// is the message only; the caller names the file.
-pub fn verify_bundled(name: &str, bytes: &[u8], manifest: &str) -> Result<(), String> {
+/// Why a bundled file was refused (the message only; the caller names the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChecksumError {
+    /// The manifest does not list the file.
+    NotListed,
+    /// The bytes do not hash to the listed sum.
+    Mismatch {
+        /// The sha256 of the bytes.
+        got: String,
+        /// The sha256 the manifest lists.
+        want: String,
+    },
+}
+
+impl std::fmt::Display for ChecksumError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChecksumError::NotListed => f.write_str("not listed in MANIFEST.sha256"),
+            ChecksumError::Mismatch { got, want } => write!(
+                f,
+                "sha256 {got} does not match MANIFEST.sha256 ({want}): the bundled file was changed; refusing it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChecksumError {}
+
+/// Checks a bundled file's bytes against the sha256 its manifest lists for `name`.
+pub fn verify_bundled(name: &str, bytes: &[u8], manifest: &str) -> Result<(), ChecksumError> {
     let want = manifest_entries(manifest)
         .find(|(n, _)| *n == name)
         .map(|(_, sha)| sha)
-        .ok_or_else(|| "not listed in MANIFEST.sha256".to_string())?;
+        .ok_or(ChecksumError::NotListed)?;
     let got = sha256_hex(bytes);
     if got != want {
-        return Err(format!(
-            "sha256 {got} does not match MANIFEST.sha256 ({want}): the bundled file was changed; refusing it"
-        ));
+        return Err(ChecksumError::Mismatch {
+            got,
+            want: want.to_string(),
+        });
     }
     Ok(())
 }
@@ -46,10 +74,14 @@ mod tests {
         let manifest = format!("{abc}  a.tsv\n0000  b.tsv\n");
         assert_eq!(verify_bundled("a.tsv", b"abc", &manifest), Ok(()));
         assert_eq!(
-            verify_bundled("c.tsv", b"abc", &manifest).unwrap_err(),
+            verify_bundled("c.tsv", b"abc", &manifest)
+                .unwrap_err()
+                .to_string(),
             "not listed in MANIFEST.sha256"
         );
-        let err = verify_bundled("b.tsv", b"abc", &manifest).unwrap_err();
+        let err = verify_bundled("b.tsv", b"abc", &manifest)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with(&format!(
             "sha256 {abc} does not match MANIFEST.sha256 (0000)"
         )));

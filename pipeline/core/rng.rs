@@ -8,6 +8,7 @@ pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
     /// Next 64 random bits.
+    #[allow(clippy::should_implement_trait)] // an infinite generator, not an Iterator
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;

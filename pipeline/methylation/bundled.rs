@@ -18,7 +18,7 @@ pub(crate) fn embedded_from(
     let bytes = raw(name).ok_or_else(|| InputError::file(&path, "not bundled in this binary"))?;
     let manifest =
         std::str::from_utf8(raw("MANIFEST.sha256").unwrap_or_default()).unwrap_or_default();
-    verify_bundled(name, bytes, manifest).map_err(|m| InputError::file(&path, m))?;
+    verify_bundled(name, bytes, manifest).map_err(|m| InputError::file(&path, m.to_string()))?;
     gunzip_if_compressed(&path, bytes)
 }
 

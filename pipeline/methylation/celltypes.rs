@@ -588,12 +588,12 @@ fn active_set(g: &[f64], c: &[f64], k: usize, constraint: Constraint) -> Result<
         for i in 0..k {
             if !free[i] {
                 let lambda = grad[i] + nu;
-                if lambda < -tol && worst.map_or(true, |(v, _)| lambda < v) {
+                if lambda < -tol && worst.is_none_or(|(v, _)| lambda < v) {
                     worst = Some((lambda, Some(i)));
                 }
             }
         }
-        if sum_active && !eq && nu < -tol && worst.map_or(true, |(v, _)| nu < v) {
+        if sum_active && !eq && nu < -tol && worst.is_none_or(|(v, _)| nu < v) {
             worst = Some((nu, None));
         }
         match worst {
@@ -1015,6 +1015,9 @@ mod tests {
             assert_eq!(sha256_hex(&embedded(cells[1]).unwrap()), cells[10]);
         }
         assert_eq!(find_panel("cordblood").unwrap().name, "cordblood_idol");
-        assert!(find_panel("nope").unwrap_err().contains("available"));
+        assert!(find_panel("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("available"));
     }
 }

@@ -2,11 +2,10 @@
 //! array betas give the matrix's clock values; real call files run end to end; bad call files
 //! fail with the file and row.
 
-
 use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path};
 
-use agemark::coords::hm450_table;
 use crate::common::{agemark, repo, stage_stdout, tempdir, Table};
+use agemark::coords::hm450_table;
 
 fn clocks(args: &[&str]) -> Table {
     stage_stdout("clocks", args)

@@ -4,11 +4,12 @@
 //! mixtures of a bundled panel's own cell-type profiles, so the true fractions are known, with
 //! CpGs or cells removed, or broken on purpose), except the last test's 24 real placentas.
 
-
 use std::{fs, path::Path};
 
+use crate::common::{
+    agemark, repo, sample_row as row, stage_stdout, tempdir, write_file as write, Table,
+};
 use agemark::methylation::celltypes::{find_panel, load_panel, Panel};
-use crate::common::{agemark, repo, sample_row as row, stage_stdout, tempdir, write_file as write, Table};
 
 const PANELS: [&str; 8] = [
     "blood_reinius450k",

@@ -5,7 +5,6 @@
 //! of `pipeline/methylation/models/dunedinpace.rs`) on the real GSE55763 matrix, and the Knight
 //! clock on real cord-blood betas.
 
-
 use std::{
     collections::BTreeMap,
     fs,

@@ -1,7 +1,6 @@
 //! `agemark run`, `merge` and `report` on small real inputs: the bundled demo reads
 //! (reference/demo) and the demo cohort's real beta matrix (reference/demo/cohort).
 
-
 use std::{
     collections::BTreeMap,
     fs,

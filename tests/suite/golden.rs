@@ -3,12 +3,11 @@
 //! with the checked-in list `tests/golden/sha256.tsv`.
 //!
 //! A change that moves code must leave these bytes alone. A change that alters an output on
-//! purpose regenerates the list (`AGEMARK_GOLDEN_UPDATE=1 cargo test --test golden`) and says
+//! purpose regenerates the list (`AGEMARK_GOLDEN_UPDATE=1 cargo test --release --test suite golden`) and says
 //! which tables changed, and why, in its commit message.
 //!
 //! Files whose bytes hold the time, the machine or the fingerprint scheme (the run manifest,
 //! logs, lock files) are listed by name only.
-
 
 use std::{
     collections::BTreeMap,

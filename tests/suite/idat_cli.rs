@@ -3,14 +3,13 @@
 //! manifests in Illumina CSV and sesame TSV format (generated here, labelled synthetic, with
 //! known betas), and every bad input the issue lists.
 
-
 use std::{collections::BTreeMap, fs, io::Read, path::Path};
 
+use crate::common::{agemark, repo, tempdir, Table};
 use agemark::{
     core::rng::SplitMix64,
     idat::{write as write_idat, Idat},
 };
-use crate::common::{agemark, repo, tempdir, Table};
 
 fn hm27_dir() -> String {
     repo("tests/data/array/hm27_idat").display().to_string()

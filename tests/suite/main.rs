@@ -3,11 +3,11 @@
 //! Tests that need a peer tool are `#[ignore]`d with the reason and run by CI
 //! (`cargo test -- --include-ignored` in `.ci/run`).
 
-mod common;
 mod calls_cli;
 mod celltypes_cli;
 mod clocks_cli;
 mod cohort_cli;
+mod common;
 mod golden;
 mod idat_cli;
 mod mtdna_cli;

@@ -2,7 +2,6 @@
 //! test (so every base of the expected depths is visible here), the real bundled BAM/CRAM, and
 //! every bad input the issue lists.
 
-
 use std::{fs, path::Path};
 
 use crate::common::{agemark, demo, list_tree, sam_to_bam, seq, tempdir, Table};

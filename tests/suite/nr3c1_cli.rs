@@ -3,7 +3,6 @@
 //! `reference/nr3c1/nr3c1_probes.tsv` and the region coordinates of its PROVENANCE.md), and the
 //! probe counts of the real GSE55763 and cord-blood matrices in tests/data/array.
 
-
 use std::{fs, path::Path};
 
 use crate::common::{agemark, repo, sample_row as row, stage_stdout, tempdir, Table};

@@ -24,15 +24,14 @@
 //! and sets AGEMARK_BIOLEARN_PYTHON) and the shared data beside the repository. A missing peer
 //! makes the test fail with a message, never pass silently.
 
-
 use std::{
     collections::HashMap,
     fs,
     path::{Path, PathBuf},
 };
 
-use agemark::methylation::celltypes::{find_panel, load_panel};
 use crate::common::{agemark, run_biolearn, shared_data as shared, tempdir, Table};
+use agemark::methylation::celltypes::{find_panel, load_panel};
 
 const TOLERANCE: f64 = 5e-5;
 

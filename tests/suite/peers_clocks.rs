@@ -15,7 +15,6 @@
 //! and sets AGEMARK_BIOLEARN_PYTHON) and the shared data beside the repository. A missing peer
 //! makes the test fail with a message, never pass silently.
 
-
 use std::{
     collections::{BTreeMap, HashMap},
     fs,

@@ -12,7 +12,6 @@
 //! own venv and sets AGEMARK_METHYLPREP_PYTHON). A missing peer makes the test fail with a
 //! message, never pass silently.
 
-
 use std::{path::PathBuf, process::Command};
 
 use crate::common::{peer_python, repo};

@@ -8,7 +8,6 @@
 //! Python 3; `.ci/run` installs them and runs `cargo test -- --include-ignored`. A missing peer
 //! makes the test fail with a message, never pass silently.
 
-
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},

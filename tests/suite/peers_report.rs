@@ -2,7 +2,6 @@
 //! HTML report must load in headless Chromium with no console message and show its plots.
 //! Ignored by default; `.ci/run` installs MultiQC (own venv) and Chromium (Debian) and runs them.
 
-
 use std::{
     fs,
     path::{Path, PathBuf},

@@ -33,7 +33,6 @@
 //!   inputs are copied into a temporary directory first.
 //! * For a GRCh38 input the peer would need `-b hg38`; no GRCh38 reads are bundled.
 
-
 use std::{
     collections::BTreeMap,
     fs,

@@ -5,7 +5,6 @@
 //! (TelSeq 0.0.1, telomerehunter2 1.0.12) and are asserted as constants here;
 //! `tests/peers_telomere.rs` re-runs telomerehunter2 itself side by side.
 
-
 use std::{fs, io::Write, path::Path};
 
 use crate::common::{

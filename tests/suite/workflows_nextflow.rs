@@ -18,7 +18,6 @@
 //! IDAT batch plan), reads per sample, idat per batch of the plan, the methylation run, merge of
 //! their tables, report.
 
-
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,

@@ -11,10 +11,7 @@ use tracing::{info, warn};
 
 use crate::{
     core::error::Error,
-    methylation::{
-        array::batch::{discover, qc_rows, run_batch, Batch, BatchOptions, Failure},
-        source::idat_input::IdatInputOptions,
-    },
+    methylation::array::batch::{discover, qc_rows, run_batch, Batch, BatchOptions, Failure},
     tidy::{self, Row},
 };
 
@@ -101,7 +98,7 @@ fn rename(batch: &mut Batch, map: &BTreeMap<String, String>) {
 pub fn write_batch(
     inputs: &[String],
     sample_ids: Option<&[String]>,
-    opts: &IdatInputOptions,
+    opts: &BatchOptions,
     output: &str,
     protect: &dyn Fn(&mut [Row]),
     scrub: &dyn Fn(&str) -> String,
@@ -111,14 +108,7 @@ pub fn write_batch(
     tidy::prepare_output_dir(prefix)?;
     let out = |suffix: &str| PathBuf::from(format!("{output}.{suffix}"));
     let failures_path = out("failures.tsv");
-    let batch = run_batch(
-        inputs,
-        &BatchOptions {
-            manifest: opts.manifest.clone(),
-            platform: opts.platform,
-            preprocess: opts.preprocess,
-        },
-    );
+    let batch = run_batch(inputs, opts);
     let mut batch = match batch {
         Ok(b) => b,
         Err(e) => {

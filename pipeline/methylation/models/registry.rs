@@ -374,13 +374,12 @@ pub fn means_table(name: &str) -> Result<Vec<(String, f64)>, InputError> {
     Ok(cpgs.into_iter().zip(vals).collect())
 }
 
+/// A parsed coefficient table: intercept, CpG ids, weights.
+type ParsedTable = (Option<f64>, Vec<String>, Vec<f64>);
+
 /// Parses `cpg_id,value` CSV (header first). With `intercept`, the first data row must be
 /// `(Intercept)`.
-fn parse_table(
-    path: &str,
-    bytes: &[u8],
-    intercept: bool,
-) -> Result<(Option<f64>, Vec<String>, Vec<f64>), InputError> {
+fn parse_table(path: &str, bytes: &[u8], intercept: bool) -> Result<ParsedTable, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|_| InputError::file(path, "not UTF-8 text"))?;
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
@@ -641,6 +640,7 @@ mod tests {
         assert!(r
             .select("nope")
             .unwrap_err()
+            .to_string()
             .contains("unknown clock 'nope'"));
         let b = r.models.iter().find(|m| m.name == "bohlin2016_ga").unwrap();
         assert_eq!(b.unit, "gestational_weeks");

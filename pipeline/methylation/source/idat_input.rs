@@ -25,6 +25,17 @@ pub struct IdatInputOptions {
     pub preprocess: PreprocessOptions,
 }
 
+impl IdatInputOptions {
+    /// The options of the IDAT batch preprocessing (manifest, platform, preprocessing).
+    pub fn batch_options(&self) -> crate::methylation::array::batch::BatchOptions {
+        crate::methylation::array::batch::BatchOptions {
+            manifest: self.manifest.clone(),
+            platform: self.platform,
+            preprocess: self.preprocess,
+        }
+    }
+}
+
 /// Whether `path` names IDAT input (a directory holding `*_Grn.idat`/`*_Red.idat`, or a
 /// `<barcode>_<position>` prefix).
 pub fn detect(path: &str) -> bool {

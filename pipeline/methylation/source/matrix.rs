@@ -736,9 +736,9 @@ impl Store {
     fn finish(&mut self) -> u64 {
         let n = self.n;
         for (&i, counts) in &self.counts {
-            for s in 0..n {
-                if counts[s] > 1 {
-                    self.values[i * n + s] /= f64::from(counts[s]);
+            for (s, &count) in counts.iter().enumerate().take(n) {
+                if count > 1 {
+                    self.values[i * n + s] /= f64::from(count);
                 }
             }
         }
@@ -850,6 +850,7 @@ fn read_rows(
             Ok(())
         };
     // Batch k+1 is parsed by the pool while batch k is consumed.
+    #[allow(clippy::type_complexity)] // a batch of chunks and their parse results, as read
     let mut prev: Option<(Vec<Chunk>, Vec<Result<RowsChunk, InputError>>)> = None;
     loop {
         let mut todo = Vec::with_capacity(batch);
@@ -1008,7 +1009,7 @@ fn read_columns(
     n_dense: usize,
     n_streamed: usize,
     mut notes: ReaderNotes,
-    mut sink: Option<&mut dyn StreamSink>,
+    sink: Option<&mut dyn StreamSink>,
 ) -> Result<BetaView, InputError> {
     let col_names: Vec<String> = header[1..].to_vec();
     check_names(&ctx.path, &col_names, "CpG")?;
@@ -1136,7 +1137,7 @@ fn read_columns(
         }
         m.finish()
     });
-    if let Some(s) = sink.as_deref_mut() {
+    if let Some(s) = sink {
         s.start(n);
         for i in 0..n_streamed {
             let k = n_dense + i;
