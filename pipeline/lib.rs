@@ -12,6 +12,7 @@ pub mod core;
 pub mod idat;
 pub mod methylation;
 pub mod mtdna;
+pub mod readpass;
 pub mod reads;
 pub mod synthetic;
 pub mod telomere;

@@ -34,6 +34,8 @@ pub enum AppError {
     Sheet(SheetError),
     /// Work finished but something failed (problems already printed).
     Failed(String),
+    /// A library pipeline failed (its category gives the exit code).
+    Lib(agemark::core::error::Error),
 }
 
 impl fmt::Display for AppError {
@@ -45,7 +47,14 @@ impl fmt::Display for AppError {
             AppError::Input(e) => e.fmt(f),
             AppError::Sheet(e) => e.fmt(f),
             AppError::Failed(s) => f.write_str(s),
+            AppError::Lib(e) => e.fmt(f),
         }
+    }
+}
+
+impl From<agemark::core::error::Error> for AppError {
+    fn from(e: agemark::core::error::Error) -> Self {
+        AppError::Lib(e)
     }
 }
 
@@ -81,5 +90,6 @@ pub fn exit_code(e: &AppError) -> i32 {
         AppError::Usage(_) => 2,
         AppError::Input(_) | AppError::Sheet(_) => 1,
         AppError::Failed(_) => 1,
+        AppError::Lib(e) => e.exit_code(),
     }
 }

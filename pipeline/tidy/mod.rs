@@ -207,6 +207,12 @@ impl std::error::Error for WriteError {
     }
 }
 
+impl crate::core::error::Categorised for WriteError {
+    fn category(&self) -> crate::core::error::Category {
+        crate::core::error::Category::IoWrite
+    }
+}
+
 /// The output file names for a prefix and a stage suffix: `<prefix>.<suffix>.tsv` and `.parquet`.
 pub fn output_paths(prefix: &Path, suffix: &str) -> (PathBuf, PathBuf) {
     let base = prefix.as_os_str().to_string_lossy().into_owned();
@@ -235,6 +241,22 @@ pub fn prepare_output_dir(prefix: &Path) -> Result<(), WriteError> {
         }
         Err(source) => Err(WriteError { path: dir, source }),
     }
+}
+
+/// Writes a stage's rows to `<output>.<suffix>.tsv` and `.parquet` ([`write_table`]), or, for
+/// an `output` of `-`, the TSV to stdout. Returns the files written (none for stdout).
+pub fn write_rows(output: &str, suffix: &str, rows: &[Row]) -> Result<Vec<PathBuf>, WriteError> {
+    if output == "-" {
+        let stdout = io::stdout();
+        let mut lock = stdout.lock();
+        write_tsv(&mut lock, rows).map_err(|source| WriteError {
+            path: PathBuf::from("stdout"),
+            source,
+        })?;
+        return Ok(Vec::new());
+    }
+    let (tsv, parquet) = write_table(Path::new(output), suffix, rows)?;
+    Ok(vec![tsv, parquet])
 }
 
 /// Writes `rows` as `<prefix>.<suffix>.tsv` and `<prefix>.<suffix>.parquet`, each atomically.
