@@ -5,6 +5,9 @@ mod commands;
 
 use clap::Parser;
 
+/// `--threads` above this many per core is clamped (with a warning).
+const MAX_THREADS_PER_CORE: usize = 4;
+
 fn main() {
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
@@ -31,10 +34,24 @@ fn main() {
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .init();
-    let threads = cli
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    // One thread budget: `threads` rayon workers do all the parallel work (BGZF inflate
+    // included); besides them only the main thread, one reader and a logger may run.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match cli.threads {
+        None => cores,
+        Some(0) => {
+            eprintln!("agemark: error: --threads 0: give at least 1 thread");
+            std::process::exit(2);
+        }
+        Some(n) if n > cores * MAX_THREADS_PER_CORE => {
+            let max = cores * MAX_THREADS_PER_CORE;
+            tracing::warn!(
+                "--threads {n} is more than {MAX_THREADS_PER_CORE} per core on this machine ({cores} cores): using {max}"
+            );
+            max
+        }
+        Some(n) => n,
+    };
     if let Err(e) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()

@@ -1,17 +1,21 @@
-//! One read pass of one sample feeding the telomere and mtDNA stages: what `agemark
-//! telomere`, `mtdna` and `reads` run, and what a cohort run's `reads` job runs per sample.
+//! One read pass of one sample feeding the telomere and mtDNA stages.
 //!
-//! The input is decoded once ([`reads::run_pass`]); each stage accumulates per worker and
-//! turns its merged accumulator into tidy rows.
+//! The room above [`crate::reads`] (inputs and the one-pass engine), [`crate::telomere`] and
+//! [`crate::mtdna`] (the stages): it opens an input, names the sample, runs the stages asked for
+//! on one decode ([`read_pass`]) and writes their tables. The `agemark telomere`, `mtdna` and
+//! `reads` commands are one call each here ([`telomere_to`], [`mtdna_to`], [`reads_to`]); a
+//! cohort run calls [`read_pass`] per sample.
+
+use std::path::{Path, PathBuf};
 
 use tracing::{info, warn};
 
 use crate::{
     core::{error::Error, file_name_of, sample_id_from_path, Provenance},
-    mtdna::{self, ContigPlan, MtdnaOptions, MtdnaStage},
-    reads::{self, run_pass, take_acc, ErasedStage, InputInfo, InputSpec},
-    telomere::{TelomereOptions, TelomereStage},
-    tidy::Row,
+    mtdna::{self, fast::FastOptions, ContigPlan, MtdnaOptions, MtdnaStage},
+    reads::{self, run_stages, ErasedStage, InputInfo, InputSpec},
+    telomere::{self, TelomereOptions, TelomereStage},
+    tidy::{self, Row},
 };
 
 /// Sample id: the user's, else the read groups' common SM, else the file name.
@@ -56,9 +60,9 @@ pub struct PassTables {
 
 /// Runs one decode of an input feeding the requested stages.
 ///
-/// With `mtdna_required`, a header without chrM or autosomes is an error (`agemark mtdna`);
-/// otherwise (`agemark reads`) the mtDNA table gets failed rows saying why, and the telomere
-/// stage still runs.
+/// With `mtdna_required` (the `bool` beside the mtDNA options), a header without chrM or
+/// autosomes is an error (`agemark mtdna`); otherwise (`agemark reads`) the mtDNA table gets
+/// failed rows saying why, and the telomere stage still runs.
 pub fn read_pass(
     spec: &InputSpec,
     given_sample: Option<&str>,
@@ -94,7 +98,7 @@ pub fn read_pass(
     if let Some(s) = &mt_stage {
         stages.push(s);
     }
-    let (accs, stats) = run_pass(source, &stages, threads)?;
+    let (rows, stats) = run_stages(source, &stages, &prov, threads)?;
     info!(
         "{}: {} {} records in {:.2} s ({} threads)",
         prov.sample_id,
@@ -103,13 +107,14 @@ pub fn read_pass(
         stats.seconds,
         threads
     );
-    let mut accs = accs.into_iter();
+    // Rows come back in stage order: telomere first when asked for, then mtDNA.
+    let mut rows = rows.into_iter();
     let mut out = PassTables::default();
-    if let (Some(stage), Some(acc)) = (&tel_stage, tel_stage.as_ref().and_then(|_| accs.next())) {
-        out.telomere = Some(stage.finish(take_acc(stage, acc), &info, &prov));
+    if tel_stage.is_some() {
+        out.telomere = rows.next();
     }
-    if let (Some(stage), Some(acc)) = (&mt_stage, mt_stage.as_ref().and_then(|_| accs.next())) {
-        out.mtdna = Some(stage.finish(take_acc(stage, acc), &info, &prov));
+    if mt_stage.is_some() {
+        out.mtdna = rows.next();
     }
     if mt_failed.is_some() {
         out.mtdna = mt_failed;
@@ -127,4 +132,115 @@ pub fn telomere_rows(
     Ok(read_pass(spec, given_sample, Some(opts), None, threads)?
         .telomere
         .unwrap_or_default())
+}
+
+/// Creates (and checks) the directory of an output prefix; nothing to do for stdout (`-`).
+fn prepare(output: &str) -> Result<(), Error> {
+    if output != "-" {
+        tidy::prepare_output_dir(Path::new(output))?;
+    }
+    Ok(())
+}
+
+/// `agemark telomere`: the telomere table of one input, written to `<output>.telomere.tsv` and
+/// `.parquet` (or the TSV to stdout for `-`). Returns the files written.
+pub fn telomere_to(
+    spec: &InputSpec,
+    given_sample: Option<&str>,
+    opts: TelomereOptions,
+    threads: usize,
+    output: &str,
+) -> Result<Vec<PathBuf>, Error> {
+    opts.validate()?;
+    prepare(output)?;
+    let rows = telomere_rows(spec, given_sample, opts, threads)?;
+    Ok(tidy::write_rows(output, telomere::SUFFIX, &rows)?)
+}
+
+/// How mtDNA copy number is measured.
+#[derive(Clone, Debug)]
+pub enum MtdnaMode {
+    /// A full read pass over the input.
+    Full,
+    /// Indexed queries of chrM and a sample of autosomal windows.
+    Fast(FastOptions),
+}
+
+/// mtDNA copy number of one input in fast mode (indexed queries); returns the rows.
+pub fn mtdna_fast_rows(
+    spec: &InputSpec,
+    given_sample: Option<&str>,
+    opts: &MtdnaOptions,
+    fast: &FastOptions,
+) -> Result<Vec<Row>, Error> {
+    fast.validate(opts)?;
+    let started = std::time::Instant::now();
+    let (counts, sampling, plan, info) = mtdna::fast::run(spec, opts, fast)?;
+    let sample = sample_id(given_sample, &spec.path, &info);
+    let prov = provenance(spec, sample, &info);
+    info!(
+        "{}: fast mode in {:.2} s",
+        prov.sample_id,
+        started.elapsed().as_secs_f64()
+    );
+    let method = opts.method(&format!(
+        "fast;windows={}x{}bp;seed={}",
+        fast.windows, fast.window_size, fast.seed
+    ));
+    Ok(mtdna::rows_for(
+        &counts,
+        &plan,
+        Some(sampling),
+        &method,
+        &prov,
+        "",
+    ))
+}
+
+/// `agemark mtdna`: the mtDNA table of one input, written to `<output>.mtdna.tsv` and
+/// `.parquet` (or the TSV to stdout for `-`). Returns the files written.
+pub fn mtdna_to(
+    spec: &InputSpec,
+    given_sample: Option<&str>,
+    opts: MtdnaOptions,
+    mode: &MtdnaMode,
+    threads: usize,
+    output: &str,
+) -> Result<Vec<PathBuf>, Error> {
+    if let MtdnaMode::Fast(fast) = mode {
+        fast.validate(&opts)?;
+    }
+    prepare(output)?;
+    let rows = match mode {
+        MtdnaMode::Full => read_pass(spec, given_sample, None, Some((opts, true)), threads)?
+            .mtdna
+            .unwrap_or_default(),
+        MtdnaMode::Fast(fast) => mtdna_fast_rows(spec, given_sample, &opts, fast)?,
+    };
+    Ok(tidy::write_rows(output, mtdna::SUFFIX, &rows)?)
+}
+
+/// `agemark reads`: the telomere and mtDNA tables of one input from one decode, written to
+/// `<prefix>.telomere.*` and `<prefix>.mtdna.*` once both are complete. An input that cannot
+/// give mtDNA copy number (FASTQ, no chrM) gets failed mtDNA rows saying why. Returns the files
+/// written.
+pub fn reads_to(
+    spec: &InputSpec,
+    given_sample: Option<&str>,
+    tel: TelomereOptions,
+    mt: MtdnaOptions,
+    threads: usize,
+    prefix: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    tel.validate()?;
+    tidy::prepare_output_dir(prefix)?;
+    let tables = read_pass(spec, given_sample, Some(tel), Some((mt, false)), threads)?;
+    // Both tables are complete before either is written.
+    let (t1, t2) = tidy::write_table(
+        prefix,
+        telomere::SUFFIX,
+        &tables.telomere.unwrap_or_default(),
+    )?;
+    let (m1, m2) = tidy::write_table(prefix, mtdna::SUFFIX, &tables.mtdna.unwrap_or_default())?;
+    Ok(vec![t1, t2, m1, m2])
 }

@@ -2,14 +2,10 @@
 
 use std::path::Path;
 
-use agemark::{mtdna, telomere, tidy};
+use agemark::readpass;
 use tracing::info;
 
-use super::{
-    mtdna::mtdna_options,
-    telomere::{input_spec, read_pass, telomere_options},
-    AppError,
-};
+use super::{mtdna::mtdna_options, telomere::input_spec, telomere::telomere_options, AppError};
 use crate::cli::ReadsArgs;
 
 /// `agemark reads`.
@@ -21,24 +17,15 @@ pub fn run(args: &ReadsArgs, threads: usize) -> Result<(), AppError> {
             "`reads` writes two tables: give an output prefix, not -".into(),
         ));
     }
-    let prefix = Path::new(&args.input.output);
-    tidy::prepare_output_dir(prefix)?;
-    let spec = input_spec(&args.input);
-    let tables = read_pass(
-        &spec,
+    let written = readpass::reads_to(
+        &input_spec(&args.input),
         args.input.sample_id.as_deref(),
-        Some(tel),
-        Some((mt, false)),
+        tel,
+        mt,
         threads,
+        Path::new(&args.input.output),
     )?;
-    // Both tables are complete before either is written.
-    let (t1, t2) = tidy::write_table(
-        prefix,
-        telomere::SUFFIX,
-        &tables.telomere.unwrap_or_default(),
-    )?;
-    let (m1, m2) = tidy::write_table(prefix, mtdna::SUFFIX, &tables.mtdna.unwrap_or_default())?;
-    for p in [t1, t2, m1, m2] {
+    for p in written {
         info!("wrote {}", p.display());
     }
     Ok(())

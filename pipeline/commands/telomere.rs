@@ -1,18 +1,13 @@
 //! `agemark telomere`: one read pass with the telomere stage.
 
-use std::path::{Path, PathBuf};
-
-use agemark::{
-    core::{file_name_of, sample_id_from_path, Provenance},
-    mtdna::{self, ContigPlan, MtdnaOptions, MtdnaStage},
-    reads::{self, run_pass, take_acc, ErasedStage, InputInfo, InputSpec},
-    telomere::{TelomereOptions, TelomereStage, SUFFIX},
-    tidy::{self, Row},
-};
-use tracing::{info, warn};
+use agemark::{readpass, reads::InputSpec, telomere::TelomereOptions};
+use tracing::info;
 
 use super::AppError;
 use crate::cli::{ReadInputArgs, TelomereArgs, TelomereOpts};
+
+// Kept for the commands that still import them from here (`run`, `demo`).
+pub use agemark::readpass::telomere_rows;
 
 /// Builds the input spec from the shared read arguments.
 pub fn input_spec(a: &ReadInputArgs) -> InputSpec {
@@ -24,34 +19,29 @@ pub fn input_spec(a: &ReadInputArgs) -> InputSpec {
     }
 }
 
-pub use agemark::readpass::{provenance, read_pass, sample_id, telomere_rows};
-pub use agemark::tidy::write_rows;
-
-/// Telomere options from the command line.
+/// Telomere options from the command line (checked: `-k` between 1 and 16).
 pub fn telomere_options(args: &TelomereOpts) -> Result<TelomereOptions, AppError> {
-    if args.k == 0 || args.k as usize >= agemark::telomere::telseq::TEL_BINS {
-        return Err(AppError::Usage(format!(
-            "-k {}: must be between 1 and 16",
-            args.k
-        )));
-    }
-    Ok(TelomereOptions {
+    let opts = TelomereOptions {
         k: args.k,
         telseq_compat: args.telseq_compat,
         th_threshold: args.th_threshold,
         th_remove_duplicates: args.th_remove_duplicates,
-    })
+    };
+    opts.validate()?;
+    Ok(opts)
 }
 
 /// `agemark telomere`.
 pub fn run(args: &TelomereArgs, threads: usize) -> Result<(), AppError> {
     let opts = telomere_options(&args.telomere)?;
-    if args.input.output != "-" {
-        tidy::prepare_output_dir(Path::new(&args.input.output))?;
-    }
-    let spec = input_spec(&args.input);
-    let rows = telomere_rows(&spec, args.input.sample_id.as_deref(), opts, threads)?;
-    for p in write_rows(&args.input.output, SUFFIX, &rows)? {
+    let written = readpass::telomere_to(
+        &input_spec(&args.input),
+        args.input.sample_id.as_deref(),
+        opts,
+        threads,
+        &args.input.output,
+    )?;
+    for p in written {
         info!("wrote {}", p.display());
     }
     Ok(())

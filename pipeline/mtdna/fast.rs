@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::{covered_bases, ContigPlan, DepthCounts, MtdnaOptions, Sampling};
 use crate::{
-    core::rng::SplitMix64,
+    core::{error::Error, rng::SplitMix64},
     reads::{indexed::IndexedInput, InputSpec, ReadError},
 };
 
@@ -34,6 +34,25 @@ impl Default for FastOptions {
             window_size: 100_000,
             seed: 1,
         }
+    }
+}
+
+impl FastOptions {
+    /// Checks the options against the mtDNA options they go with: positive window count and
+    /// size, no per-read-group table (a [`Category::Usage`](crate::core::error::Category::Usage) error
+    /// otherwise).
+    pub fn validate(&self, opts: &MtdnaOptions) -> Result<(), Error> {
+        if self.windows == 0 || self.window_size == 0 {
+            return Err(Error::usage(
+                "--fast-windows and --fast-window-size must be positive",
+            ));
+        }
+        if opts.per_read_group {
+            return Err(Error::usage(
+                "--per-read-group is available in full mode only",
+            ));
+        }
+        Ok(())
     }
 }
 

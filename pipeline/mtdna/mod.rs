@@ -256,6 +256,10 @@ impl ReadStage for MtdnaStage {
     /// Per read group (header order) and a last slot for reads without one.
     type Acc = Vec<DepthCounts>;
 
+    fn finish(&self, acc: Vec<DepthCounts>, info: &InputInfo, prov: &Provenance) -> Vec<Row> {
+        self.rows(acc, info, prov)
+    }
+
     fn accumulator(&self) -> Vec<DepthCounts> {
         vec![DepthCounts::default(); self.read_groups + 1]
     }
@@ -433,8 +437,9 @@ pub fn rows_for(
 }
 
 impl MtdnaStage {
-    /// Turns merged counts into tidy rows: sample level, then per read group when asked.
-    pub fn finish(&self, acc: Vec<DepthCounts>, info: &InputInfo, prov: &Provenance) -> Vec<Row> {
+    /// Turns merged counts into tidy rows: sample level, then per read group when asked (the
+    /// stage's [`ReadStage::finish`]).
+    fn rows(&self, acc: Vec<DepthCounts>, info: &InputInfo, prov: &Provenance) -> Vec<Row> {
         let method = self.opts.method("full");
         let mut sample = DepthCounts::default();
         for c in &acc {

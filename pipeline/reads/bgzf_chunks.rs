@@ -6,9 +6,15 @@
 //! 2-core machine, agemark used 16 CPU s but took 31-37 s wall while `samtools view -c -@2`
 //! took 14-17 s. This reader moves whole chunks of [`CHUNK_BLOCKS`] blocks instead: a reader
 //! thread cuts the compressed stream into chunks at block boundaries (reading only each block's
-//! size from its header), a pool of `workers` threads inflates each chunk straight into a reused buffer
-//! ([`inflate_chunk`]: libdeflate, with the block checks noodles-bgzf makes), and the consumer
-//! reads the inflated chunks in order.
+//! size from its header), each chunk becomes an inflate job on an [`InflateQueue`] that inflates
+//! it straight into a reused buffer ([`inflate_chunk`]: libdeflate, with the block checks
+//! noodles-bgzf makes), and the consumer reads the inflated chunks in order.
+//!
+//! Nothing here owns a thread pool: the jobs are run by whoever waits for them. The consumer
+//! runs queued jobs while it waits for the chunk it needs (so reading a header needs no other
+//! thread), and the read pass's workers run them between batches
+//! ([`InflateQueue::run_pending`] and [`InflateQueue::receiver`]), so inflation shares the
+//! `--threads` workers with decoding instead of adding a pool of its own.
 //!
 //! Memory: at most `2 × workers + 2` chunks are in flight (queued, being inflated, being read),
 //! each up to [`HEADROOM`] + [`CHUNK_BLOCKS`] × 64 KiB inflated (≈ 1.06 MiB) plus its compressed
@@ -39,8 +45,52 @@ const SPARE_BUFFERS: usize = 32;
 /// is zeroed only once.
 type Chunk = io::Result<(Vec<u8>, usize)>;
 
+/// One inflate job: inflates a chunk and sends the result to whoever reads it.
+pub type InflateJob = Box<dyn FnOnce() + Send>;
+
+/// A queue of inflate jobs, shared by the readers of one input and the threads that run them.
+/// Cloning gives another handle on the same queue.
+#[derive(Clone)]
+pub struct InflateQueue {
+    tx: Sender<InflateJob>,
+    rx: Receiver<InflateJob>,
+}
+
+impl Default for InflateQueue {
+    fn default() -> Self {
+        InflateQueue::new()
+    }
+}
+
+impl InflateQueue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        // Unbounded: the jobs in flight are bounded by the readers' chunk channels.
+        let (tx, rx) = crossbeam_channel::unbounded();
+        InflateQueue { tx, rx }
+    }
+
+    /// The receiving end, for a worker that waits on jobs and other work at once
+    /// (`crossbeam_channel::select!`); run what it yields.
+    pub fn receiver(&self) -> &Receiver<InflateJob> {
+        &self.rx
+    }
+
+    /// Runs the queued jobs, if any; returns how many ran.
+    pub fn run_pending(&self) -> usize {
+        let mut n = 0;
+        while let Ok(job) = self.rx.try_recv() {
+            job();
+            n += 1;
+        }
+        n
+    }
+}
+
 /// An in-order reader of the inflated bytes of a BGZF stream, inflated in parallel.
 pub struct ChunkedBgzfReader {
+    /// The queue this reader's inflate jobs go to (run by the consumer while it waits).
+    queue: InflateQueue,
     chunks: Receiver<Receiver<Chunk>>,
     /// Inflated chunks read to the end, back to the pool for reuse.
     spent: Sender<Vec<u8>>,
@@ -52,17 +102,26 @@ pub struct ChunkedBgzfReader {
 }
 
 impl ChunkedBgzfReader {
-    /// Starts reading `inner` (a BGZF stream) on a thread of its own, with `workers` inflating.
+    /// Starts reading `inner` (a BGZF stream) on a thread of its own, with `workers` inflating
+    /// at once at most, on a queue of its own (inflated by the consumer alone unless others
+    /// run the queue: see [`Self::with_queue`]).
     pub fn new<R: Read + Send + 'static>(inner: R, workers: usize) -> io::Result<Self> {
+        Self::with_queue(inner, workers, InflateQueue::new())
+    }
+
+    /// Starts reading `inner` (a BGZF stream) on a thread of its own; its chunks are inflated by
+    /// jobs on `queue`, run by the consumer while it waits and by anyone else running the queue
+    /// (the read pass's workers), `workers` chunks in flight ahead of the consumer at most.
+    pub fn with_queue<R: Read + Send + 'static>(
+        inner: R,
+        workers: usize,
+        queue: InflateQueue,
+    ) -> io::Result<Self> {
         let workers = workers.max(1);
         // Blocks are cut from the stream a few fields at a time: through a 1 MiB buffer that is
         // one read system call per ~50 blocks instead of three per block.
         let mut inner = io::BufReader::with_capacity(READ_BUFFER, inner);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .thread_name(|i| format!("agemark-bgzf-{i}"))
-            .build()
-            .map_err(io::Error::other)?;
+        let jobs = queue.tx.clone();
         let (tx, chunks) = bounded::<Receiver<Chunk>>(2 * workers);
         // Buffers are reused rather than allocated per chunk (fresh megabyte-sized buffers cost
         // page faults and zeroing).
@@ -90,13 +149,13 @@ impl ChunkedBgzfReader {
                 if blocks > 0 {
                     let (done_tx, done_rx) = bounded(1);
                     let (reuse_out, spent_in) = (reuse_out.clone(), spent_in.clone());
-                    pool.spawn(move || {
+                    let job: InflateJob = Box::new(move || {
                         let out = reuse_out.try_recv().unwrap_or_default();
                         let r = inflate_chunk(&compressed, out);
                         let _ = spent_in.try_send(compressed);
                         let _ = done_tx.send(r);
                     });
-                    if tx.send(done_rx).is_err() {
+                    if jobs.send(job).is_err() || tx.send(done_rx).is_err() {
                         return;
                     }
                 }
@@ -111,6 +170,7 @@ impl ChunkedBgzfReader {
                 }
             })?;
         Ok(ChunkedBgzfReader {
+            queue,
             chunks,
             spent,
             current: Vec::new(),
@@ -261,7 +321,7 @@ impl ChunkedBgzfReader {
         }
         match self.chunks.recv() {
             Err(_) => Ok(None),
-            Ok(pending) => match pending.recv() {
+            Ok(pending) => match self.wait_for(&pending) {
                 Ok(Ok(chunk)) => Ok(Some(chunk)),
                 Ok(Err(e)) => {
                     self.done = true;
@@ -272,6 +332,24 @@ impl ChunkedBgzfReader {
                     Err(io::Error::other("BGZF inflate worker stopped"))
                 }
             },
+        }
+    }
+
+    /// Waits for a chunk's result, running queued inflate jobs meanwhile (its own among them,
+    /// unless another thread took it).
+    fn wait_for(&self, pending: &Receiver<Chunk>) -> Result<Chunk, crossbeam_channel::RecvError> {
+        loop {
+            if let Ok(r) = pending.try_recv() {
+                return Ok(r);
+            }
+            crossbeam_channel::select! {
+                recv(pending) -> r => return r,
+                recv(self.queue.rx) -> job => match job {
+                    Ok(job) => job(),
+                    // Never: the queue keeps a sender.
+                    Err(_) => return pending.recv(),
+                },
+            }
         }
     }
 

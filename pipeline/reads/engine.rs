@@ -37,9 +37,15 @@ use noodles_fasta as fasta;
 use noodles_fastq as fastq;
 use noodles_sam as sam;
 
+use crate::{
+    core::{error::Category, Provenance},
+    tidy::Row,
+};
+
 use super::{
+    bgzf_chunks::InflateQueue,
     error::{describe_io, ReadError},
-    input::{Decoder, ReadSource},
+    input::{Decoder, InputInfo, ReadSource},
     view::{encode_ascii_sequence, flags, unpack_bam_sequence, CigarOp, ReadView},
 };
 
@@ -64,6 +70,8 @@ pub trait ReadStage: Sync {
     fn needs_codes(&self) -> bool {
         true
     }
+    /// Turns the merged accumulator of a finished pass into the stage's rows.
+    fn finish(&self, acc: Self::Acc, info: &InputInfo, prov: &Provenance) -> Vec<Row>;
 }
 
 /// Object-safe form of [`ReadStage`], so one pass can run stages of different types.
@@ -76,6 +84,13 @@ pub trait ErasedStage: Sync {
     fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>);
     /// See [`ReadStage::needs_codes`].
     fn needs_codes_erased(&self) -> bool;
+    /// See [`ReadStage::finish`].
+    fn finish_boxed(
+        &self,
+        acc: Box<dyn Any + Send>,
+        info: &InputInfo,
+        prov: &Provenance,
+    ) -> Vec<Row>;
 }
 
 impl<S: ReadStage> ErasedStage for S {
@@ -99,6 +114,14 @@ impl<S: ReadStage> ErasedStage for S {
     }
     fn needs_codes_erased(&self) -> bool {
         self.needs_codes()
+    }
+    fn finish_boxed(
+        &self,
+        acc: Box<dyn Any + Send>,
+        info: &InputInfo,
+        prov: &Provenance,
+    ) -> Vec<Row> {
+        self.finish(take_acc(self, acc), info, prov)
     }
 }
 
@@ -259,8 +282,26 @@ struct Span {
     in_frame: bool,
 }
 
+/// Runs one pass over `source`, feeding every stage, and finishes each: returns the rows of
+/// every stage, in stage order, and what the pass saw.
+pub fn run_stages(
+    source: ReadSource,
+    stages: &[&dyn ErasedStage],
+    prov: &Provenance,
+    threads: usize,
+) -> Result<(Vec<Vec<Row>>, PassStats), ReadError> {
+    let info = source.info.clone();
+    let (accs, stats) = run_pass(source, stages, threads)?;
+    let rows = stages
+        .iter()
+        .zip(accs)
+        .map(|(stage, acc)| stage.finish_boxed(acc, &info, prov))
+        .collect();
+    Ok((rows, stats))
+}
+
 /// Runs one pass over `source`, feeding every stage; returns the merged accumulators in
-/// stage order.
+/// stage order (see [`run_stages`] for the finished rows).
 pub fn run_pass(
     source: ReadSource,
     stages: &[&dyn ErasedStage],
@@ -274,6 +315,7 @@ pub fn run_pass(
         sam_header,
         repository,
         read_group_index,
+        inflate,
         ..
     } = source;
     let path = spec.path.clone();
@@ -286,10 +328,14 @@ pub fn run_pass(
         codes: stages.iter().any(|s| s.needs_codes_erased()),
     };
     let (tx, rx) = bounded::<Batch>(threads * 2);
+    let path_for_producer = path.clone();
     let (recycle_tx, recycle_rx) = bounded::<Batch>(threads + 2);
     let cancel = AtomicBool::new(false);
+    let cancel_ref = &cancel;
     let first_error: Mutex<Option<ReadError>> = Mutex::new(None);
-    let results: Mutex<Vec<(usize, Vec<Box<dyn Any + Send>>)>> = Mutex::new(Vec::new());
+    // Each worker's index and its merged accumulators.
+    type WorkerAccs = Vec<(usize, Vec<Box<dyn Any + Send>>)>;
+    let results: Mutex<WorkerAccs> = Mutex::new(Vec::new());
     let mut records = 0u64;
 
     let report = |e: ReadError| {
@@ -305,22 +351,35 @@ pub fn run_pass(
         cancel.store(true, Ordering::SeqCst);
     };
 
+    // Threads: the producer decodes on the caller's thread, and `threads` workers of the global
+    // rayon pool process batches and, between batches, run the producer's BGZF inflate jobs
+    // (`inflate`): the pass has no pool of its own. Called on a pool worker (a cohort run's
+    // job), the producer gets a thread of its own instead, so that this worker can wait for the
+    // pass's workers by running them (as `rayon::scope` does).
+    let produce_all = move || {
+        let r = produce(decoder, &path_for_producer, &tx, &recycle_rx, cancel_ref);
+        drop(tx);
+        r
+    };
+    let mut here = Some(produce_all);
+    let mut producer_result: Option<std::thread::Result<Result<u64, ReadError>>> = None;
     std::thread::scope(|ts| {
-        let producer = ts.spawn(|| {
-            let r = produce(decoder, &path, &tx, &recycle_rx, &cancel);
-            drop(tx);
-            r
-        });
-        rayon::scope(|s| {
+        let elsewhere = if rayon::current_thread_index().is_some() {
+            here.take().map(|f| ts.spawn(f))
+        } else {
+            None
+        };
+        rayon::in_place_scope(|s| {
             for worker in 0..threads {
                 let rx: Receiver<Batch> = rx.clone();
                 let recycle_tx: Sender<Batch> = recycle_tx.clone();
+                let jobs = inflate.clone();
                 let (ctx, cancel, results, report) = (&ctx, &cancel, &results, &report);
                 s.spawn(move |_| {
                     let mut accs: Vec<Box<dyn Any + Send>> =
                         stages.iter().map(|s| s.new_acc()).collect();
                     let mut scratch = Scratch::default();
-                    for batch in rx.iter() {
+                    while let Some(batch) = next_batch(&rx, &jobs) {
                         if cancel.load(Ordering::Relaxed) {
                             continue;
                         }
@@ -346,16 +405,22 @@ pub fn run_pass(
                 });
             }
             drop(rx);
+            if let Some(f) = here.take() {
+                producer_result = Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+            }
         });
-        match producer.join() {
-            Ok(Ok(n)) => records = n,
-            Ok(Err(e)) => report(e),
-            Err(_) => report(ReadError::file(
-                &path,
-                "internal error: the decoder thread panicked",
-            )),
+        if let Some(h) = elsewhere {
+            producer_result = Some(h.join());
         }
     });
+    match producer_result {
+        Some(Ok(Ok(n))) => records = n,
+        Some(Ok(Err(e))) => report(e),
+        Some(Err(_)) | None => report(ReadError::file(
+            &path,
+            "internal error: the decoder thread panicked",
+        )),
+    }
 
     if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
@@ -375,6 +440,25 @@ pub fn run_pass(
             seconds: started.elapsed().as_secs_f64(),
         },
     ))
+}
+
+/// The next batch for a worker, running the producer's inflate jobs first (the producer waits
+/// on them); `None` once the producer is done.
+fn next_batch(rx: &Receiver<Batch>, jobs: &InflateQueue) -> Option<Batch> {
+    let mut job_rx = jobs.receiver().clone();
+    loop {
+        jobs.run_pending();
+        if let Ok(b) = rx.try_recv() {
+            return Some(b);
+        }
+        crossbeam_channel::select! {
+            recv(rx) -> b => return b.ok(),
+            recv(job_rx) -> job => match job {
+                Ok(job) => job(),
+                Err(_) => job_rx = crossbeam_channel::never(),
+            },
+        }
+    }
 }
 
 fn produce(
@@ -701,23 +785,21 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
                 // Frames were checked by `frame_bam_records`: at least the fixed part.
                 let rec = bam::RecordRef::new(frames.record(i)).ok_or_else(|| {
                     ReadError::record(ctx.path, record, "truncated file (unexpected end of data)")
+                        .with_category(Category::InputTruncated)
                 })?;
-                decode_bam(ctx, record, &rec, &frames.data, scratch)
-                    .map_err(|m| ReadError::record(ctx.path, record, m))?;
+                decode_bam(ctx, record, &rec, &frames.data, scratch)?;
             }
         }
         Raw::Sam(recs) => {
             for (i, rec) in recs[..batch.len].iter().enumerate() {
-                decode_alignment(ctx, batch.first + i as u64, rec, scratch)
-                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+                decode_alignment(ctx, batch.first + i as u64, rec, scratch)?;
             }
         }
         Raw::Cram(container) => decode_cram(ctx, container, batch.first, scratch)?,
         #[cfg(feature = "htslib")]
         Raw::Hts(recs) => {
             for (i, rec) in recs[..batch.len].iter().enumerate() {
-                decode_hts(ctx, batch.first + i as u64, rec, scratch)
-                    .map_err(|m| ReadError::record(ctx.path, batch.first + i as u64, m))?;
+                decode_hts(ctx, batch.first + i as u64, rec, scratch)?;
             }
         }
         Raw::Fastq(recs) => {
@@ -781,7 +863,7 @@ fn decode_bam(
     rec: &bam::RecordRef<'_>,
     frame: &[u8],
     scratch: &mut Scratch,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     // The name and packed bases are referred to where they are in the batch's bytes.
     let name = range_in(
         frame,
@@ -802,7 +884,11 @@ fn decode_bam(
         let v = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         let kind = (v & 0xf) as u8;
         if kind > 8 {
-            return Err(format!("invalid CIGAR operation code {kind}"));
+            return Err(ReadError::record(
+                ctx.path,
+                record,
+                format!("invalid CIGAR operation code {kind}"),
+            ));
         }
         scratch.cigar.push(CigarOp { kind, len: v >> 4 });
     }
@@ -819,24 +905,28 @@ fn decode_bam(
         record,
         name,
         flags: rec.flags().bits(),
-        tid: rec
-            .reference_sequence_id()
-            .transpose()
-            .map_err(|e| format!("invalid reference sequence id: {e}"))?,
+        tid: rec.reference_sequence_id().transpose().map_err(|e| {
+            ReadError::record(
+                ctx.path,
+                record,
+                format!("invalid reference sequence id: {e}"),
+            )
+        })?,
         pos: rec
             .alignment_start()
             .transpose()
-            .map_err(|e| format!("invalid position: {e}"))?
+            .map_err(|e| ReadError::record(ctx.path, record, format!("invalid position: {e}")))?
             .map(|p| (usize::from(p) - 1) as u64),
         mapq: rec.mapping_quality().map(u8::from).unwrap_or(255),
-        mate_tid: rec
-            .mate_reference_sequence_id()
-            .transpose()
-            .map_err(|e| format!("invalid mate reference id: {e}"))?,
+        mate_tid: rec.mate_reference_sequence_id().transpose().map_err(|e| {
+            ReadError::record(ctx.path, record, format!("invalid mate reference id: {e}"))
+        })?,
         mate_pos: rec
             .mate_alignment_start()
             .transpose()
-            .map_err(|e| format!("invalid mate position: {e}"))?
+            .map_err(|e| {
+                ReadError::record(ctx.path, record, format!("invalid mate position: {e}"))
+            })?
             .map(|p| (usize::from(p) - 1) as u64),
         read_group,
         seq: (start, scratch.seq.len()),
@@ -855,7 +945,7 @@ fn decode_hts(
     record: u64,
     rec: &rust_htslib::bam::Record,
     scratch: &mut Scratch,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let qname = rec.qname();
     let name = push_name(scratch, (qname != b"*").then_some(qname));
     let (start, len) = (scratch.seq.len(), rec.seq_len());
@@ -864,7 +954,11 @@ fn decode_hts(
     for &v in rec.raw_cigar() {
         let kind = (v & 0xf) as u8;
         if kind > 8 {
-            return Err(format!("invalid CIGAR operation code {kind}"));
+            return Err(ReadError::record(
+                ctx.path,
+                record,
+                format!("invalid CIGAR operation code {kind}"),
+            ));
         }
         scratch.cigar.push(CigarOp { kind, len: v >> 4 });
     }
@@ -877,12 +971,16 @@ fn decode_hts(
         }
     };
     let core = &rec.inner().core;
-    let tid = |t: i32| -> Result<Option<usize>, String> {
+    let tid = |t: i32| -> Result<Option<usize>, ReadError> {
         match t {
             -1 => Ok(None),
-            t => usize::try_from(t)
-                .map(Some)
-                .map_err(|_| format!("invalid reference sequence id {t}")),
+            t => usize::try_from(t).map(Some).map_err(|_| {
+                ReadError::record(
+                    ctx.path,
+                    record,
+                    format!("invalid reference sequence id {t}"),
+                )
+            }),
         }
     };
     let pos = |p: i64| u64::try_from(p).ok();
@@ -927,6 +1025,7 @@ fn explain_hts_error(
                 path,
                 "truncated file: the CRAM end-of-file container is missing (incomplete copy or download?)",
             )
+            .with_category(Category::InputTruncated)
         } else {
             ReadError::record(
                 path,
@@ -1038,7 +1137,7 @@ fn decode_alignment(
     record: u64,
     rec: &dyn sam::alignment::Record,
     scratch: &mut Scratch,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let name = push_name(scratch, rec.name().map(|n| n.as_ref()));
     let start = scratch.seq.len();
     scratch.seq.extend(
@@ -1048,7 +1147,8 @@ fn decode_alignment(
     );
     let cstart = scratch.cigar.len();
     for op in rec.cigar().iter() {
-        let op = op.map_err(|e| format!("invalid CIGAR: {e}"))?;
+        let op =
+            op.map_err(|e| ReadError::record(ctx.path, record, format!("invalid CIGAR: {e}")))?;
         use sam::alignment::record::cigar::op::Kind;
         let kind = match op.kind() {
             Kind::Match => 0,
@@ -1077,7 +1177,7 @@ fn decode_alignment(
     };
     let flags = rec
         .flags()
-        .map_err(|e| format!("invalid FLAG: {e}"))?
+        .map_err(|e| ReadError::record(ctx.path, record, format!("invalid FLAG: {e}")))?
         .bits();
     scratch.spans.push(Span {
         record,
@@ -1086,26 +1186,26 @@ fn decode_alignment(
         tid: rec
             .reference_sequence_id(ctx.header)
             .transpose()
-            .map_err(|e| format!("invalid RNAME: {e}"))?,
+            .map_err(|e| ReadError::record(ctx.path, record, format!("invalid RNAME: {e}")))?,
         pos: rec
             .alignment_start()
             .transpose()
-            .map_err(|e| format!("invalid POS: {e}"))?
+            .map_err(|e| ReadError::record(ctx.path, record, format!("invalid POS: {e}")))?
             .map(|p| (usize::from(p) - 1) as u64),
         mapq: rec
             .mapping_quality()
             .transpose()
-            .map_err(|e| format!("invalid MAPQ: {e}"))?
+            .map_err(|e| ReadError::record(ctx.path, record, format!("invalid MAPQ: {e}")))?
             .map(u8::from)
             .unwrap_or(255),
         mate_tid: rec
             .mate_reference_sequence_id(ctx.header)
             .transpose()
-            .map_err(|e| format!("invalid RNEXT: {e}"))?,
+            .map_err(|e| ReadError::record(ctx.path, record, format!("invalid RNEXT: {e}")))?,
         mate_pos: rec
             .mate_alignment_start()
             .transpose()
-            .map_err(|e| format!("invalid PNEXT: {e}"))?
+            .map_err(|e| ReadError::record(ctx.path, record, format!("invalid PNEXT: {e}")))?
             .map(|p| (usize::from(p) - 1) as u64),
         read_group,
         seq: (start, scratch.seq.len()),
@@ -1139,7 +1239,12 @@ fn decode_cram(
         } else {
             format!("cannot decode CRAM container: {msg}")
         };
-        ReadError::record(ctx.path, first, message)
+        let category = if lower.contains("checksum") || lower.contains("reference sequence name") {
+            Category::ReferenceMismatch
+        } else {
+            Category::InputFormat
+        };
+        ReadError::record(ctx.path, first, message).with_category(category)
     };
     let compression_header = container.compression_header().map_err(wrap)?;
     for slice in container.slices() {
@@ -1164,12 +1269,12 @@ fn decode_cram(
                 } else {
                     "this CRAM needs its reference sequence to decode: pass --reference ref.fa"
                 };
-                return Err(ReadError::record(ctx.path, first, message));
+                return Err(ReadError::record(ctx.path, first, message)
+                    .with_category(Category::ReferenceMismatch));
             }
         };
         for (i, rec) in records.iter().enumerate() {
-            decode_alignment(ctx, first + i as u64, rec, scratch)
-                .map_err(|m| ReadError::record(ctx.path, first + i as u64, m))?;
+            decode_alignment(ctx, first + i as u64, rec, scratch)?;
         }
     }
     Ok(())
@@ -1227,6 +1332,14 @@ mod htslib_tests {
 
     impl ReadStage for Rows {
         type Acc = Vec<Row>;
+        fn finish(
+            &self,
+            _: Self::Acc,
+            _: &InputInfo,
+            _: &crate::core::Provenance,
+        ) -> Vec<crate::tidy::Row> {
+            Vec::new()
+        }
         fn accumulator(&self) -> Self::Acc {
             Vec::new()
         }
@@ -1353,6 +1466,14 @@ mod bam_framing_tests {
 
     impl ReadStage for Reads {
         type Acc = Vec<(u64, Vec<u8>, usize, Vec<u8>)>;
+        fn finish(
+            &self,
+            _: Self::Acc,
+            _: &InputInfo,
+            _: &crate::core::Provenance,
+        ) -> Vec<crate::tidy::Row> {
+            Vec::new()
+        }
         fn accumulator(&self) -> Self::Acc {
             Vec::new()
         }

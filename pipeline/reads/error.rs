@@ -2,7 +2,10 @@
 
 use std::{fmt, io};
 
-use crate::core::thousands;
+use crate::core::{
+    error::{Categorised, Category},
+    thousands,
+};
 
 /// What went wrong while reading an input, and where.
 #[derive(Debug)]
@@ -13,24 +16,29 @@ pub struct ReadError {
     pub record: Option<u64>,
     /// What is wrong, in lower-case words.
     pub message: String,
+    /// What kind of problem it is (exit code, `failures.tsv`).
+    pub category: Category,
 }
 
 impl ReadError {
-    /// An error about the file as a whole.
+    /// An error about the file as a whole (category [`Category::InputFormat`]; see
+    /// [`Self::with_category`]).
     pub fn file(path: &str, message: impl Into<String>) -> Self {
         ReadError {
             path: display_path(path),
             record: None,
             message: message.into(),
+            category: Category::InputFormat,
         }
     }
 
-    /// An error at a record.
+    /// An error at a record (category [`Category::InputFormat`]).
     pub fn record(path: &str, record: u64, message: impl Into<String>) -> Self {
         ReadError {
             path: display_path(path),
             record: Some(record),
             message: message.into(),
+            category: Category::InputFormat,
         }
     }
 
@@ -41,7 +49,14 @@ impl ReadError {
             path: display_path(path),
             record,
             message,
+            category: Category::of_read_io(e),
         }
+    }
+
+    /// The same error with another category.
+    pub fn with_category(mut self, category: Category) -> Self {
+        self.category = category;
+        self
     }
 }
 
@@ -87,14 +102,8 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-impl crate::core::error::Categorised for ReadError {
-    fn category(&self) -> crate::core::error::Category {
-        if self.message.contains("MD5")
-            || self.message.contains("reference") && self.message.contains("does not match")
-        {
-            crate::core::error::Category::ReferenceMismatch
-        } else {
-            crate::core::error::category_of_input_message(&self.message)
-        }
+impl Categorised for ReadError {
+    fn category(&self) -> Category {
+        self.category
     }
 }

@@ -10,6 +10,8 @@ use noodles_core::{Position, Region};
 use noodles_cram as cram;
 use noodles_sam as sam;
 
+use crate::core::error::Category;
+
 use super::{
     error::{describe_io, ReadError},
     input::{open, Format, InputInfo, InputSpec},
@@ -213,7 +215,7 @@ impl IndexedInput {
                     match r.next_record() {
                         None => break,
                         Some(Ok(rec)) => {
-                            fill_from_hts(rec, &mut a).map_err(|m| ReadError::file(path, m))?;
+                            fill_from_hts(rec, &mut a, path)?;
                             f(&a);
                         }
                         Some(Err(())) => failed = true,
@@ -239,8 +241,7 @@ impl IndexedInput {
                     let query = r.query(header, &region).map_err(err)?;
                     for rec in query.records() {
                         let rec = rec.map_err(err)?;
-                        fill_from_alignment(&rec, header, &mut a)
-                            .map_err(|m| ReadError::file(path, m))?;
+                        fill_from_alignment(&rec, header, &mut a, path)?;
                         f(&a);
                     }
                     Ok(())
@@ -255,7 +256,8 @@ impl IndexedInput {
                             } else {
                                 "this CRAM needs its reference sequence to decode: pass --reference ref.fa"
                             },
-                        ))
+                        )
+                        .with_category(Category::ReferenceMismatch))
                     }
                 }
             }
@@ -266,7 +268,11 @@ impl IndexedInput {
 
 /// An htslib record (CRAM, `htslib` feature), as [`fill_from_alignment`] fills a noodles one.
 #[cfg(feature = "htslib")]
-fn fill_from_hts(rec: &rust_htslib::bam::Record, a: &mut Aligned) -> Result<(), String> {
+fn fill_from_hts(
+    rec: &rust_htslib::bam::Record,
+    a: &mut Aligned,
+    path: &str,
+) -> Result<(), ReadError> {
     let core = &rec.inner().core;
     a.flags = core.flag;
     // CRAM stores no mapping quality for unmapped reads: htslib says 0, noodles "missing".
@@ -281,7 +287,10 @@ fn fill_from_hts(rec: &rust_htslib::bam::Record, a: &mut Aligned) -> Result<(), 
     for &v in rec.raw_cigar() {
         let kind = (v & 0xf) as u8;
         if kind > cigar::X {
-            return Err(format!("invalid CIGAR operation code {kind}"));
+            return Err(ReadError::file(
+                path,
+                format!("invalid CIGAR operation code {kind}"),
+            ));
         }
         a.cigar.push(CigarOp { kind, len: v >> 4 });
     }
@@ -292,26 +301,30 @@ fn fill_from_alignment(
     rec: &dyn sam::alignment::Record,
     header: &sam::Header,
     a: &mut Aligned,
-) -> Result<(), String> {
+    path: &str,
+) -> Result<(), ReadError> {
     use sam::alignment::record::cigar::op::Kind;
-    a.flags = rec.flags().map_err(|e| e.to_string())?.bits();
+    a.flags = rec
+        .flags()
+        .map_err(|e| ReadError::file(path, e.to_string()))?
+        .bits();
     a.mapq = rec
         .mapping_quality()
         .transpose()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| ReadError::file(path, e.to_string()))?
         .map_or(255, u8::from);
     a.tid = rec
         .reference_sequence_id(header)
         .transpose()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ReadError::file(path, e.to_string()))?;
     a.pos = rec
         .alignment_start()
         .transpose()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| ReadError::file(path, e.to_string()))?
         .map_or(0, |p| usize::from(p) as u64 - 1);
     a.cigar.clear();
     for op in rec.cigar().iter() {
-        let op = op.map_err(|e| e.to_string())?;
+        let op = op.map_err(|e| ReadError::file(path, e.to_string()))?;
         let kind = match op.kind() {
             Kind::Match => cigar::M,
             Kind::Insertion => cigar::I,

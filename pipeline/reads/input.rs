@@ -27,14 +27,16 @@ use std::{
 };
 
 use noodles_bam as bam;
-use noodles_bgzf as bgzf;
 use noodles_cram as cram;
 use noodles_fasta as fasta;
 use noodles_fastq as fastq;
 use noodles_sam as sam;
 
 use super::error::ReadError;
-use crate::core::build::{detect_build, Build};
+use crate::core::{
+    build::{detect_build, Build},
+    error::Category,
+};
 
 /// Recognised input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +127,9 @@ pub struct ReadSource {
     pub(crate) sam_header: Arc<sam::Header>,
     pub(crate) repository: fasta::Repository,
     pub(crate) read_group_index: Arc<HashMap<Vec<u8>, usize>>,
+    /// Where the BGZF readers of this input queue their inflate jobs (run by the read pass's
+    /// workers between batches: no inflate threads of their own).
+    pub(crate) inflate: super::bgzf_chunks::InflateQueue,
 }
 
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -293,7 +298,8 @@ fn check_bgzf_eof(path: &str) -> Result<(), ReadError> {
         return Err(ReadError::file(
             path,
             "truncated file (shorter than a BGZF end-of-file marker)",
-        ));
+        )
+        .with_category(Category::InputTruncated));
     }
     f.seek(SeekFrom::End(-(BGZF_EOF.len() as i64)))
         .map_err(|e| ReadError::io(path, None, &e))?;
@@ -304,7 +310,8 @@ fn check_bgzf_eof(path: &str) -> Result<(), ReadError> {
         return Err(ReadError::file(
             path,
             "truncated file: the BGZF end-of-file marker is missing (incomplete copy or download?)",
-        ));
+        )
+        .with_category(Category::InputTruncated));
     }
     Ok(())
 }
@@ -349,6 +356,7 @@ pub(crate) fn open_with(
     let _ = complete;
     let _ = inner_head;
     let workers = NonZero::new(threads.max(1)).unwrap_or(NonZero::<usize>::MIN);
+    let inflate = super::bgzf_chunks::InflateQueue::new();
     let stream = bgzf_checked(path, compression, chain(head, rest))?;
 
     let mut repository = fasta::Repository::default();
@@ -360,8 +368,12 @@ pub(crate) fn open_with(
                     "BAM data that is not BGZF-compressed",
                 ));
             }
-            let bgzf_reader = super::bgzf_chunks::ChunkedBgzfReader::new(stream, workers.get())
-                .map_err(|e| ReadError::io(path, None, &e))?;
+            let bgzf_reader = super::bgzf_chunks::ChunkedBgzfReader::with_queue(
+                stream,
+                workers.get(),
+                inflate.clone(),
+            )
+            .map_err(|e| ReadError::io(path, None, &e))?;
             let mut reader = bam::io::Reader::from(bgzf_reader);
             let header = reader.read_header().map_err(|e| {
                 ReadError::file(
@@ -377,9 +389,7 @@ pub(crate) fn open_with(
                 Compression::Gzip => {
                     Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(stream)))
                 }
-                Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(
-                    workers, stream,
-                )),
+                Compression::Bgzf => Box::new(chunked(path, stream, workers, &inflate)?),
             };
             let mut reader = sam::io::Reader::new(buf);
             let header = reader
@@ -408,7 +418,7 @@ pub(crate) fn open_with(
             (Decoder::Cram(reader), header)
         }
         Format::Fastq => {
-            let r1 = fastq_reader(path, compression, stream, workers);
+            let r1 = fastq_reader(path, compression, stream, workers, &inflate)?;
             let r2 = match &spec.path2 {
                 Some(p2) => {
                     let (h2, rest2, _) = open_raw(p2)?;
@@ -426,7 +436,13 @@ pub(crate) fn open_with(
                     }
                     Some((
                         p2.clone(),
-                        fastq_reader(p2, c2, bgzf_checked(p2, c2, chain(h2, rest2))?, workers),
+                        fastq_reader(
+                            p2,
+                            c2,
+                            bgzf_checked(p2, c2, chain(h2, rest2))?,
+                            workers,
+                            &inflate,
+                        )?,
                     ))
                 }
                 None => None,
@@ -485,26 +501,37 @@ pub(crate) fn open_with(
         sam_header: Arc::new(header),
         repository,
         read_group_index: Arc::new(read_group_index),
+        inflate,
     })
 }
 
+/// A BGZF stream inflated by jobs on `inflate` (see [`super::bgzf_chunks`]).
+fn chunked(
+    path: &str,
+    stream: DynRead,
+    workers: NonZero<usize>,
+    inflate: &super::bgzf_chunks::InflateQueue,
+) -> Result<super::bgzf_chunks::ChunkedBgzfReader, ReadError> {
+    super::bgzf_chunks::ChunkedBgzfReader::with_queue(stream, workers.get(), inflate.clone())
+        .map_err(|e| ReadError::io(path, None, &e))
+}
+
 fn fastq_reader(
-    _path: &str,
+    path: &str,
     compression: Compression,
     stream: DynRead,
     workers: NonZero<usize>,
-) -> fastq::io::Reader<Box<dyn BufRead + Send>> {
+    inflate: &super::bgzf_chunks::InflateQueue,
+) -> Result<fastq::io::Reader<Box<dyn BufRead + Send>>, ReadError> {
     let buf: Box<dyn BufRead + Send> = match compression {
         Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::read::MultiGzDecoder::new(stream),
         )),
-        Compression::Bgzf => Box::new(bgzf::io::MultithreadedReader::with_worker_count(
-            workers, stream,
-        )),
+        Compression::Bgzf => Box::new(chunked(path, stream, workers, inflate)?),
     };
-    fastq::io::Reader::new(buf)
+    Ok(fastq::io::Reader::new(buf))
 }
 
 /// Opens a reference FASTA for CRAM decoding, indexing it in memory when it has no `.fai`.
@@ -522,7 +549,8 @@ pub(crate) fn open_reference(path: &Path) -> Result<fasta::Repository, ReadError
 fn reference_index(path: &Path) -> Result<(fasta::fai::Index, bool), ReadError> {
     let shown = path.display().to_string();
     if !path.exists() {
-        return Err(ReadError::file(&shown, "reference FASTA not found"));
+        return Err(ReadError::file(&shown, "reference FASTA not found")
+            .with_category(Category::InputMissing));
     }
     let fai = PathBuf::from(format!("{}.fai", path.display()));
     if fai.exists() {

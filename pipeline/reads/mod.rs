@@ -8,7 +8,9 @@ pub mod indexed;
 pub mod input;
 pub mod view;
 
-pub use engine::{install_panic_filter, run_pass, take_acc, ErasedStage, PassStats, ReadStage};
+pub use engine::{
+    install_panic_filter, run_pass, run_stages, take_acc, ErasedStage, PassStats, ReadStage,
+};
 pub use error::ReadError;
 pub use input::{open, Format, InputInfo, InputSpec, ReadGroup, ReadSource};
 pub use view::ReadView;

@@ -16,7 +16,7 @@ pub mod telseq;
 use std::hash::{Hash, Hasher};
 
 use crate::{
-    core::{build::Build, Provenance},
+    core::{build::Build, error::Error, Provenance},
     reads::{view::flags, InputInfo, ReadStage, ReadView},
     tidy::Row,
 };
@@ -42,6 +42,21 @@ pub struct TelomereOptions {
     pub th_threshold: Option<u32>,
     /// Leave duplicates out of the TelomereHunter estimate (telomerehunter2 `-d`).
     pub th_remove_duplicates: bool,
+}
+
+impl TelomereOptions {
+    /// Checks the options: `k` between 1 and 16 (a [`Category::Usage`](crate::core::error::Category::Usage) error
+    /// otherwise).
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.k == 0 || self.k as usize >= telseq::TEL_BINS {
+            return Err(Error::usage(format!(
+                "-k {}: must be between 1 and {}",
+                self.k,
+                telseq::TEL_BINS - 1
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for TelomereOptions {
@@ -104,6 +119,10 @@ fn name_hash(name: &[u8]) -> u64 {
 
 impl ReadStage for TelomereStage {
     type Acc = TelomereAcc;
+
+    fn finish(&self, acc: TelomereAcc, info: &InputInfo, prov: &Provenance) -> Vec<Row> {
+        self.rows(acc, info, prov)
+    }
 
     fn accumulator(&self) -> TelomereAcc {
         TelomereAcc {
@@ -237,8 +256,8 @@ fn modal_length(lengths: &[u64]) -> usize {
 pub const MIN_GC_READS: u64 = 1000;
 
 impl TelomereStage {
-    /// Turns the merged counts into tidy rows.
-    pub fn finish(&self, mut acc: TelomereAcc, info: &InputInfo, prov: &Provenance) -> Vec<Row> {
+    /// Turns the merged counts into tidy rows (the stage's [`ReadStage::finish`]).
+    fn rows(&self, mut acc: TelomereAcc, info: &InputInfo, prov: &Provenance) -> Vec<Row> {
         let o = &self.opts;
         let mut rows = Vec::new();
         let read_length = modal_length(&acc.lengths);

@@ -225,7 +225,7 @@ fn user_models_transforms_units_and_zhang_standardisation() {
         "clock\tfile\ttransform\tmodel_unit\tsha256\ntoy_horvath\ttoy.csv\tanti_trafo20\tyears\t00ff\n",
     );
     let bad = agemark(["clocks", &betas, "--models-dir", &m, "-o", "-"]);
-    assert_eq!(bad.code, Some(1));
+    assert_eq!(bad.code, Some(5));
     assert!(
         bad.stderr.contains("toy.csv: sha256") && bad.stderr.contains("does not match clocks.tsv"),
         "{}",
@@ -347,7 +347,7 @@ fn imputation_policies_and_refusal() {
         .iter()
         .map(|(c, w)| {
             w * if *c == "cg24704287" {
-                0.40263547463598909
+                0.402_635_474_635_989_1
             } else {
                 v[*c][1]
             }
@@ -505,7 +505,11 @@ fn bad_inputs_fail_with_file_row_and_column_and_leave_no_output() {
             });
         }
         let run = agemark(&args);
-        assert_eq!(run.code, Some(1), "{name}: {}", run.stderr);
+        assert!(
+            matches!(run.code, Some(1) | Some(4)),
+            "{name}: {}",
+            run.stderr
+        );
         assert!(
             run.stderr.contains(want),
             "{name}: want {want:?}\ngot {}",
@@ -670,7 +674,7 @@ fn pace_reference(rows: &BTreeMap<String, Vec<f64>>, n: usize) -> Vec<Option<f64
         let vals: Vec<f64> = keep.iter().map(|&s| r[s]).collect();
         let present = vals.iter().filter(|v| !v.is_nan()).count();
         let pct = present as f64 / keep.len() as f64;
-        if pct < 1.0 && pct >= 0.8 {
+        if (0.8..1.0).contains(&pct) {
             let mean = vals.iter().filter(|v| !v.is_nan()).sum::<f64>() / present as f64;
             for &s in &keep {
                 if r[s].is_nan() {

@@ -104,7 +104,7 @@ fn check_reports_every_problem_at_once_with_line_numbers() {
         }
         args.extend(extra.iter().map(|s| s.to_string()));
         let r = agemark(&args);
-        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        assert_eq!(r.code, Some(4), "{}", r.stderr);
         let e = &r.stderr;
         for want in [
             "row 3: column reads: no such file",
@@ -178,7 +178,7 @@ fn failing_sample_lands_in_failures_and_the_others_finish() {
     );
     let failures = text(&out.join("failures.tsv"));
     let lines: Vec<&str> = failures.lines().collect();
-    assert_eq!(lines[0], "sample_id\tstage\treason");
+    assert_eq!(lines[0], "sample_id\tstage\tcategory\treason");
     assert_eq!(lines.len(), 2, "{failures}");
     assert!(lines[1].starts_with("C1\treads\t"), "{failures}");
     // Every sample has rows; the failed one fails.
@@ -547,7 +547,7 @@ fn unknown_stage_and_missing_betas_are_usage_errors() {
         "--outdir",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(4));
     assert!(r
         .stderr
         .contains("row 2: column betas_column: a betas column without a matrix"));
@@ -565,7 +565,7 @@ fn a_methylation_only_run_needs_no_reads_files() {
     fs::remove_file(d.join("m.bam")).unwrap();
     let out = d.join("out");
     let r = agemark(run_args(&sheet, &out, &[]));
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(4));
     assert!(
         r.stderr.contains("row 2: column reads: no such file"),
         "{}",
@@ -681,7 +681,7 @@ fn per_sample_idat_and_calls_inputs_feed_the_methylation_stages() {
     }
     assert_eq!(
         text(&out.join("failures.tsv")),
-        "sample_id\tstage\treason\n"
+        "sample_id\tstage\tcategory\treason\n"
     );
     // Both IDAT samples went through ONE idat job (batch = their Sentrix barcode), whose files
     // are byte-identical to `agemark idat <prefixes> --sample-ids <ids>`, and whose QC rows are
@@ -896,7 +896,7 @@ fn idat_samples_are_grouped_into_batches_by_barcode_or_idat_batch() {
     )
     .unwrap();
     let run = agemark(["run", "--samplesheet", sheet.to_str().unwrap(), "--check"]);
-    assert_eq!(run.code, Some(1));
+    assert_eq!(run.code, Some(4));
     assert!(
         run.stderr
             .contains("row 2: column idat_batch: '../up' is not a safe file name"),
@@ -1012,7 +1012,7 @@ fn methylation_stages_without_batch_betas_fail_with_a_clear_reason() {
     );
     assert_eq!(
         fails,
-        format!("sample_id\tstage\treason\nOV-A\tclocks\t{want}\nOV-B\tclocks\t{want}\n")
+        format!("sample_id\tstage\tcategory\treason\nOV-A\tclocks\tinput.missing\t{want}\nOV-B\tclocks\tinput.missing\t{want}\n")
     );
     // A workflow's shape: the idat stage in one job, the methylation stages in another.
     agemark(args("idat")).assert_ok();
@@ -1151,7 +1151,7 @@ fn a_mixed_cohort_reads_each_methylation_input_once_for_all_stages() {
     }
     assert_eq!(
         text(&out.join("failures.tsv")),
-        "sample_id\tstage\treason\n"
+        "sample_id\tstage\tcategory\treason\n"
     );
 
     // Every stage table equals the standalone commands on each input.

@@ -19,4 +19,5 @@ mod peers_mtdna;
 mod peers_report;
 mod peers_telomere;
 mod telomere_cli;
+mod threads;
 mod workflows_nextflow;

@@ -96,7 +96,7 @@ fn compare(bam: &Path) -> Table {
         .map(|(_, v)| v.1)
         .sum();
     // mosdepth's summary leaves out contigs without reads, so the lengths come from the header.
-    let header = noodles_bam::io::reader::Builder::default()
+    let header = noodles_bam::io::reader::Builder
         .build_from_path(bam)
         .and_then(|mut r| r.read_header())
         .expect("BAM header");
