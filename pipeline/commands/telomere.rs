@@ -7,7 +7,6 @@ use super::AppError;
 use crate::cli::{ReadInputArgs, TelomereArgs, TelomereOpts};
 
 // Kept for the commands that still import them from here (`run`, `demo`).
-pub use agemark::readpass::telomere_rows;
 
 /// Builds the input spec from the shared read arguments.
 pub fn input_spec(a: &ReadInputArgs) -> InputSpec {

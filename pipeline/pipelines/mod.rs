@@ -4,6 +4,8 @@
 //! library options, runs the stage's science modules and writes its fixed-suffix tables;
 //! the binary only maps arguments and prints what was written.
 
+pub mod demo;
+
 use std::{
     path::{Path, PathBuf},
     time::Instant,

@@ -1,0 +1,212 @@
+//! `agemark demo`: the telomere stage on real reads bundled in the binary, plus one SYNTHETIC
+//! whole-genome-like sample, then a small mother–child cohort run on the bundled reads and
+//! real beta matrices with FICTIONAL linkage labels — no network, no data directory.
+//! [`run_demo`] writes everything under one directory and returns what the terminal shows.
+
+use std::{
+    fs,
+    io::{BufWriter, Write},
+    path::{Path, PathBuf},
+};
+
+use crate::{
+    cohort::runner::{self, RunOptions},
+    core::error::{Category, Error},
+    readpass::telomere_rows,
+    reads::InputSpec,
+    synthetic::{self, SyntheticSpec},
+    telomere::{TelomereOptions, SUFFIX},
+    tidy::{self, Row, WriteError},
+};
+
+/// A bundled read file.
+struct DemoInput {
+    file: &'static str,
+    sample: &'static str,
+    bytes: &'static [u8],
+    what: &'static str,
+    interleaved: bool,
+}
+
+const REAL: [DemoInput; 4] = [
+    DemoInput {
+        file: "telseq_test3_ERS037288_chr1tel.bam",
+        sample: "ERS037288_chr1tel",
+        bytes: include_bytes!("../../reference/demo/telseq_test3_ERS037288_chr1tel.bam"),
+        what: "REAL subset: 6,206 reads near the chr1 p-arm telomere (50 bp, GRCh37)",
+        interleaved: false,
+    },
+    DemoInput {
+        file: "computel_DRR016840_telreads.bam",
+        sample: "DRR016840_telreads",
+        bytes: include_bytes!("../../reference/demo/computel_DRR016840_telreads.bam"),
+        what: "REAL subset: 15,824 reads pre-selected as telomeric (101 bp)",
+        interleaved: false,
+    },
+    DemoInput {
+        file: "adam_interleaved_telomeric_250bp.ifq.fq",
+        sample: "adam_interleaved_250bp",
+        bytes: include_bytes!("../../reference/demo/adam_interleaved_telomeric_250bp.ifq.fq"),
+        what: "REAL subset: 3 read pairs, interleaved FASTQ (250 bp)",
+        interleaved: true,
+    },
+    DemoInput {
+        file: "HG03478_MT.bam",
+        sample: "HG03478_MT",
+        bytes: include_bytes!("../../reference/demo/HG03478_MT.bam"),
+        what: "REAL subset: 7,527 mitochondrial reads of 1000 Genomes HG03478 (no telomeric reads)",
+        interleaved: false,
+    },
+];
+
+fn write_err(path: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn value(rows: &[Row], measure: &str) -> String {
+    rows.iter()
+        .find(|r| r.measure == measure && r.read_group.is_empty())
+        .map(|r| match r.value {
+            Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+            Some(v) => format!("{v:.2}"),
+            None => "NA".to_string(),
+        })
+        .unwrap_or_default()
+}
+
+/// One telomere sample of the demo, as the terminal shows it.
+#[derive(Clone, Debug)]
+pub struct DemoSample {
+    /// Sample id.
+    pub sample: String,
+    /// `real` or `synthetic`.
+    pub kind: &'static str,
+    /// Reads counted.
+    pub reads: String,
+    /// TelSeq length (kb).
+    pub telseq_kb: String,
+    /// TelomereHunter telomere content.
+    pub th_content: String,
+    /// Its table.
+    pub table: PathBuf,
+    /// What the input is.
+    pub what: String,
+}
+
+/// What the demo wrote.
+#[derive(Debug)]
+pub struct DemoOutcome {
+    /// The telomere samples.
+    pub samples: Vec<DemoSample>,
+    /// All samples' telomere table (TSV, Parquet).
+    pub all: (PathBuf, PathBuf),
+    /// The cohort's sample sheet.
+    pub sheet: PathBuf,
+    /// The cohort run's directory.
+    pub cohort_dir: PathBuf,
+    /// The cohort run's wall seconds.
+    pub cohort_seconds: f64,
+    /// The cohort run's error, when a job failed (everything is still written).
+    pub cohort_error: Option<Error>,
+}
+
+/// Runs the demo into `out` on `threads` threads.
+pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
+    let inputs = out.join("inputs");
+    fs::create_dir_all(&inputs).map_err(write_err(&inputs))?;
+    let mut runs: Vec<(String, String, InputSpec, &'static str)> = Vec::new();
+    for d in &REAL {
+        let path = inputs.join(d.file);
+        fs::write(&path, d.bytes).map_err(write_err(&path))?;
+        let spec = InputSpec {
+            path: path.display().to_string(),
+            interleaved: d.interleaved,
+            ..InputSpec::default()
+        };
+        runs.push((d.sample.to_string(), d.what.to_string(), spec, "real"));
+    }
+    // The synthetic sample, written fresh each time from a fixed seed.
+    let syn_spec = SyntheticSpec::default();
+    let syn_path = inputs.join("SYNTHETIC_wgs_like.fastq.gz");
+    let truth = {
+        let file = fs::File::create(&syn_path).map_err(write_err(&syn_path))?;
+        let mut gz =
+            flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::fast());
+        let t = synthetic::write_fastq(&mut gz, &syn_spec).map_err(write_err(&syn_path))?;
+        gz.finish()
+            .and_then(|mut w| w.flush())
+            .map_err(write_err(&syn_path))?;
+        t
+    };
+    runs.push((
+        "SYNTHETIC_wgs_like".to_string(),
+        format!(
+            "SYNTHETIC (made by agemark, not real): {} reads of {} bp, {} telomeric reads inserted for a TelSeq length of ~{} kb",
+            truth.reads, syn_spec.read_length, truth.telomeric_inserted, syn_spec.target_telseq_kb
+        ),
+        InputSpec { path: syn_path.display().to_string(), ..InputSpec::default() },
+        "synthetic",
+    ));
+
+    let mut all_rows = Vec::new();
+    let mut samples = Vec::new();
+    for (sample, what, spec, kind) in runs {
+        let rows = telomere_rows(&spec, Some(&sample), TelomereOptions::default(), threads)?;
+        let prefix = out.join(&sample);
+        let (tsv, _) = tidy::write_table(&prefix, SUFFIX, &rows)?;
+        samples.push(DemoSample {
+            reads: value(&rows, "reads_total"),
+            telseq_kb: value(&rows, "telseq_length_kb"),
+            th_content: value(&rows, "th_telomere_content"),
+            sample,
+            kind,
+            table: tsv,
+            what,
+        });
+        all_rows.extend(rows);
+    }
+    let all = tidy::write_table(&out.join("demo"), SUFFIX, &all_rows)?;
+
+    // The demo cohort: reference/demo/cohort (sheet + beta matrix) written beside the reads
+    // and run into `<outdir>/cohort`.
+    let dir = inputs.join("cohort");
+    fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+    let sheet = dir.join("samplesheet.csv");
+    fs::write(&sheet, COHORT_SHEET).map_err(write_err(&sheet))?;
+    let betas = dir.join("demo_betas.csv.gz");
+    fs::write(&betas, COHORT_BETAS).map_err(write_err(&betas))?;
+    let cohort_dir = out.join("cohort");
+    let opts = RunOptions {
+        samplesheet: sheet.display().to_string(),
+        outdir: Some(cohort_dir.clone()),
+        betas: Some(betas.display().to_string()),
+        stages: "all".to_string(),
+        clocks: COHORT_CLOCKS.to_string(),
+        threads,
+        ..RunOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let cohort_error = match runner::run(&opts) {
+        Ok(_) => None,
+        Err(e) if e.category() == Category::Failed => Some(e),
+        Err(e) => return Err(e),
+    };
+    Ok(DemoOutcome {
+        samples,
+        all,
+        sheet,
+        cohort_dir,
+        cohort_seconds: started.elapsed().as_secs_f64(),
+        cohort_error,
+    })
+}
+
+/// The demo cohort's sample sheet (FICTIONAL linkage; reads paths relative to it).
+const COHORT_SHEET: &[u8] = include_bytes!("../../reference/demo/cohort/samplesheet.csv");
+/// The demo cohort's beta matrix (real adult blood, cord-blood and placenta samples).
+const COHORT_BETAS: &[u8] = include_bytes!("../../reference/demo/cohort/demo_betas.csv.gz");
+/// Clocks the demo matrix has the CpGs for.
+const COHORT_CLOCKS: &str = "dunedinpace2022,knight2016_ga,lee2019_rpc,lee2019_cpc,lee2019_rrpc";
