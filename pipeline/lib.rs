@@ -1,10 +1,18 @@
 //! agemark: biomarkers of biological ageing and early-life stress from sequencing reads and
 //! methylation data, written as tidy tables ready for cohort linkage.
 //!
-//! Rooms: [`core`] (shared vocabulary), [`tidy`] (the output table), [`reads`] (inputs and the
-//! one-pass engine), [`telomere`] (TelSeq- and TelomereHunter-compatible estimators).
-
-#![warn(missing_docs)]
+//! The library owns every pipeline; the `agemark` binary only turns arguments into one call.
+//! Rooms, bottom floor first (every import points down; ARCHITECTURE.md is the map):
+//! - [`core`] (ids, provenance, QC status, builds, error categories, hashing, linear algebra)
+//!   and [`tidy`] (the output table);
+//! - [`reads`] (inputs and the one-pass engine), [`idat`] (the IDAT reader crate),
+//!   [`coords`] (probe coordinates);
+//! - the science: [`telomere`], [`mtdna`], [`methylation`] (sources, arrays, clocks, cell
+//!   types, NR3C1);
+//! - [`readpass`] (one read pass of a sample) and `methylation::stage` (the methylation
+//!   stage seam);
+//! - [`cohort`] (sheet, plan, runner, merge, report) and [`pipelines`] (one entry point per
+//!   single-input command, and the demo).
 
 pub mod cohort;
 pub mod coords;

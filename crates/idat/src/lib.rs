@@ -1,7 +1,7 @@
 //! Reader for Illumina **IDAT version 3** files (the binary scanner output of Infinium
 //! methylation BeadChips: HM27, 450K, EPIC, EPICv2, MSA), one file per colour channel.
 //!
-//! This module knows nothing of the rest of agemark: it turns bytes into an [`Idat`].
+//! This crate knows nothing of the rest of agemark: it turns bytes into an [`Idat`].
 //!
 //! # Layout (little-endian throughout)
 //! The format is not published by Illumina; this follows the description reverse-engineered by
@@ -121,12 +121,6 @@ impl fmt::Display for IdatError {
 }
 
 impl std::error::Error for IdatError {}
-
-impl crate::core::error::Categorised for IdatError {
-    fn category(&self) -> crate::core::error::Category {
-        crate::core::error::category_of_input_message(&self.message)
-    }
-}
 
 fn err(offset: Option<u64>, message: impl Into<String>) -> IdatError {
     IdatError {
