@@ -70,6 +70,18 @@ pub fn read_pass(
     mtdna: Option<(MtdnaOptions, bool)>,
     threads: usize,
 ) -> Result<PassTables, Error> {
+    if let Some(p2) = &spec.path2 {
+        let same = p2 == &spec.path
+            || std::fs::canonicalize(p2)
+                .ok()
+                .zip(std::fs::canonicalize(&spec.path).ok())
+                .is_some_and(|(a, b)| a == b);
+        if same && spec.path != "-" {
+            return Err(Error::usage(format!(
+                "{p2}: the same file as read 1; give the read-2 FASTQ as the second input"
+            )));
+        }
+    }
     let source = reads::open(spec, threads)?;
     let info = source.info.clone();
     let sample = sample_id(given_sample, &spec.path, &info);

@@ -4,7 +4,9 @@
 //! status (`ok` or `fail`) and the output files it wrote (relative to the output directory).
 //! The fingerprint is the SHA-256 of the agemark version, the job's parameters and the SHA-256
 //! of the full content of every input file. A re-run skips a job whose fingerprint is unchanged,
-//! whose status was `ok` and whose outputs all still exist.
+//! whose status was `ok` and whose outputs all still have the sha256 recorded when they were
+//! written (last column). Each job is also recorded as it finishes (`.agemark-jobs/`, one
+//! fsynced file per job), so a killed run resumes from the jobs it finished.
 
 use std::{
     collections::BTreeMap,
@@ -28,6 +30,9 @@ pub struct Entry {
     pub status: String,
     /// Outputs, relative to the output directory.
     pub outputs: Vec<String>,
+    /// sha256 of each output when the job finished (same order as `outputs`); a job is skipped
+    /// only while every output still has its sum.
+    pub sums: Vec<String>,
 }
 
 /// Lowercase hex.
@@ -79,36 +84,101 @@ pub fn fingerprint_of_sums(params: &str, sums: &[String]) -> String {
 /// Reads the manifest of an output directory (empty when absent or unreadable).
 pub fn load(dir: &Path) -> BTreeMap<String, Entry> {
     let mut out = BTreeMap::new();
-    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else {
-        return out;
-    };
-    for line in text.lines().skip(1) {
-        let c: Vec<&str> = line.split('\t').collect();
-        if c.len() == 4 {
-            out.insert(
-                c[0].to_string(),
-                Entry {
-                    fingerprint: c[1].to_string(),
-                    status: c[2].to_string(),
-                    outputs: c[3]
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                },
-            );
+    if let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) {
+        for line in text.lines().skip(1) {
+            if let Some((job, e)) = parse_line(line) {
+                out.insert(job, e);
+            }
+        }
+    }
+    // Jobs recorded as they finished by a run that did not reach its end (killed): newer than
+    // the manifest, so they win.
+    if let Ok(rd) = std::fs::read_dir(dir.join(JOBS_DIR)) {
+        let mut files: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            if f.extension().is_some_and(|x| x == "tsv") {
+                if let Ok(text) = std::fs::read_to_string(&f) {
+                    if let Some((job, e)) = text.lines().next().and_then(parse_line) {
+                        out.insert(job, e);
+                    }
+                }
+            }
         }
     }
     out
 }
 
-/// The entry lets the job be skipped: same fingerprint, ok, outputs present.
+/// One manifest line: job, fingerprint, status, outputs, their sha256 sums.
+fn parse_line(line: &str) -> Option<(String, Entry)> {
+    let c: Vec<&str> = line.split('\t').collect();
+    if c.len() != 4 && c.len() != 5 {
+        return None;
+    }
+    let list = |t: &str| -> Vec<String> {
+        t.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Some((
+        c[0].to_string(),
+        Entry {
+            fingerprint: c[1].to_string(),
+            status: c[2].to_string(),
+            outputs: list(c[3]),
+            sums: c.get(4).map(|t| list(t)).unwrap_or_default(),
+        },
+    ))
+}
+
+/// The line of one entry (without the newline).
+fn format_line(job: &str, e: &Entry) -> String {
+    format!(
+        "{job}\t{}\t{}\t{}\t{}",
+        e.fingerprint,
+        e.status,
+        e.outputs.join(","),
+        e.sums.join(",")
+    )
+}
+
+/// Where a run records each job as it finishes (one small file per job, written atomically),
+/// so that a killed run resumes from its finished jobs; removed when the manifest is saved.
+pub const JOBS_DIR: &str = ".agemark-jobs";
+
+/// Records one finished job durably (`OUTDIR/.agemark-jobs/<n>.tsv`, fsynced).
+pub fn record_job(dir: &Path, job: &str, e: &Entry) -> Result<(), WriteError> {
+    let jobs = dir.join(JOBS_DIR);
+    std::fs::create_dir_all(&jobs).map_err(|source| WriteError {
+        path: jobs.clone(),
+        source,
+    })?;
+    let name: String = hex(&Sha256::digest(job.as_bytes()))[..16].to_string();
+    let line = format_line(job, e);
+    write_atomic(&jobs.join(format!("{name}.tsv")), |w| {
+        use std::io::Write;
+        writeln!(w, "{line}")
+    })
+}
+
+/// The sha256 of each output (relative to `dir`); `unreadable` for one that cannot be read.
+pub fn output_sums(dir: &Path, outputs: &[String]) -> Vec<String> {
+    outputs
+        .iter()
+        .map(|o| file_sha256(&dir.join(o)).unwrap_or_else(|_| "unreadable".to_string()))
+        .collect()
+}
+
+/// Whether a job can be skipped: same fingerprint, finished `ok`, and every output still
+/// hashes to the sum recorded when it was written (a truncated or edited output re-runs it).
 pub fn unchanged(dir: &Path, old: Option<&Entry>, fingerprint: &str) -> bool {
     match old {
         Some(e) => {
             e.fingerprint == fingerprint
                 && e.status == "ok"
-                && e.outputs.iter().all(|o| dir.join(o).is_file())
+                && e.sums.len() == e.outputs.len()
+                && output_sums(dir, &e.outputs) == e.sums
         }
         None => false,
     }
@@ -118,16 +188,13 @@ pub fn unchanged(dir: &Path, old: Option<&Entry>, fingerprint: &str) -> bool {
 pub fn save(dir: &Path, entries: &BTreeMap<String, Entry>) -> Result<(), WriteError> {
     write_atomic(&dir.join(MANIFEST), |w| {
         use std::io::Write;
-        writeln!(w, "job\tfingerprint\tstatus\toutputs")?;
+        writeln!(w, "job\tfingerprint\tstatus\toutputs\tsha256")?;
         for (job, e) in entries {
-            writeln!(
-                w,
-                "{job}\t{}\t{}\t{}",
-                e.fingerprint,
-                e.status,
-                e.outputs.join(",")
-            )?;
+            writeln!(w, "{}", format_line(job, e))?;
         }
         Ok(())
-    })
+    })?;
+    // Every job is in the manifest now: the per-job records are no longer needed.
+    let _ = std::fs::remove_dir_all(dir.join(JOBS_DIR));
+    Ok(())
 }

@@ -194,6 +194,12 @@ pub fn parse_stages(s: &str) -> Result<Vec<String>, Error> {
     }
     out.sort();
     out.dedup();
+    if out.is_empty() {
+        return Err(Error::usage(format!(
+            "--stages '{s}': no stage given (stages: all, {})",
+            known.join(", ")
+        )));
+    }
     Ok(out)
 }
 

@@ -151,14 +151,40 @@ impl Scrubber {
         Scrubber { pairs }
     }
 
-    /// The text with every raw ID replaced.
+    /// The text with every raw ID replaced where it stands as a token: in one pass (a
+    /// pseudonym already inserted is never scanned again), the longest ID that starts and ends
+    /// at a token boundary (the text's ends, or a character that is not ASCII alphanumeric), so
+    /// `17` in `exclude_flags=1796` or `a` inside `dnam` are left alone, while `S1` in
+    /// `/data/S1.bam` is replaced.
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (raw, p) in &self.pairs {
-            if out.contains(raw.as_str()) {
-                out = out.replace(raw.as_str(), p);
-            }
+        if self.pairs.is_empty() {
+            return text.to_string();
         }
+        let is_word = |c: u8| c.is_ascii_alphanumeric();
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        let mut copied = 0;
+        while i < bytes.len() {
+            let at_boundary = i == 0 || !is_word(bytes[i - 1]);
+            if at_boundary && text.is_char_boundary(i) {
+                // pairs are sorted longest first: the first match is the longest.
+                let hit = self.pairs.iter().find(|(raw, _)| {
+                    let end = i + raw.len();
+                    text[i..].starts_with(raw.as_str())
+                        && (end == bytes.len() || !is_word(bytes[end]))
+                });
+                if let Some((raw, p)) = hit {
+                    out.push_str(&text[copied..i]);
+                    out.push_str(p);
+                    i += raw.len();
+                    copied = i;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out.push_str(&text[copied..]);
         out
     }
 
@@ -208,6 +234,24 @@ impl std::io::Write for ScrubbedStderr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrubbing_replaces_ids_only_as_tokens_and_in_one_pass() {
+        let s = Scrubber::new([
+            ("17".to_string(), "f_2a8b".to_string()),
+            ("a".to_string(), "s_17".to_string()),
+            ("S1".to_string(), "s_9f".to_string()),
+        ]);
+        // Inside a number or a word: left alone; a pseudonym is not scanned again.
+        assert_eq!(s.scrub("exclude_flags=1796"), "exclude_flags=1796");
+        assert_eq!(s.scrub("ols_residual(dnam~age)"), "ols_residual(dnam~age)");
+        assert_eq!(s.scrub("family 17"), "family f_2a8b");
+        assert_eq!(s.scrub("a"), "s_17");
+        assert_eq!(
+            s.scrub("/data/S1.bam: S1; S10"),
+            "/data/s_9f.bam: s_9f; S10"
+        );
+    }
 
     #[test]
     fn pseudonyms_are_keyed_kind_separated_and_stable() {

@@ -168,6 +168,7 @@ impl Outcome {
                 fingerprint,
                 status: "ok".into(),
                 outputs,
+                sums: Vec::new(),
             },
             failures: Vec::new(),
             skipped: true,
@@ -211,7 +212,28 @@ impl Ctx<'_> {
         let s = self.samples[i];
         let sid = &self.out_ids[i];
         let name = format!("{sid}:{READ_STAGE}");
-        let dir = self.out.join(sid);
+        // The sheet refuses ids that are not plain names; this also refuses a symbolic link.
+        let dir = match tidy::confined(self.out, Path::new(sid)) {
+            Ok(d) => d,
+            Err(e) => {
+                return Outcome {
+                    name,
+                    entry: Entry {
+                        fingerprint: String::new(),
+                        status: "fail".into(),
+                        outputs: Vec::new(),
+                        sums: Vec::new(),
+                    },
+                    failures: vec![Failure {
+                        sample: sid.clone(),
+                        stage: READ_STAGE.to_string(),
+                        category: Category::IoWrite,
+                        reason: self.scrub.scrub(&e.to_string()),
+                    }],
+                    skipped: false,
+                }
+            }
+        };
         let prefix = dir.join(sid);
         let (t_tsv, t_pq) = tidy::output_paths(&prefix, telomere::SUFFIX);
         let (m_tsv, m_pq) = tidy::output_paths(&prefix, mtdna::SUFFIX);
@@ -272,6 +294,7 @@ impl Ctx<'_> {
                         fingerprint: fp,
                         status: "ok".into(),
                         outputs,
+                        sums: Vec::new(),
                     },
                     failures: Vec::new(),
                     skipped: false,
@@ -301,6 +324,7 @@ impl Ctx<'_> {
                         fingerprint: fp,
                         status: "fail".into(),
                         outputs: vec![self.rel(&failed)],
+                        sums: Vec::new(),
                     },
                     failures: vec![Failure {
                         sample: sid.clone(),
@@ -413,6 +437,7 @@ impl Ctx<'_> {
                 fingerprint: fp,
                 status: status.into(),
                 outputs,
+                sums: Vec::new(),
             },
             failures,
             skipped: false,
@@ -603,6 +628,7 @@ impl Ctx<'_> {
                     fingerprint: t.fp,
                     status: status.into(),
                     outputs: t.outputs,
+                    sums: Vec::new(),
                 },
                 failures: t.failures,
                 skipped: false,
@@ -825,10 +851,19 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         .outdir
         .clone()
         .ok_or_else(|| Error::usage("--outdir is required"))?;
-    std::fs::create_dir_all(&out).map_err(|source| tidy::WriteError {
-        path: out.clone(),
-        source,
-    })?;
+    if out.as_os_str().is_empty() || out.as_os_str() == "-" {
+        return Err(Error::usage(format!(
+            "--outdir '{}': give a directory (a run writes many files; there is no stdout form)",
+            out.display()
+        )));
+    }
+    // The outdir is created and locked before anything is written into it: a second run into
+    // the same directory stops here, naming the run that holds it.
+    let _lock = tidy::lock_dir(&out)?;
+    let stale = tidy::remove_stale_temporaries(&out);
+    if stale > 0 {
+        info!("removed {stale} temporary file(s) an interrupted run left");
+    }
     // Validate options once, up front.
     if stages.iter().any(|s| s != READ_STAGE && s != IDAT_STAGE) {
         Registry::bundled()?.select(&args.clocks)?;
@@ -921,7 +956,16 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     let total = jobs.len();
-    let record = |o: Outcome, t0: Instant| {
+    let record = |mut o: Outcome, t0: Instant| {
+        // The outputs' sums (a skipped job keeps those of the run that wrote them), and the
+        // job recorded durably now, so that a killed run resumes from here.
+        o.entry.sums = match (o.skipped, ctx.old.get(&o.name)) {
+            (true, Some(old)) => old.sums.clone(),
+            _ => manifest::output_sums(&out, &o.entry.outputs),
+        };
+        if let Err(e) = manifest::record_job(&out, &o.name, &o.entry) {
+            warn!("{e}");
+        }
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
         let state = if o.skipped {
             "unchanged since the last run, skipped".to_string()

@@ -314,6 +314,23 @@ pub fn is_filename_safe(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
+/// Why a sample id cannot name files and folders in the output directory (it becomes
+/// `OUTDIR/<id>/<id>.telomere.tsv`), or `None` when it can: no `/` or `\`, no control
+/// characters, not `.` or `..`, not starting with `.`, at most 200 bytes.
+pub fn sample_id_problem(id: &str) -> Option<&'static str> {
+    if id.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if id.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if id.starts_with('.') {
+        Some("starts with '.' (a hidden or parent-directory name)")
+    } else if id.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    }
+}
+
 /// Highest accepted `age_years`.
 pub const MAX_AGE_YEARS: f64 = 125.0;
 /// Highest accepted `gestational_age_weeks`.
@@ -576,6 +593,16 @@ impl CohortSheet {
                     Some(line),
                     Some("sample_id"),
                     "empty sample id".into(),
+                );
+            } else if let Some(why) = sample_id_problem(&s.sample_id) {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("sample_id"),
+                    format!(
+                        "'{}' {why}: a sample id names files in the output directory",
+                        s.sample_id
+                    ),
                 );
             } else if let Some(first) = seen_ids.insert(s.sample_id.clone(), line) {
                 problem(

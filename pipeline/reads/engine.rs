@@ -252,6 +252,27 @@ struct DecodeCtx<'a> {
     codes: bool,
 }
 
+/// A BAM record's reference id, refused when the header has no such reference (samtools
+/// refuses the file too; the read would otherwise be dropped silently).
+fn checked_tid(
+    ctx: &DecodeCtx<'_>,
+    record: u64,
+    tid: Option<usize>,
+    what: &str,
+) -> Result<Option<usize>, ReadError> {
+    match tid {
+        Some(t) if t >= ctx.header.reference_sequences().len() => Err(ReadError::record(
+            ctx.path,
+            record,
+            format!(
+                "{what} {t} is out of range: the header has {} reference sequences",
+                ctx.header.reference_sequences().len()
+            ),
+        )),
+        t => Ok(t),
+    }
+}
+
 /// Per-worker reusable buffers.
 #[derive(Default)]
 struct Scratch {
@@ -905,22 +926,32 @@ fn decode_bam(
         record,
         name,
         flags: rec.flags().bits(),
-        tid: rec.reference_sequence_id().transpose().map_err(|e| {
-            ReadError::record(
-                ctx.path,
-                record,
-                format!("invalid reference sequence id: {e}"),
-            )
-        })?,
+        tid: checked_tid(
+            ctx,
+            record,
+            rec.reference_sequence_id().transpose().map_err(|e| {
+                ReadError::record(
+                    ctx.path,
+                    record,
+                    format!("invalid reference sequence id: {e}"),
+                )
+            })?,
+            "reference sequence id",
+        )?,
         pos: rec
             .alignment_start()
             .transpose()
             .map_err(|e| ReadError::record(ctx.path, record, format!("invalid position: {e}")))?
             .map(|p| (usize::from(p) - 1) as u64),
         mapq: rec.mapping_quality().map(u8::from).unwrap_or(255),
-        mate_tid: rec.mate_reference_sequence_id().transpose().map_err(|e| {
-            ReadError::record(ctx.path, record, format!("invalid mate reference id: {e}"))
-        })?,
+        mate_tid: checked_tid(
+            ctx,
+            record,
+            rec.mate_reference_sequence_id().transpose().map_err(|e| {
+                ReadError::record(ctx.path, record, format!("invalid mate reference id: {e}"))
+            })?,
+            "mate reference sequence id",
+        )?,
         mate_pos: rec
             .mate_alignment_start()
             .transpose()

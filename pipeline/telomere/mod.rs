@@ -55,6 +55,11 @@ impl TelomereOptions {
                 telseq::TEL_BINS - 1
             )));
         }
+        if self.th_threshold == Some(0) {
+            return Err(Error::usage(
+                "--th-threshold 0: must be at least 1 repeat (every read would count as telomeric)",
+            ));
+        }
         Ok(())
     }
 }

@@ -266,6 +266,18 @@ pub fn write_table(
     suffix: &str,
     rows: &[Row],
 ) -> Result<(PathBuf, PathBuf), WriteError> {
+    let name = prefix.file_name().map(|n| n.to_string_lossy().into_owned());
+    if name.is_none_or(|n| n.is_empty() || n.starts_with('.'))
+        || prefix.as_os_str().to_string_lossy().ends_with('/')
+    {
+        return Err(WriteError {
+            path: prefix.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not an output prefix: -o names the files' common start (e.g. out/sample), not a directory",
+            ),
+        });
+    }
     let (tsv, parquet) = output_paths(prefix, suffix);
     write_atomic(&tsv, |w| write_tsv(w, rows))?;
     write_atomic(&parquet, |w| parquet_out::write_parquet(w, rows))?;
@@ -327,6 +339,127 @@ where
         return Err(err(e));
     }
     Ok(())
+}
+
+/// `dir/rel` when it stays inside `dir`: `rel` is relative, made of plain names (no `..`,
+/// no root), and no part of it that exists is a symbolic link (which could lead outside).
+pub fn confined(dir: &Path, rel: &Path) -> Result<PathBuf, WriteError> {
+    let refuse = |why: &str| WriteError {
+        path: dir.join(rel),
+        source: io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{why}: agemark writes only inside the output directory"),
+        ),
+    };
+    let mut p = dir.to_path_buf();
+    for c in rel.components() {
+        match c {
+            std::path::Component::Normal(n) => p.push(n),
+            _ => return Err(refuse("not a plain relative path")),
+        }
+        if fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse("a symbolic link"));
+        }
+    }
+    Ok(p)
+}
+
+/// An exclusive advisory lock on an output directory (`DIR/.agemark.lock`), held while a run
+/// writes into it; released when dropped, which also removes the file (and by the system when
+/// the process dies, leaving the file: the next run takes it over).
+#[derive(Debug)]
+pub struct DirLock {
+    file: Option<fs::File>,
+    path: PathBuf,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no other run can be holding it in between.
+        let _ = fs::remove_file(&self.path);
+        drop(self.file.take());
+    }
+}
+
+/// Creates `dir` and locks it for this process. When another process holds the lock, the
+/// error says which (pid, host, start time), so the second run stops before writing anything.
+pub fn lock_dir(dir: &Path) -> Result<DirLock, WriteError> {
+    let err = |path: &Path, source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    let path = dir.join(".agemark.lock");
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| err(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            return Err(err(
+                dir,
+                io::Error::new(
+                    io::ErrorKind::ResourceBusy,
+                    format!(
+                        "in use by another agemark run ({}); wait for it to finish or give another output directory",
+                        if holder.is_empty() { "holder unknown" } else { holder }
+                    ),
+                ),
+            ));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(err(&path, e)),
+    }
+    use std::io::{Seek, Write};
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let _ = file.set_len(0);
+    let _ = file.seek(io::SeekFrom::Start(0));
+    let _ = write!(
+        file,
+        "pid {} on {} since unix time {started}",
+        std::process::id(),
+        host.trim()
+    );
+    let _ = file.sync_all();
+    Ok(DirLock {
+        file: Some(file),
+        path,
+    })
+}
+
+/// Removes the temporaries (`.NAME.tmp-PID`) an interrupted writer left below `dir` (call
+/// while holding [`lock_dir`]: no other writer can be at work there). Returns how many.
+pub fn remove_stale_temporaries(dir: &Path) -> usize {
+    fn walk(d: &Path, depth: usize, n: &mut usize) {
+        let Ok(rd) = fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            match e.file_type() {
+                Ok(t) if t.is_dir() && depth > 0 && !t.is_symlink() => walk(&p, depth - 1, n),
+                Ok(t)
+                    if t.is_file()
+                        && name.starts_with('.')
+                        && name.contains(".tmp-")
+                        && fs::remove_file(&p).is_ok() =>
+                {
+                    *n += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut n = 0;
+    walk(dir, 4, &mut n);
+    n
 }
 
 #[cfg(test)]

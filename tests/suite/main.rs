@@ -18,6 +18,7 @@ mod peers_idat;
 mod peers_mtdna;
 mod peers_report;
 mod peers_telomere;
+mod reliability;
 mod telomere_cli;
 mod threads;
 mod workflows_nextflow;

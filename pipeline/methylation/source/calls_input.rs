@@ -36,7 +36,7 @@
 //! * **Build**: the lines are also counted on probe CpGs of the other build; few hits in the
 //!   named build and many in the other one is an error that names the build to use.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 
 use super::{looks_like_probe, table::ProbeTable, ReaderOptions};
 use crate::{
@@ -243,20 +243,22 @@ fn name_says_calls(path: &str) -> bool {
     format_from_name(path).is_some() || n.ends_with(".bedgraph") || n.ends_with(".bed")
 }
 
+/// Opens a calls file once: its first bytes (peeked, not consumed) say whether it is gzip.
 fn open(path: &str) -> Result<Box<dyn BufRead>, InputError> {
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| InputError::file(path, format!("cannot open: {e}")))?;
-    let mut magic = [0u8; 2];
-    let n = f.read(&mut magic).unwrap_or(0);
     let f = std::fs::File::open(path)
         .map_err(|e| InputError::file(path, format!("cannot open: {e}")))?;
-    Ok(if n == 2 && magic == [0x1f, 0x8b] {
+    let mut raw = BufReader::with_capacity(1 << 17, f);
+    let gzip = raw
+        .fill_buf()
+        .map_err(|e| InputError::file(path, format!("cannot read: {e}")))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
         Box::new(BufReader::with_capacity(
             1 << 17,
-            flate2::read::MultiGzDecoder::new(f),
+            flate2::read::MultiGzDecoder::new(raw),
         ))
     } else {
-        Box::new(BufReader::with_capacity(1 << 17, f))
+        Box::new(raw)
     })
 }
 
@@ -1045,7 +1047,7 @@ impl RegionCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Read, Write};
 
     fn real(name: &str) -> String {
         format!("{}/tests/data/bisulfite/{name}", env!("CARGO_MANIFEST_DIR"))

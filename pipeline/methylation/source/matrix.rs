@@ -159,6 +159,17 @@ pub fn read_beta_matrix_with<D: AsRef<str>, S: AsRef<str>>(
     };
     view.input = file_name_of(path);
     view.cpgs = dense_ids;
+    // `--m-values` on a matrix of betas: every value read was in [0, 1], which converts to
+    // [0.5, 2/3]. Real M-values spread far outside [0, 1] (about -6 to 6), so refuse.
+    if opts.m_values {
+        let mut held = view.values.iter().filter(|v| !v.is_nan()).peekable();
+        if held.peek().is_some() && held.all(|&v| (0.5..=2.0 / 3.0 + 1e-12).contains(&v)) {
+            return Err(InputError::file(
+                path,
+                "--m-values was given, but every value read is between 0 and 1: these look like beta values, not M-values (log2 ratios); drop --m-values",
+            ));
+        }
+    }
     Ok(view)
 }
 
