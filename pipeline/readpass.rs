@@ -248,11 +248,11 @@ pub fn reads_to(
     tidy::prepare_output_dir(prefix)?;
     let tables = read_pass(spec, given_sample, Some(tel), Some((mt, false)), threads)?;
     // Both tables are complete before either is written.
-    let (t1, t2) = tidy::write_table(
+    // ... and the four files appear together or not at all.
+    let telomere = tables.telomere.unwrap_or_default();
+    let mtdna = tables.mtdna.unwrap_or_default();
+    Ok(tidy::write_tables(
         prefix,
-        telomere::SUFFIX,
-        &tables.telomere.unwrap_or_default(),
-    )?;
-    let (m1, m2) = tidy::write_table(prefix, mtdna::SUFFIX, &tables.mtdna.unwrap_or_default())?;
-    Ok(vec![t1, t2, m1, m2])
+        &[(telomere::SUFFIX, &telomere), (mtdna::SUFFIX, &mtdna)],
+    )?)
 }

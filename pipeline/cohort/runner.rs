@@ -281,8 +281,7 @@ impl Ctx<'_> {
             let mut m = tables.mtdna.unwrap_or_default();
             self.protect(&mut t);
             self.protect(&mut m);
-            tidy::write_table(&prefix, telomere::SUFFIX, &t)?;
-            tidy::write_table(&prefix, mtdna::SUFFIX, &m)?;
+            tidy::write_tables(&prefix, &[(telomere::SUFFIX, &t), (mtdna::SUFFIX, &m)])?;
             Ok(())
         })();
         match result {
@@ -1024,7 +1023,10 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
                 .outputs
                 .iter()
                 .filter(|p| p.ends_with(".tsv") && !p.ends_with(".failures.tsv"))
-                .map(|p| out.join(p)),
+                .map(|p| out.join(p))
+                // A table whose writing failed (a full disk) is absent: its job's failure,
+                // with the reason, is in failures.tsv; merge what was written.
+                .filter(|p| p.is_file()),
         );
     }
     failures

@@ -266,6 +266,17 @@ pub fn write_table(
     suffix: &str,
     rows: &[Row],
 ) -> Result<(PathBuf, PathBuf), WriteError> {
+    let mut written = write_tables(prefix, &[(suffix, rows)])?;
+    let parquet = written.pop().unwrap_or_default();
+    let tsv = written.pop().unwrap_or_default();
+    Ok((tsv, parquet))
+}
+
+/// Writes several stages' tables (`<prefix>.<suffix>.tsv` and `.parquet` each) all together
+/// or not at all: every file is written and fsynced under a temporary name first, then all are
+/// renamed into place; when any step fails, none of the files is left (temporaries removed,
+/// files already renamed removed). Returns the files, TSV then Parquet per table.
+pub fn write_tables(prefix: &Path, tables: &[(&str, &[Row])]) -> Result<Vec<PathBuf>, WriteError> {
     let name = prefix.file_name().map(|n| n.to_string_lossy().into_owned());
     if name.is_none_or(|n| n.is_empty() || n.starts_with('.'))
         || prefix.as_os_str().to_string_lossy().ends_with('/')
@@ -278,10 +289,39 @@ pub fn write_table(
             ),
         });
     }
-    let (tsv, parquet) = output_paths(prefix, suffix);
-    write_atomic(&tsv, |w| write_tsv(w, rows))?;
-    write_atomic(&parquet, |w| parquet_out::write_parquet(w, rows))?;
-    Ok((tsv, parquet))
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| {
+        for (suffix, rows) in tables {
+            let (tsv, parquet) = output_paths(prefix, suffix);
+            staged.push((stage(&tsv, |w| write_tsv(w, rows))?, tsv));
+            staged.push((
+                stage(&parquet, |w| parquet_out::write_parquet(w, rows))?,
+                parquet,
+            ));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (tmp, _) in &staged {
+            let _ = fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(source) = fs::rename(tmp, path) {
+            for (_, done) in &staged[..i] {
+                let _ = fs::remove_file(done);
+            }
+            for (tmp, _) in &staged[i..] {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(WriteError {
+                path: path.clone(),
+                source,
+            });
+        }
+    }
+    Ok(staged.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Writes rows as TSV (header line first) to any writer.
@@ -317,10 +357,23 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> Result<(), WriteError>
 where
     F: FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
 {
-    let err = |source| WriteError {
-        path: path.to_path_buf(),
-        source,
-    };
+    let tmp = stage(path, fill)?;
+    if let Err(source) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(WriteError {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    Ok(())
+}
+
+/// Writes and fsyncs `path`'s content under the temporary name `.NAME.tmp-PID` beside it and
+/// returns that name (removed again when writing fails).
+fn stage<F>(path: &Path, fill: F) -> Result<PathBuf, WriteError>
+where
+    F: FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
+{
     let file_name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -331,14 +384,18 @@ where
         let mut w = io::BufWriter::new(file);
         fill(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
+        file.sync_all()
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(err(e));
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(source) => {
+            let _ = fs::remove_file(&tmp);
+            Err(WriteError {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     }
-    Ok(())
 }
 
 /// `dir/rel` when it stays inside `dir`: `rel` is relative, made of plain names (no `..`,

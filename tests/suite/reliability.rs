@@ -276,3 +276,51 @@ fn careless_arguments_are_refused_with_one_line() {
         assert!(!Path::new("-").exists() && !Path::new("o2").exists());
     }
 }
+
+#[test]
+fn memory_for_a_matrix_is_checked_before_it_is_allocated() {
+    let d = tempdir();
+    // A header with 200,000 sample columns and no data: 20 clocks' CpGs x 200,000 samples.
+    let mut header = String::from("probe_id");
+    for i in 0..200_000 {
+        header.push_str(&format!(",S{i}"));
+    }
+    header.push('\n');
+    let p = write_file(d.path(), "wide.csv", &header);
+    let out = std::process::Command::new(crate::common::bin())
+        .args(["clocks", &p, "-o", "-"])
+        .env("AGEMARK_MEMORY_GB", "0.5")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("more than the 0.5 GB available"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_failed_reads_command_leaves_none_of_its_outputs() {
+    let d = tempdir();
+    let out = d.path().join("out");
+    fs::create_dir_all(out.join("s.mtdna.parquet")).unwrap();
+    let bam = seq("htsnexus_test_NA12878.bam");
+    let prefix = out.join("s");
+    let r = agemark([
+        "reads",
+        bam.to_str().unwrap(),
+        "-o",
+        prefix.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    for f in ["s.telomere.tsv", "s.telomere.parquet", "s.mtdna.tsv"] {
+        assert!(!out.join(f).exists(), "{f} was left behind");
+    }
+    let left: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["s.mtdna.parquet"], "temporaries left: {left:?}");
+}

@@ -472,10 +472,10 @@ mod tests {
     fn real(name: &str) -> Vec<u8> {
         std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/data/array/hm27_idat")
+                .join("../../tests/data/array/hm27_idat")
                 .join(name),
         )
-        .expect("real HM27 IDAT in tests/data/array/hm27_idat")
+        .expect("real HM27 IDAT in the workspace's tests/data/array/hm27_idat")
     }
 
     #[test]

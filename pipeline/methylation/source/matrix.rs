@@ -698,6 +698,47 @@ fn cell_count(ctx: &Ctx, row: u64, found: usize, n: usize) -> InputError {
     )
 }
 
+/// The memory a view may take: `AGEMARK_MEMORY_GB` when set, else 90 % of the memory the
+/// system reports available (`MemAvailable` in /proc/meminfo); `None` when neither is known.
+pub fn memory_budget_bytes() -> Option<u64> {
+    if let Some(gb) = std::env::var("AGEMARK_MEMORY_GB")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|g| *g > 0.0)
+    {
+        return Some((gb * 1e9) as u64);
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024 / 10 * 9)
+}
+
+/// Refuses, before allocating, a view of `n_cpgs` held CpGs × `n_samples` samples (8 bytes a
+/// value) larger than [`memory_budget_bytes`], with a one-line error that says what to check.
+fn check_memory(path: &str, n_cpgs: usize, n_samples: usize) -> Result<(), InputError> {
+    let need = (n_cpgs as u128) * (n_samples as u128) * 8;
+    match memory_budget_bytes() {
+        Some(budget) if need > budget as u128 => Err(InputError::file(
+            path,
+            format!(
+                "holding {n_cpgs} CpGs x {n_samples} samples needs {:.1} GB, more than the {:.1} GB available \
+                 (AGEMARK_MEMORY_GB sets the budget): is the header right ({n_samples} sample columns)? \
+                 For a cohort this large, split the matrix by samples or ask for fewer clocks",
+                need as f64 / 1e9,
+                budget as f64 / 1e9
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Values of requested CpGs being accumulated: sums and counts of the probes seen.
 struct Store {
     n: usize,
@@ -802,6 +843,7 @@ fn read_rows(
     let samples: Vec<String> = header[1..].to_vec();
     check_names(&ctx.path, &samples, "sample")?;
     let n = samples.len();
+    check_memory(&ctx.path, n_dense, n)?;
     let mut dense = Store::new(n_dense, n);
     // Streamed CpGs with EPICv2 names wait here for their replicates.
     let mut held: HashMap<usize, Held> = HashMap::new();
@@ -1118,6 +1160,7 @@ fn read_columns(
         ));
     }
     let n = samples.len();
+    check_memory(&ctx.path, n_slots, n)?;
     // Transpose to CpG-major.
     let mut values = vec![f64::NAN; n_slots * n];
     for (s, h) in held.iter().enumerate() {
