@@ -114,8 +114,9 @@ pub struct IdatError {
 impl fmt::Display for IdatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.offset {
-            Some(o) => write!(f, "byte {o}: {}", self.message),
-            None => f.write_str(&self.message),
+            // The caller names the file; the offset only where it says something.
+            Some(o) if o > 0 => write!(f, "byte {o}: {}", self.message),
+            _ => f.write_str(&self.message),
         }
     }
 }
@@ -343,17 +344,16 @@ pub fn parse(data: &[u8]) -> Result<Idat, IdatError> {
     Ok(idat)
 }
 
-/// Reads an IDAT file (plain or gzip-compressed, as GEO ships them); errors name the file.
+/// Reads an IDAT file (plain or gzip-compressed, as GEO ships them). The errors do not repeat
+/// the path: the caller names the file ("x_Grn.idat: byte 1,204: …").
 pub fn read(path: &Path) -> Result<Idat, IdatError> {
-    let shown = path.display();
-    let file =
-        std::fs::File::open(path).map_err(|e| err(None, format!("{shown}: cannot open: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| err(None, format!("cannot open: {e}")))?;
     let mut data = Vec::new();
     let mut head = [0u8; 2];
     let mut f = std::io::BufReader::new(file);
     let got = f
         .read(&mut head)
-        .map_err(|e| err(None, format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| err(None, format!("cannot read: {e}")))?;
     data.extend_from_slice(&head[..got]);
     let result = if got == 2 && head == [0x1f, 0x8b] {
         let chained = std::io::Cursor::new(data.clone()).chain(f);
@@ -364,17 +364,14 @@ pub fn read(path: &Path) -> Result<Idat, IdatError> {
     } else {
         f.take(MAX_IDAT_BYTES + 1).read_to_end(&mut data)
     };
-    result.map_err(|e| err(None, format!("{shown}: cannot read: {e}")))?;
+    result.map_err(|e| err(None, format!("cannot read: {e}")))?;
     if data.len() as u64 > MAX_IDAT_BYTES {
         return Err(err(
             None,
-            format!("{shown}: larger than {MAX_IDAT_BYTES} bytes: not an IDAT"),
+            format!("larger than {MAX_IDAT_BYTES} bytes: not an IDAT"),
         ));
     }
-    parse(&data).map_err(|e| IdatError {
-        offset: None,
-        message: format!("{shown}: {e}"),
-    })
+    parse(&data)
 }
 
 /// Encodes an [`Idat`] as IDAT v3 bytes (fields in the order real files have them); used to
@@ -519,11 +516,12 @@ mod tests {
         e.write_all(&raw).unwrap();
         std::fs::write(&gz, e.finish().unwrap()).unwrap();
         assert_eq!(read(&gz).unwrap(), parse(&raw).unwrap());
-        // A truncated gzip names the file.
+        // A truncated gzip is an error (the caller names the file; the message does not repeat it).
         let bytes = std::fs::read(&gz).unwrap();
         std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
         let e = read(&gz).unwrap_err();
-        assert!(e.message.contains("x_Red.idat.gz"), "{e}");
+        assert!(e.message.starts_with("cannot read: "), "{e}");
+        assert!(!e.message.contains("x_Red.idat.gz"), "{e}");
     }
 
     #[test]
