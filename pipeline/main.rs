@@ -22,17 +22,17 @@ fn main() {
         return;
     }
     let level = match (cli.quiet, cli.verbose) {
-        (true, _) => "error",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        _ => "trace",
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::INFO,
+        (false, 1) => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
     };
     agemark::reads::install_panic_filter();
     tracing_subscriber::fmt()
         .with_writer(|| agemark::cohort::pseudo::ScrubbedStderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_max_level(level)
         .init();
     // One thread budget: `threads` rayon workers do all the parallel work (BGZF inflate
     // included); besides them only the main thread, one reader and a logger may run.

@@ -100,8 +100,8 @@ fn one_sample_matrix(matrix: &Path, k: usize, dir: &Path) -> (String, String) {
     (name, path.display().to_string())
 }
 
-/// Each sample of the real 5-sample blood matrix, run as a one-sample matrix and as the
-/// coverage file written from it: every clock value agrees to 1e-9 (relative), with the same
+/// Two samples of the real 5-sample blood matrix (the first and the last), each run as a
+/// one-sample matrix and as the coverage file written from it: every clock value agrees to 1e-9 (relative), with the same
 /// n_used and qc_status; the qc_note says the input was sequencing calls. (One sample on both
 /// sides: in the 5-sample matrix, missing cells would be filled from the other samples.)
 #[test]
@@ -112,7 +112,7 @@ fn coverage_files_from_real_betas_give_the_matrix_clock_values() {
     assert_eq!(files.len(), 5);
     let mut compared = 0;
     let mut worst: f64 = 0.0;
-    for k in 0..5 {
+    for k in [0, 4] {
         let (sample, single) = one_sample_matrix(&matrix, k, dir.path());
         // --max-missing 1: every clock is computed (20,000 CpGs; the rest imputed alike).
         let m = clocks(&[&single, "--max-missing", "1"]);
@@ -153,7 +153,7 @@ fn coverage_files_from_real_betas_give_the_matrix_clock_values() {
         }
     }
     eprintln!("{compared} sample × clock values compared; largest relative difference {worst:e}");
-    assert!(compared >= 5 * 15, "{compared}");
+    assert!(compared >= 2 * 15, "{compared}");
 }
 
 /// The real MCF7 WGBS file (BISCUIT, hg19) runs through `agemark clocks`: every clock row
