@@ -121,8 +121,12 @@ pub struct RunArgs {
     /// log line by keyed hashes (HMAC-SHA256 with this key file, 16 hex digits).
     #[arg(long, value_name = "KEYFILE")]
     pub pseudonymise: Option<String>,
-    /// Clocks to compute: all, or names separated by commas.
-    #[arg(long, default_value = "all", value_name = "NAMES")]
+    /// Clocks to compute. `applicable`: each sample gets the clocks trained on its sample_type
+    /// and age (the table: `agemark reference list`); `applicable:NAMES`: among these clocks
+    /// only. `all`, or names separated by commas:
+    /// those clocks for every sample; rows outside a clock's training domain are `warn` and
+    /// say why.
+    #[arg(long, default_value = "applicable", value_name = "NAMES")]
     pub clocks: String,
     /// Telomere options.
     #[command(flatten)]

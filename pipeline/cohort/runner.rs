@@ -75,7 +75,7 @@ use crate::{
     },
     methylation::{
         array::output::{write_batch, write_failures},
-        models::registry::Registry,
+        models::{applicability, registry::Registry},
         source::ReaderOptions,
         stage::{load_models, run_stages, MethJob, METH_STAGES},
     },
@@ -107,7 +107,9 @@ pub struct RunOptions {
     pub plan: Option<PathBuf>,
     /// Key file for pseudonymised outputs.
     pub pseudonymise: Option<String>,
-    /// Clocks, comma-separated, or `all`.
+    /// Clocks: `applicable` or empty (each sample its in-domain clocks; `applicable:NAMES`
+    /// among those), `all`, or names separated by commas (those for every sample,
+    /// out-of-domain rows `warn`).
     pub clocks: String,
     /// Telomere stage options.
     pub telomere: TelomereOptions,
@@ -599,6 +601,7 @@ impl Ctx<'_> {
                     reader: &self.reader,
                     ages: &ages,
                     sample_types: &sample_types,
+                    forced_clocks: applicability::forces(&self.opts.clocks),
                 };
                 run_stages(&stages, &job, &models, ieaa)
             })

@@ -10,8 +10,6 @@ use tracing::info;
 use super::{methinput, AppError};
 use crate::cli::{ClocksArgs, ImputeArg};
 
-pub use agemark::pipelines::registry;
-
 /// `agemark clocks`.
 pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
     let request = ClocksRequest {

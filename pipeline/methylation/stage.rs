@@ -29,7 +29,7 @@ use crate::{
     methylation::{
         celltypes,
         models::{
-            self, acceleration,
+            self, acceleration, applicability,
             registry::{ClockModel, Registry},
             ClockOptions, ClocksPlan, Impute,
         },
@@ -56,6 +56,10 @@ pub struct MethJob<'a> {
     pub ages: &'a HashMap<String, (Option<f64>, Option<f64>)>,
     /// Sample types (`cord_blood`, `placenta`, …) by the input's sample names.
     pub sample_types: &'a HashMap<String, String>,
+    /// Clocks were named (`--clocks all` or a list): computed for every sample, out-of-domain
+    /// rows `warn`. Otherwise (`applicable`) each sample gets its in-domain clocks only
+    /// ([`applicability`](crate::methylation::models::applicability)).
+    pub forced_clocks: bool,
 }
 
 /// A stage's part of one read of an input: what it asks the reader for, and how it turns the
@@ -251,6 +255,20 @@ pub fn clock_rows(
     job: &MethJob,
     cells: Option<&Result<Vec<Row>, Error>>,
 ) -> Vec<Row> {
+    // A per-sample input (calls, IDATs) keys its one sample by "".
+    let type_of = |s: &str| {
+        job.sample_types
+            .get(s)
+            .or_else(|| job.sample_types.get(""))
+            .map(String::as_str)
+    };
+    let ages_of = |s: &str| {
+        job.ages
+            .get(s)
+            .or_else(|| job.ages.get(""))
+            .copied()
+            .unwrap_or((None, None))
+    };
     // Every sample of the input gets an entry (ages only for the samples of the run's
     // sheet), so the acceleration fit uses exactly the samples with ages.
     let sheet = acceleration::Ages {
@@ -263,17 +281,54 @@ pub fn clock_rows(
             .map(|s| (s.clone(), job.ages.get(s).copied().unwrap_or((None, None))))
             .collect(),
     };
+    // Training domains: per clock, the samples outside it (with the reason). Without sample
+    // types (no sheet) every clock applies.
+    let mut outside: Vec<HashMap<&str, String>> = vec![HashMap::new(); run.results.len()];
+    if !job.sample_types.is_empty() {
+        for (r, out) in run.results.iter().zip(outside.iter_mut()) {
+            let domain = match applicability::domain_of(&r.info.name) {
+                Ok(Some(d)) => d,
+                Ok(None) => continue,
+                Err(e) => {
+                    warn!("clock domains not checked: {e}");
+                    continue;
+                }
+            };
+            for s in &run.samples {
+                let Some(ty) = type_of(s) else { continue };
+                let (years, ga) = ages_of(s);
+                if let applicability::Fit::Out(why) = domain.check(ty, years, ga) {
+                    out.insert(s.as_str(), why);
+                }
+            }
+        }
+    }
+    // Each clock's acceleration is fitted on the samples in its domain (by default the others
+    // get no rows at all; forced, they keep their ages and their rows say why they are warn).
+    let sheet_for = |out: &HashMap<&str, String>| {
+        let mut a = sheet.clone();
+        if !job.forced_clocks {
+            for (s, ages) in a.by_sample.iter_mut() {
+                if out.contains_key(s.as_str()) {
+                    *ages = (None, None);
+                }
+            }
+        }
+        a
+    };
+    let sheets: Vec<acceleration::Ages> = outside.iter().map(sheet_for).collect();
     let mut accel: Vec<Option<acceleration::Acceleration>> = run
         .results
         .iter()
-        .map(|r| acceleration::accelerate(r, &run.samples, &sheet))
+        .zip(&sheets)
+        .map(|(r, sh)| acceleration::accelerate(r, &run.samples, sh))
         .collect();
     // The `_ieaa` rows' method differs between panel groups: set per (sample, measure).
     let mut methods: HashMap<(String, String), String> = HashMap::new();
     if let Some(cells) = cells {
-        for (r, a) in run.results.iter().zip(accel.iter_mut()) {
+        for ((r, a), sh) in run.results.iter().zip(accel.iter_mut()).zip(&sheets) {
             let Some(a) = a else { continue };
-            if let Some((est, ms)) = ieaa_by_panel(r, &run.samples, &sheet, job, cells) {
+            if let Some((est, ms)) = ieaa_by_panel(r, &run.samples, sh, job, cells) {
                 let measure = format!("{}_ieaa", r.info.name);
                 for (s, m) in run.samples.iter().zip(ms) {
                     methods.insert((s.clone(), measure.clone()), m);
@@ -282,13 +337,77 @@ pub fn clock_rows(
             }
         }
     }
-    let mut rows = models::to_rows(run, &file_name_of(job.path), &accel);
-    for row in &mut rows {
-        if let Some(m) = methods.get(&(row.sample_id.clone(), row.measure.clone())) {
-            row.method = m.clone();
+    let rows = models::to_rows(run, &file_name_of(job.path), &accel);
+    // The clock of each row: its measure is the clock's name or name_diff/_residual/_ieaa.
+    let clock_of = |measure: &str| {
+        run.results.iter().position(|r| {
+            let n = r.info.name.as_str();
+            measure == n
+                || measure
+                    .strip_prefix(n)
+                    .is_some_and(|rest| ["_diff", "_residual", "_ieaa"].contains(&rest))
+        })
+    };
+    let mut kept: Vec<Row> = rows
+        .into_iter()
+        .filter_map(|mut row| {
+            if let Some(m) = methods.get(&(row.sample_id.clone(), row.measure.clone())) {
+                row.method = m.clone();
+            }
+            let why = clock_of(&row.measure)
+                .and_then(|k| outside[k].get(row.sample_id.as_str()))
+                .cloned();
+            match why {
+                None => Some(row),
+                Some(_) if !job.forced_clocks => None,
+                Some(why) => {
+                    row.warn(&why);
+                    Some(row)
+                }
+            }
+        })
+        .collect();
+    // A sample that no clock applies to gets one `warn` row saying so (not silence).
+    if !job.forced_clocks && !run.results.is_empty() {
+        let with_rows: std::collections::HashSet<&str> =
+            kept.iter().map(|r| r.sample_id.as_str()).collect();
+        let missing: Vec<&String> = run
+            .samples
+            .iter()
+            .filter(|s| !with_rows.contains(s.as_str()))
+            .collect();
+        let input = file_name_of(job.path);
+        let mut extra = Vec::new();
+        for s in missing {
+            let ty = type_of(s).unwrap_or("unknown");
+            let (years, ga) = ages_of(s);
+            let age = match (years, ga) {
+                (Some(y), _) => format!(", age {y} years"),
+                (None, Some(g)) => format!(", gestational age {g} weeks"),
+                _ => String::new(),
+            };
+            extra.push(Row {
+                sample_id: s.clone(),
+                assay: models::SUFFIX.to_string(),
+                measure: "applicable_clocks".to_string(),
+                value: Some(0.0),
+                unit: "count".to_string(),
+                method: "run: clocks by training domain (reference/clocks/applicability.tsv)"
+                    .to_string(),
+                n_used: None,
+                qc_status: QcStatus::Warn,
+                qc_note: format!(
+                    "no requested clock was trained on sample_type '{ty}'{age}; see `agemark reference list`, or name clocks with --clocks to compute them anyway"
+                ),
+                read_group: String::new(),
+                input: input.clone(),
+                reference_build: String::new(),
+                agemark_version: AGEMARK_VERSION.to_string(),
+            });
         }
+        kept.extend(extra);
     }
-    rows
+    kept
 }
 
 /// `_ieaa` of one clock on one input, each sample's covariates the cell fractions of its own

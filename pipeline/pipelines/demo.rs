@@ -209,4 +209,5 @@ const COHORT_SHEET: &[u8] = include_bytes!("../../reference/demo/cohort/samplesh
 /// The demo cohort's beta matrix (real adult blood, cord-blood and placenta samples).
 const COHORT_BETAS: &[u8] = include_bytes!("../../reference/demo/cohort/demo_betas.csv.gz");
 /// Clocks the demo matrix has the CpGs for.
-const COHORT_CLOCKS: &str = "dunedinpace2022,knight2016_ga,lee2019_rpc,lee2019_cpc,lee2019_rrpc";
+const COHORT_CLOCKS: &str =
+    "applicable:dunedinpace2022,knight2016_ga,lee2019_rpc,lee2019_cpc,lee2019_rrpc";

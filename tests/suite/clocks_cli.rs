@@ -601,6 +601,18 @@ fn reference_list_prints_every_table_with_checksums_and_use_terms() {
         assert!(terms(n).contains("commercial use needs a licence"), "{n}");
     }
     assert_eq!(terms("horvath2013"), "none stated");
+    // Where each clock applies (reference/clocks/applicability.tsv).
+    let applies = |n: &str| t.rows.iter().find(|r| r["name"] == n).unwrap()["applies_to"].clone();
+    assert_eq!(
+        applies("knight2016_ga"),
+        "cord_blood; 22-44 gestational weeks"
+    );
+    assert_eq!(applies("lee2019_rpc"), "placenta; 5-44 gestational weeks");
+    assert_eq!(
+        applies("hannum2013"),
+        "maternal_blood,whole_blood; 19-101 years"
+    );
+    assert_eq!(applies("pedbe2019"), "buccal; 0-20 years");
     let blup = t
         .rows
         .iter()

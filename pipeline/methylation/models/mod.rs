@@ -25,6 +25,7 @@
 //! so memory does not hold their CpGs.
 
 pub mod acceleration;
+pub mod applicability;
 pub mod dunedinpace;
 pub mod registry;
 pub mod transforms;

@@ -30,6 +30,10 @@ static EMBEDDED: &[(&str, &[u8])] = &[
         include_bytes!("../../../reference/clocks/MANIFEST.sha256"),
     ),
     (
+        "applicability.tsv",
+        include_bytes!("../../../reference/clocks/applicability.tsv"),
+    ),
+    (
         "horvath2013.csv",
         include_bytes!("../../../reference/clocks/horvath2013.csv"),
     ),
@@ -269,9 +273,12 @@ impl Registry {
     /// The models named by `spec`: `all`, or names separated by commas, in the order given.
     pub fn select(&self, spec: &str) -> Result<Vec<ModelInfo>, crate::core::error::Error> {
         let spec = spec.trim();
-        if spec.is_empty() || spec == "all" {
+        // `applicable` (agemark run's default) loads every model, `applicable:NAMES` those;
+        // the run then keeps each sample's in-domain clocks (models::applicability).
+        if spec.is_empty() || spec == "all" || spec == "applicable" {
             return Ok(self.models.clone());
         }
+        let spec = spec.strip_prefix("applicable:").unwrap_or(spec);
         let mut out: Vec<ModelInfo> = Vec::new();
         for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if name == "all" {
