@@ -10,7 +10,8 @@
 //! * `PREFIX.columns.tsv`: one line per wide column: assay, measure, unit, and how many samples
 //!   have a value / a warn / a fail row.
 //! * `PREFIX.dyads.tsv`: every child sample × every sample of a mother of the same
-//!   `family_id` (roles from the sheet), one line per measure either of them has.
+//!   `family_id` (roles from the sheet), one line per measure BOTH have a valid value of
+//!   (same assay, measure and unit; QC measures left out).
 //!
 //! Row order is fixed (sorted by sample_id, assay, measure, read_group, method, input, unit),
 //! so the tables do not depend on the order of the inputs or on threads.
@@ -23,6 +24,7 @@ use std::{
 
 use super::samplesheet::{CohortSample, CohortSheet, LINKAGE_COLUMNS};
 use crate::core::error::{Category, Error};
+use crate::methylation::models::applicability;
 use crate::{
     core::{QcStatus, AGEMARK_VERSION},
     tidy::{
@@ -31,6 +33,39 @@ use crate::{
         write_atomic, Row, WriteError, COLUMNS,
     },
 };
+
+/// Whether a wide column (`assay`, `measure`) pairs between mother and child: not the QC
+/// measures (array QC, the cell-type sum, the count of applicable clocks, the placeholder).
+/// A clock's rows pair only when the clock applies to both sample types (a table made by
+/// `agemark clocks`, which knows no sample types, may hold a mother's `knight2016_ga`).
+fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &str) -> bool {
+    if assay == PLACEHOLDER_ASSAY
+        || assay == "methylation_array"
+        || measure == crate::methylation::celltypes::SUM_MEASURE
+        || measure == "applicable_clocks"
+    {
+        return false;
+    }
+    if assay != "clocks" {
+        return true;
+    }
+    let Ok(domains) = applicability::domains() else {
+        return true;
+    };
+    // The clock of `<clock>`, `<clock>_diff`, `_residual`, `_ieaa`.
+    let clock = domains.iter().find(|d| {
+        measure == d.clock
+            || measure
+                .strip_prefix(d.clock.as_str())
+                .is_some_and(|rest| ["_diff", "_residual", "_ieaa"].contains(&rest))
+    });
+    match clock {
+        Some(d) => [child_type, mother_type]
+            .iter()
+            .all(|t| t.is_empty() || d.sample_types.iter().any(|s| s == t)),
+        None => true,
+    }
+}
 
 /// Assay of the placeholder row of a sample with no rows.
 pub const PLACEHOLDER_ASSAY: &str = "cohort";
@@ -502,9 +537,16 @@ impl Cohort {
         for (fam, child, mother) in self.dyad_pairs() {
             let (cl, ml) = (self.link(&child), self.link(&mother));
             for (col, a, m, u, _) in &cols {
+                // Only a measure validly computed for both (a value, not failed) and
+                // comparable: same assay, measure and unit (cell types by their canonical
+                // label across panels; clocks only where they apply to both), and not a QC
+                // measure.
+                if !dyad_comparable(a, m, &cl.sample_type, &ml.sample_type) {
+                    continue;
+                }
                 let cv = values.get(&(child.clone(), col.clone()));
                 let mv = values.get(&(mother.clone(), col.clone()));
-                if cv.is_none() && mv.is_none() {
+                if !matches!((cv, mv), (Some(Some(_)), Some(Some(_)))) {
                     continue;
                 }
                 let f = |v: Option<&Option<f64>>| {

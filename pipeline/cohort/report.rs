@@ -170,7 +170,10 @@ tr.fail td{{background:#fde0dc}}tr.warn td{{background:#fff4d6}}.summary td{{bor
 
     h.push_str("<h2>Cell fractions</h2><div class=\"plots\">");
     let mut bars: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
-    for r in sample_level(c).filter(|r| r.assay == "celltypes") {
+    // The sum of the fractions is a QC measure (how well the panel fits), not a cell type.
+    for r in sample_level(c).filter(|r| {
+        r.assay == "celltypes" && r.measure != crate::methylation::celltypes::SUM_MEASURE
+    }) {
         if let Some(v) = r.value {
             bars.entry(r.sample_id.clone())
                 .or_default()

@@ -44,6 +44,7 @@ use crate::{
     core::{Provenance, QcStatus},
     methylation::{
         bundled::{embedded_from, header_column},
+        cell_ontology,
         source::{read_methylation, BetaView, ReaderOptions},
         InputError,
     },
@@ -699,8 +700,18 @@ pub fn to_rows(run: &CellRun, input: &str) -> Vec<Row> {
             }
             row
         };
+        // `measure` is the canonical label (one vocabulary across panels); `method` keeps the
+        // panel's own name and the Cell Ontology term after the panel method.
         for (t, ct) in run.panel.cell_types.iter().enumerate() {
-            rows.push(make(ct, r.fractions.as_ref().map(|w| w[t]), None));
+            let mut row = make(
+                &cell_ontology::label(ct),
+                r.fractions.as_ref().map(|w| w[t]),
+                None,
+            );
+            if let Some(c) = cell_ontology::lookup(ct) {
+                row.method = format!("{} [{ct} = {} {}]", row.method, c.cl_id, c.cl_name);
+            }
+            rows.push(row);
         }
         let sum = r.fractions.as_ref().map(|w| w.iter().sum::<f64>());
         let low = match sum {
@@ -714,6 +725,12 @@ pub fn to_rows(run: &CellRun, input: &str) -> Vec<Row> {
         rows.push(make(SUM_MEASURE, sum, low.as_deref()));
     }
     rows
+}
+
+/// The panel part of a cell-type row's `method` (without the ` [panel name = CL term]` of
+/// the row's cell type).
+fn panel_method(method: &str) -> &str {
+    method.split(" [").next().unwrap_or(method)
 }
 
 /// Cell fractions read back from a `<prefix>.celltypes.tsv` table (for IEAA).
@@ -785,16 +802,16 @@ pub fn read_fractions_table(path: &str) -> Result<FractionsTable, InputError> {
         if get(ca) != ASSAY || get(cm) == SUM_MEASURE {
             continue;
         }
+        let m = panel_method(get(cme));
         if t.method.is_empty() {
-            t.method = get(cme).to_string();
-        } else if t.method != get(cme) {
+            t.method = m.to_string();
+        } else if t.method != m {
             return Err(InputError::cell(
                 path,
                 row,
                 "method",
                 format!(
-                    "'{}' differs from '{}' above: one panel and constraint per table",
-                    get(cme),
+                    "'{m}' differs from '{}' above: one panel and constraint per table",
                     t.method
                 ),
             ));
@@ -864,7 +881,7 @@ impl FractionsTable {
             .filter(|r| r.assay == ASSAY && r.measure != SUM_MEASURE)
         {
             if t.method.is_empty() {
-                t.method = r.method.clone();
+                t.method = panel_method(&r.method).to_string();
             }
             if !t.cell_types.contains(&r.measure) {
                 t.cell_types.push(r.measure.clone());

@@ -9,6 +9,7 @@
 
 pub mod array;
 pub mod bundled;
+pub mod cell_ontology;
 pub mod celltypes;
 pub mod models;
 pub mod nr3c1;
