@@ -67,6 +67,13 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
     }
 }
 
+/// A text linkage column of the long Parquet table that may be null (all but `sample_id`).
+fn is_optional_linkage(column: &str) -> bool {
+    column != "sample_id"
+        && LINKAGE_COLUMNS.contains(&column)
+        && !matches!(column, "age_years" | "gestational_age_weeks")
+}
+
 /// Assay of the placeholder row of a sample with no rows.
 pub const PLACEHOLDER_ASSAY: &str = "cohort";
 
@@ -583,6 +590,8 @@ impl Cohort {
             let t = match *c {
                 "value" | "age_years" | "gestational_age_weeks" => "OPTIONAL DOUBLE".to_string(),
                 "n_used" => "OPTIONAL INT64".to_string(),
+                // Linkage fields the sheet leaves empty (or no sheet) are nulls, not "".
+                c if is_optional_linkage(c) => "OPTIONAL BYTE_ARRAY".to_string(),
                 _ => "REQUIRED BYTE_ARRAY".to_string(),
             };
             let ann = if t.contains("BYTE_ARRAY") {
@@ -616,6 +625,12 @@ impl Cohort {
                 self.rows
                     .iter()
                     .map(|r| r.n_used.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+                    .collect(),
+            ),
+            c if is_optional_linkage(c) => ParquetColumn::OptionalText(
+                cells
+                    .iter()
+                    .map(|c| Some(c[index].as_str()).filter(|v| !v.is_empty()))
                     .collect(),
             ),
             _ => ParquetColumn::Text(cells.iter().map(|c| c[index].as_str()).collect()),

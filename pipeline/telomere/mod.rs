@@ -343,7 +343,9 @@ impl TelomereStage {
                             "only {gc_tel} reads with 48-52% GC: estimate imprecise"
                         ));
                     }
-                    row.warn(&length_note);
+                    if !length_note.is_empty() {
+                        row.warn(&length_note);
+                    }
                 }
             }
             rows.push(row);

@@ -106,15 +106,18 @@ impl Row {
         }
     }
 
-    /// Marks the row failed (value emptied) and records why.
+    /// Marks the row failed (value emptied) and records why (never empty; see [`Row::warn`]).
     pub fn fail(&mut self, why: &str) {
+        debug_assert!(!why.is_empty(), "fail without a reason: {}", self.measure);
         self.value = None;
         self.qc_status = QcStatus::Fail;
         self.add_note(why);
     }
 
-    /// Raises the row to `warn` (unless it already failed) and records why.
+    /// Raises the row to `warn` (unless it already failed) and records why. A warn row always
+    /// says why: an empty reason is a bug (caught in debug builds).
     pub fn warn(&mut self, why: &str) {
+        debug_assert!(!why.is_empty(), "warn without a reason: {}", self.measure);
         if self.qc_status < QcStatus::Warn {
             self.qc_status = QcStatus::Warn;
         }
@@ -328,6 +331,13 @@ pub fn write_tables(prefix: &Path, tables: &[(&str, &[Row])]) -> Result<Vec<Path
 pub fn write_tsv<W: Write>(w: &mut W, rows: &[Row]) -> io::Result<()> {
     writeln!(w, "{}", COLUMNS.join("\t"))?;
     for row in rows {
+        debug_assert!(
+            row.qc_status == QcStatus::Pass || !row.qc_note.is_empty(),
+            "a {} row without a reason: {} {}",
+            row.qc_status,
+            row.sample_id,
+            row.measure
+        );
         let cells = row.cells();
         let mut first = true;
         for cell in cells.iter() {

@@ -40,6 +40,8 @@ pub(crate) enum ParquetColumn<'a> {
     Int64(Vec<Option<i64>>),
     /// A required UTF-8 string.
     Text(Vec<&'a str>),
+    /// An optional UTF-8 string (`None` is null).
+    OptionalText(Vec<Option<&'a str>>),
 }
 
 /// Writes one Snappy-compressed row group under `schema` (Parquet message text), asking
@@ -79,6 +81,16 @@ pub(crate) fn write_columns<'a, W: io::Write + Send>(
                 let values: Vec<ByteArray> = cells.into_iter().map(ByteArray::from).collect();
                 col.typed::<ByteArrayType>()
                     .write_batch(&values, None, None)
+                    .map_err(to_io)?;
+            }
+            ParquetColumn::OptionalText(cells) => {
+                let values: Vec<ByteArray> = cells
+                    .iter()
+                    .filter_map(|v| v.map(ByteArray::from))
+                    .collect();
+                let defs: Vec<i16> = cells.iter().map(|v| i16::from(v.is_some())).collect();
+                col.typed::<ByteArrayType>()
+                    .write_batch(&values, Some(&defs), None)
                     .map_err(to_io)?;
             }
         }

@@ -1532,3 +1532,40 @@ fn run_ieaa_per_panel_group_equals_agemark_clocks() {
     assert!(log.contains("methylation:celltypes: done"), "{log}");
     assert!(text(&table).contains("IEAA group of panel cordblood_idol: 4 samples;"));
 }
+
+/// Issue 13: a linkage field the sheet leaves empty is null in `cohort.long.parquet` (not
+/// ""), so joins and `IS NULL` work; filled fields are strings.
+#[test]
+fn empty_linkage_fields_are_nulls_in_parquet() {
+    use parquet::{
+        file::reader::{FileReader, SerializedFileReader},
+        record::Field,
+    };
+    let dir = tempdir();
+    let d = dir.path();
+    let sheet = cohort(d, ["m.bam", "c.bam"], IDS);
+    let out = d.join("out");
+    agemark(run_args(&sheet, &out, &["--stages", "reads"])).assert_ok();
+    let reader =
+        SerializedFileReader::new(fs::File::open(out.join("cohort.long.parquet")).unwrap())
+            .unwrap();
+    let mut n = 0;
+    for row in reader.get_row_iter(None).unwrap() {
+        let row = row.unwrap();
+        for (name, field) in row.get_column_iter() {
+            match name.as_str() {
+                // The sheet has no sex for anyone.
+                "sex" => assert_eq!(field, &Field::Null, "{row:?}"),
+                "sample_type" | "family_id" | "role" => {
+                    assert!(
+                        matches!(field, Field::Str(s) if !s.is_empty()),
+                        "{name}: {row:?}"
+                    )
+                }
+                _ => {}
+            }
+        }
+        n += 1;
+    }
+    assert!(n > 10, "{n} rows");
+}

@@ -75,6 +75,30 @@ fn walk(dir: &Path, base: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
+/// Issue 13: a `warn` or `fail` row of any tidy or cohort table has a non-empty `qc_note`.
+fn every_non_pass_row_says_why(path: &Path, what: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let (Some(st), Some(note)) = (
+        header.iter().position(|h| *h == "qc_status"),
+        header.iter().position(|h| *h == "qc_note"),
+    ) else {
+        return;
+    };
+    for (i, l) in lines.enumerate() {
+        let c: Vec<&str> = l.split('\t').collect();
+        let status = c.get(st).copied().unwrap_or_default();
+        if status == "warn" || status == "fail" {
+            assert!(
+                !c.get(note).copied().unwrap_or_default().is_empty(),
+                "{what}: line {}: a {status} row without a reason: {l}",
+                i + 2
+            );
+        }
+    }
+}
+
 fn hashes() -> BTreeMap<String, String> {
     let mut all = BTreeMap::new();
     for threads in ["1", "2"] {
@@ -99,6 +123,9 @@ fn hashes() -> BTreeMap<String, String> {
             for rel in files {
                 let rel_s = rel.display().to_string();
                 let key = format!("{name}\tt{threads}\t{rel_s}");
+                if rel_s.ends_with(".tsv") {
+                    every_non_pass_row_says_why(&out.join(&rel), &format!("{name}: {rel_s}"));
+                }
                 let value = if volatile(&rel_s) {
                     "volatile".to_string()
                 } else {
