@@ -386,9 +386,9 @@ pub(crate) fn open_with(
         Format::Sam => {
             let buf: Box<dyn BufRead + Send> = match compression {
                 Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
-                Compression::Gzip => {
-                    Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(stream)))
-                }
+                Compression::Gzip => Box::new(BufReader::new(GzipEnd(
+                    flate2::read::MultiGzDecoder::new(stream),
+                ))),
                 Compression::Bgzf => Box::new(chunked(path, stream, workers, &inflate)?),
             };
             let mut reader = sam::io::Reader::new(buf);
@@ -527,7 +527,7 @@ fn fastq_reader(
         Compression::None => Box::new(BufReader::with_capacity(1 << 16, stream)),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             1 << 16,
-            flate2::read::MultiGzDecoder::new(stream),
+            GzipEnd(flate2::read::MultiGzDecoder::new(stream)),
         )),
         Compression::Bgzf => Box::new(chunked(path, stream, workers, inflate)?),
     };
@@ -872,3 +872,24 @@ pub(crate) mod hts {
 
 #[cfg(feature = "htslib")]
 pub(crate) use hts::HtsCram;
+
+/// A plain-gzip decoder whose early end (a file cut before its gzip trailer) is an error the
+/// record parsers pass on: flate2 reports it as `UnexpectedEof`, which noodles' FASTQ and SAM
+/// readers take for the end of the records, so a `.fq.gz` missing its last bytes was read as
+/// complete (issue 17, defect 12).
+struct GzipEnd<R>(R);
+
+impl<R: Read> Read for GzipEnd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "truncated file: the gzip stream ends before its end-of-stream trailer (cut short in a copy?)",
+                )
+            } else {
+                e
+            }
+        })
+    }
+}

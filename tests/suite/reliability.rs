@@ -324,3 +324,39 @@ fn a_failed_reads_command_leaves_none_of_its_outputs() {
         .collect();
     assert_eq!(left, ["s.mtdna.parquet"], "temporaries left: {left:?}");
 }
+
+/// Defect 12: a plain-gzip FASTQ missing its last 9 bytes (the gzip trailer and one byte of
+/// data) was read as complete; now it fails naming the file, and writes nothing.
+#[test]
+fn a_gzip_fastq_cut_before_its_trailer_is_refused() {
+    use std::io::Write;
+    let dir = crate::common::tempdir();
+    let fq = std::fs::read(crate::common::demo(
+        "adam_interleaved_telomeric_250bp.ifq.fq",
+    ))
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&fq).unwrap();
+    let gz = gz.finish().unwrap();
+    let whole = dir.path().join("whole.fq.gz");
+    let cut = dir.path().join("cut.fq.gz");
+    std::fs::write(&whole, &gz).unwrap();
+    std::fs::write(&cut, &gz[..gz.len() - 9]).unwrap();
+    let ok = crate::common::agemark(["telomere", whole.to_str().unwrap(), "-o", "-", "-q"]);
+    ok.assert_ok();
+    let out = dir.path().join("o");
+    let bad = crate::common::agemark([
+        "telomere",
+        cut.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.code, Some(1), "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("cut.fq.gz: record 7: invalid FASTQ record: truncated file: the gzip stream ends before its end-of-stream trailer"),
+        "{}",
+        bad.stderr
+    );
+    assert!(!dir.path().join("o.telomere.tsv").exists());
+}
