@@ -192,7 +192,7 @@ pub fn ieaa(
     let table = crate::core::file_name_of(&cells.path);
     let k = cells.cell_types.len();
     // Per sample: (dnam, age, fractions) or why not.
-    let data: Vec<Result<IeaaPoint, String>> = samples
+    let data: Vec<Result<IeaaPoint, NotComputed>> = samples
         .iter()
         .zip(&clock.estimates)
         .map(|(s, e)| {
@@ -270,7 +270,7 @@ pub fn ieaa(
 }
 
 /// OLS of dnam on [1, age, fractions[covs]] by the normal equations (Cholesky).
-fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, String> {
+fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, NotComputed> {
     let p = 2 + covs.len();
     let need = min_ieaa_cohort(covs.len());
     if set.len() < need {
@@ -278,7 +278,8 @@ fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, String> {
             "cell-adjusted residuals need at least {need} samples ({MIN_RESIDUAL_COHORT} + {} cell-type covariates) with a clock value, an age and cell fractions; the cohort has {}",
             covs.len(),
             set.len()
-        ));
+        )
+        .into());
     }
     let mut xtx = vec![0.0; p * p];
     let mut xty = vec![0.0; p];
@@ -293,25 +294,48 @@ fn fit_ols(set: &[&IeaaPoint], covs: &[usize]) -> Result<Vec<f64>, String> {
         }
     }
     let l = crate::core::linalg::cholesky(&xtx, p).ok_or_else(|| {
-        "age and cell fractions are collinear across the cohort: no unique fit".to_string()
+        NotComputed::from("age and cell fractions are collinear across the cohort: no unique fit")
     })?;
     Ok(crate::core::linalg::cholesky_solve(&l, p, &xty))
 }
 
+/// Why an acceleration value was not computed (goes into the row's `qc_note`).
+#[derive(Clone, Debug, PartialEq)]
+struct NotComputed(String);
+
+impl From<&str> for NotComputed {
+    fn from(s: &str) -> Self {
+        NotComputed(s.to_string())
+    }
+}
+
+impl From<String> for NotComputed {
+    fn from(s: String) -> Self {
+        NotComputed(s)
+    }
+}
+
+impl std::fmt::Display for NotComputed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Least-squares intercept and slope of y on x.
-fn ols(pairs: &[(f64, f64)]) -> Result<(f64, f64), String> {
+fn ols(pairs: &[(f64, f64)]) -> Result<(f64, f64), NotComputed> {
     let n = pairs.len();
     if n < MIN_RESIDUAL_COHORT {
         return Err(format!(
             "residuals need at least {MIN_RESIDUAL_COHORT} samples with both a clock value and an age; the cohort has {n}"
-        ));
+        )
+        .into());
     }
     let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n as f64;
     let my = pairs.iter().map(|p| p.1).sum::<f64>() / n as f64;
     let sxx: f64 = pairs.iter().map(|p| (p.0 - mx).powi(2)).sum();
     let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     if sxx == 0.0 {
-        return Err("all ages are equal, so no line can be fitted".to_string());
+        return Err("all ages are equal, so no line can be fitted".into());
     }
     let b = sxy / sxx;
     Ok((my - b * mx, b))
