@@ -543,3 +543,24 @@ fn real_placentas_are_mostly_syncytiotrophoblast_and_fully_explained() {
         assert!(sum > 0.95, "{s}: sum {sum}");
     }
 }
+
+/// Issue 13: every cell-type name of every bundled panel has a Cell Ontology term, and every
+/// clock's training domain names only sample types the cohort sheet knows.
+#[test]
+fn every_panel_cell_type_has_a_term_and_every_clock_domain_known_sample_types() {
+    use agemark::{
+        cohort::samplesheet::SAMPLE_TYPES,
+        methylation::{celltypes::panels, models::applicability::domains},
+    };
+    for info in panels().unwrap() {
+        for ct in &info.cell_types {
+            let c = cell_ontology::lookup(ct).unwrap_or_else(|| panic!("{}: {ct}", info.name));
+            assert!(c.cl_id.starts_with("CL:") && c.cl_id.len() == 10, "{ct}");
+        }
+    }
+    for d in domains().unwrap() {
+        for t in &d.sample_types {
+            assert!(SAMPLE_TYPES.contains(&t.as_str()), "{}: {t}", d.clock);
+        }
+    }
+}
