@@ -18,5 +18,11 @@ fuzz_target!(|data: &[u8]| {
         reference: None,
         interleaved: false,
     };
-    let _ = readpass::read_pass(&spec, Some("fuzz"), Some(TelomereOptions::default()), None, 1);
+    let _ = readpass::read_pass(
+        &spec,
+        Some("fuzz"),
+        Some(TelomereOptions::default()),
+        None,
+        1,
+    );
 });

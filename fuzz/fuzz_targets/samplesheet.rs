@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(sheet) = CohortSheet::read_with(&path, false) {
         if !sheet.has_errors() {
             for s in &sheet.samples {
-                assert!(sample_id_problem(&s.sample_id).is_none(), "{:?}", s.sample_id);
+                assert!(
+                    sample_id_problem(&s.sample_id).is_none(),
+                    "{:?}",
+                    s.sample_id
+                );
             }
         }
     }
