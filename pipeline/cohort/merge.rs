@@ -53,12 +53,9 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
         return true;
     };
     // The clock of `<clock>`, `<clock>_diff`, `_residual`, `_ieaa`.
-    let clock = domains.iter().find(|d| {
-        measure == d.clock
-            || measure
-                .strip_prefix(d.clock.as_str())
-                .is_some_and(|rest| ["_diff", "_residual", "_ieaa"].contains(&rest))
-    });
+    let clock = domains
+        .iter()
+        .find(|d| applicability::is_measure_of(measure, &d.clock));
     match clock {
         Some(d) => [child_type, mother_type]
             .iter()

@@ -340,13 +340,9 @@ pub fn clock_rows(
     let rows = models::to_rows(run, &file_name_of(job.path), &accel);
     // The clock of each row: its measure is the clock's name or name_diff/_residual/_ieaa.
     let clock_of = |measure: &str| {
-        run.results.iter().position(|r| {
-            let n = r.info.name.as_str();
-            measure == n
-                || measure
-                    .strip_prefix(n)
-                    .is_some_and(|rest| ["_diff", "_residual", "_ieaa"].contains(&rest))
-        })
+        run.results
+            .iter()
+            .position(|r| applicability::is_measure_of(measure, &r.info.name))
     };
     let mut kept: Vec<Row> = rows
         .into_iter()

@@ -107,6 +107,15 @@ pub fn forces(clocks: &str) -> bool {
     !(c.is_empty() || c == "applicable" || c.starts_with("applicable:"))
 }
 
+/// Whether a row's `measure` belongs to `clock`: the clock's own row or its `_diff`,
+/// `_residual` and `_ieaa` acceleration rows.
+pub fn is_measure_of(measure: &str, clock: &str) -> bool {
+    measure == clock
+        || measure
+            .strip_prefix(clock)
+            .is_some_and(|rest| ["_diff", "_residual", "_ieaa"].contains(&rest))
+}
+
 /// The bundled domains, read once (sha256-checked with the other clock files).
 pub fn domains() -> Result<&'static [Domain], InputError> {
     static CELL: OnceLock<Result<Vec<Domain>, InputError>> = OnceLock::new();
