@@ -209,8 +209,63 @@ pub fn merge_tables(
     };
     crate::tidy::prepare_output_dir(output)?;
     let rows = collect_rows(tables)?;
+    if let Some(sh) = &sheet {
+        check_tables_link(&rows, sh, samplesheet.unwrap_or_default(), key.is_some())?;
+    }
     let cohort = merge(rows, sheet.as_ref());
     Ok(cohort.write_all(output)?)
+}
+
+/// A merge with a sheet must link: when no sample id of the tables is in the sheet the merge
+/// stops (most often pseudonymised tables merged without their key, or the key with raw
+/// tables); when only some are missing, it says how many and goes on.
+fn check_tables_link(
+    rows: &[Row],
+    sheet: &CohortSheet,
+    sheet_path: &str,
+    keyed: bool,
+) -> Result<(), Error> {
+    let in_sheet: BTreeSet<&str> = sheet.samples.iter().map(|s| s.sample_id.as_str()).collect();
+    let ids: BTreeSet<&str> = rows.iter().map(|r| r.sample_id.as_str()).collect();
+    let missing: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|i| !in_sheet.contains(i))
+        .collect();
+    if ids.is_empty() || missing.is_empty() {
+        return Ok(());
+    }
+    let looks_pseudonymised = |i: &str| {
+        i.len() == 2 + crate::cohort::pseudo::PSEUDONYM_HEX
+            && i.starts_with("s_")
+            && i[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    };
+    let hint = if missing.iter().all(|i| looks_pseudonymised(i)) {
+        if keyed {
+            "; the tables look pseudonymised with another key: give the key the run used"
+        } else {
+            "; the tables look pseudonymised: give the run's key with --pseudonymise KEY"
+        }
+    } else if keyed {
+        "; --pseudonymise was given but the tables hold raw ids: merge them without the key"
+    } else {
+        ""
+    };
+    if missing.len() == ids.len() {
+        return Err(Error::new(
+            Category::SheetInvalid,
+            format!(
+                "{sheet_path}: none of the {} sample ids in the tables is in the sample sheet, so nothing would link{hint}",
+                ids.len()
+            ),
+        ));
+    }
+    tracing::warn!(
+        "{sheet_path}: {} of the {} sample ids in the tables are not in the sample sheet; their rows have no linkage{hint}",
+        missing.len(),
+        ids.len()
+    );
+    Ok(())
 }
 
 /// Reads a tidy TSV (the 13 [`COLUMNS`], in any order, extra columns ignored). `Ok(None)` when

@@ -619,6 +619,19 @@ fn merge_with_the_key_equals_a_pseudonymised_run() {
         "--pseudonymise".into(),
         key.display().to_string(),
     ]);
+    // Defect 12 (issue 17): the same tables and sheet without the key linked nothing and
+    // exited 0; now the merge stops and says why.
+    let unkeyed: Vec<String> = args[..args.len() - 2].to_vec();
+    let r = agemark(&unkeyed);
+    assert_eq!(r.code, Some(4), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("sample ids in the tables is in the sample sheet")
+            && r.stderr
+                .contains("give the run's key with --pseudonymise KEY"),
+        "{}",
+        r.stderr
+    );
     agemark(&args).assert_ok();
     for f in [
         "long.tsv",
