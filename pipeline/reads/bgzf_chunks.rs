@@ -43,7 +43,10 @@ const SPARE_BUFFERS: usize = 32;
 /// An inflated chunk: the buffer and the end of its data, which starts at [`HEADROOM`]. The
 /// buffer keeps its length across reuse (bytes outside the data are stale, never read), so it
 /// is zeroed only once.
-type Chunk = io::Result<(Vec<u8>, usize)>;
+/// An inflated chunk: the buffer, the end of its data, and the error that stopped it part way
+/// (the blocks before a bad block are delivered, then the error, so that the error is
+/// attributed to the first record not read whole).
+type Chunk = io::Result<(Vec<u8>, usize, Option<io::Error>)>;
 
 /// One inflate job: inflates a chunk and sends the result to whoever reads it.
 pub type InflateJob = Box<dyn FnOnce() + Send>;
@@ -99,6 +102,8 @@ pub struct ChunkedBgzfReader {
     filled: usize,
     pos: usize,
     done: bool,
+    /// The error after the last chunk delivered (a bad block inside a chunk).
+    deferred: Option<io::Error>,
 }
 
 impl ChunkedBgzfReader {
@@ -129,44 +134,50 @@ impl ChunkedBgzfReader {
         let (spent_in, reuse_in) = bounded::<Vec<u8>>(2 * workers + 2);
         thread::Builder::new()
             .name("agemark-bgzf-reader".into())
-            .spawn(move || loop {
-                let mut compressed = reuse_in
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BLOCKS << 16));
-                compressed.clear();
-                let mut blocks = 0;
-                let mut failed = None;
-                while blocks < CHUNK_BLOCKS {
-                    match read_block(&mut inner, &mut compressed) {
-                        Ok(true) => blocks += 1,
-                        Ok(false) => break,
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
+            .spawn(move || {
+                // Byte offset in the BGZF file of the chunk being cut.
+                let mut offset = 0u64;
+                loop {
+                    let mut compressed = reuse_in
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BLOCKS << 16));
+                    compressed.clear();
+                    let mut blocks = 0;
+                    let mut failed = None;
+                    while blocks < CHUNK_BLOCKS {
+                        match read_block(&mut inner, &mut compressed) {
+                            Ok(true) => blocks += 1,
+                            Ok(false) => break,
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
                         }
                     }
-                }
-                if blocks > 0 {
-                    let (done_tx, done_rx) = bounded(1);
-                    let (reuse_out, spent_in) = (reuse_out.clone(), spent_in.clone());
-                    let job: InflateJob = Box::new(move || {
-                        let out = reuse_out.try_recv().unwrap_or_default();
-                        let r = inflate_chunk(&compressed, out);
-                        let _ = spent_in.try_send(compressed);
-                        let _ = done_tx.send(r);
-                    });
-                    if jobs.send(job).is_err() || tx.send(done_rx).is_err() {
+                    let chunk_offset = offset;
+                    offset += compressed.len() as u64;
+                    if blocks > 0 {
+                        let (done_tx, done_rx) = bounded(1);
+                        let (reuse_out, spent_in) = (reuse_out.clone(), spent_in.clone());
+                        let job: InflateJob = Box::new(move || {
+                            let out = reuse_out.try_recv().unwrap_or_default();
+                            let r = inflate_chunk(&compressed, out, chunk_offset);
+                            let _ = spent_in.try_send(compressed);
+                            let _ = done_tx.send(r);
+                        });
+                        if jobs.send(job).is_err() || tx.send(done_rx).is_err() {
+                            return;
+                        }
+                    }
+                    if let Some(e) = failed {
+                        let (err_tx, err_rx) = bounded(1);
+                        let _ = err_tx.send(Err(e));
+                        let _ = tx.send(err_rx);
                         return;
                     }
-                }
-                if let Some(e) = failed {
-                    let (err_tx, err_rx) = bounded(1);
-                    let _ = err_tx.send(Err(e));
-                    let _ = tx.send(err_rx);
-                    return;
-                }
-                if blocks < CHUNK_BLOCKS {
-                    return;
+                    if blocks < CHUNK_BLOCKS {
+                        return;
+                    }
                 }
             })?;
         Ok(ChunkedBgzfReader {
@@ -177,6 +188,7 @@ impl ChunkedBgzfReader {
             filled: 0,
             pos: 0,
             done: false,
+            deferred: None,
         })
     }
 }
@@ -235,37 +247,64 @@ fn append_block<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<bool> {
 /// This is libdeflate through the `libdeflater` crate that noodles-bgzf itself uses; noodles'
 /// reader, fed a chunk, went through `Read::read_to_end`, which zeroes the spare capacity of
 /// every chunk and copied each block once more: 5–8 % of the CPU of a telomere pass (perf).
-fn inflate_chunk(compressed: &[u8], mut out: Vec<u8>) -> Chunk {
-    let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+///
+/// A bad block ends the chunk: the blocks before it are returned with the error, which names
+/// the block's byte offset in the file (`offset` is the chunk's).
+fn inflate_chunk(compressed: &[u8], mut out: Vec<u8>, offset: u64) -> Chunk {
     let mut decompressor = libdeflater::Decompressor::new();
     let mut rest = compressed;
     let mut filled = HEADROOM;
     while !rest.is_empty() {
-        let (header_len, total) = block_extent(rest)?;
+        let at = offset + (compressed.len() - rest.len()) as u64;
+        let invalid = |m: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("BGZF block at byte {at}: {m}"),
+            )
+        };
+        let (header_len, total) = match block_extent(rest) {
+            Ok(x) => x,
+            Err(e) => return Ok((out, filled, Some(invalid(&e.to_string())))),
+        };
         let block = &rest[..total];
         let trailer = &block[total - 8..];
         let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
         let isize = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]) as usize;
         if isize > 1 << 16 {
-            return Err(invalid("invalid BGZF ISIZE"));
+            return Ok((out, filled, Some(invalid("invalid BGZF ISIZE"))));
         }
         if out.len() < filled + isize {
             out.resize((filled + isize).max(HEADROOM + (CHUNK_BLOCKS << 16)), 0);
         }
         let dst = &mut out[filled..filled + isize];
-        let n = decompressor
-            .deflate_decompress(&block[header_len..total - 8], dst)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let n = match decompressor.deflate_decompress(&block[header_len..total - 8], dst) {
+            Ok(n) => n,
+            Err(_) => {
+                return Ok((
+                    out,
+                    filled,
+                    Some(invalid("corrupt compressed data (deflate stream invalid)")),
+                ))
+            }
+        };
         if n != isize {
-            return Err(invalid("invalid BGZF ISIZE"));
+            return Ok((
+                out,
+                filled,
+                Some(invalid("inflated size differs from the block's ISIZE")),
+            ));
         }
         if libdeflater::crc32(dst) != crc {
-            return Err(invalid("block data checksum mismatch"));
+            return Ok((
+                out,
+                filled,
+                Some(invalid("block data checksum (CRC32) mismatch")),
+            ));
         }
         filled += isize;
         rest = &rest[total..];
     }
-    Ok((out, filled))
+    Ok((out, filled, None))
 }
 
 /// The total size of a BGZF block from the extra field of its gzip header: its `BC` subfield
@@ -319,10 +358,23 @@ impl ChunkedBgzfReader {
         if self.done {
             return Ok(None);
         }
+        if let Some(e) = self.deferred.take() {
+            self.done = true;
+            return Err(e);
+        }
         match self.chunks.recv() {
             Err(_) => Ok(None),
             Ok(pending) => match self.wait_for(&pending) {
-                Ok(Ok(chunk)) => Ok(Some(chunk)),
+                Ok(Ok((chunk, filled, None))) => Ok(Some((chunk, filled))),
+                Ok(Ok((chunk, filled, Some(e)))) => {
+                    if filled > HEADROOM {
+                        self.deferred = Some(e);
+                        Ok(Some((chunk, filled)))
+                    } else {
+                        self.done = true;
+                        Err(e)
+                    }
+                }
                 Ok(Err(e)) => {
                     self.done = true;
                     Err(e)

@@ -1257,8 +1257,13 @@ fn decode_cram(
     let wrap = |e: io::Error| {
         let msg = describe_io(&e);
         let lower = msg.to_lowercase();
-        let message = if lower.contains("checksum") {
+        let reference_md5 = lower.contains("reference sequence checksum");
+        let message = if reference_md5 && ctx.has_reference {
             "the reference given with --reference does not match the one this CRAM was made with (MD5 of the reference differs)".to_string()
+        } else if reference_md5 {
+            "the reference sequence used to decode this CRAM does not match the one it was made with (MD5 differs): pass the right one with --reference ref.fa".to_string()
+        } else if lower.contains("checksum mismatch") {
+            format!("corrupt CRAM container: {msg}")
         } else if lower.contains("reference sequence name") {
             let name = msg.rsplit(": ").next().unwrap_or("").to_string();
             if ctx.has_reference {
@@ -1270,7 +1275,7 @@ fn decode_cram(
         } else {
             format!("cannot decode CRAM container: {msg}")
         };
-        let category = if lower.contains("checksum") || lower.contains("reference sequence name") {
+        let category = if reference_md5 || lower.contains("reference sequence name") {
             Category::ReferenceMismatch
         } else {
             Category::InputFormat

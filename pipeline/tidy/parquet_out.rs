@@ -29,7 +29,14 @@ const SCHEMA: &str = "message agemark_tidy {
 }";
 
 fn to_io(e: parquet::errors::ParquetError) -> io::Error {
-    io::Error::other(e)
+    // An I/O error inside (a full disk) comes back as itself, not as "External: …".
+    match e {
+        parquet::errors::ParquetError::External(inner) => match inner.downcast::<io::Error>() {
+            Ok(io) => *io,
+            Err(other) => io::Error::other(other),
+        },
+        e => io::Error::other(e),
+    }
 }
 
 /// The cells of one Parquet column, in row order.
@@ -162,5 +169,16 @@ mod tests {
         assert!(rows[0].contains("n_used: 7"), "{}", rows[0]);
         assert!(rows[1].contains("value: null"), "{}", rows[1]);
         assert!(rows[1].contains("qc_status: \"fail\""), "{}", rows[1]);
+    }
+
+    /// Issue 17, defect 11: a full disk under the Parquet writer reads "No space left on
+    /// device", not "External: …".
+    #[test]
+    fn an_io_error_inside_parquet_comes_back_as_itself() {
+        let full = io::Error::from_raw_os_error(28);
+        let wrapped = parquet::errors::ParquetError::External(Box::new(full));
+        let e = to_io(wrapped);
+        assert_eq!(e.raw_os_error(), Some(28));
+        assert!(!e.to_string().contains("External"), "{e}");
     }
 }

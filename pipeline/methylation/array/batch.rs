@@ -262,9 +262,15 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
     };
     // The batch platform: given, else from the first readable sample.
     let mut platform = opts.platform;
+    // Why the IDATs could not be read, for the error when none could (first one only).
+    let mut first_unreadable: Option<String> = None;
     if platform.is_none() && user.is_none() {
         for s in &samples {
-            if let Ok(g) = idat::read(&s.grn) {
+            let read = idat::read(&s.grn);
+            if let Err(e) = &read {
+                first_unreadable.get_or_insert_with(|| format!("{}: {e}", s.grn.display()));
+            }
+            if let Ok(g) = read {
                 platform = Platform::from_address_count(g.ids.len());
                 if platform.is_none() {
                     return Err(InputError::file(
@@ -283,10 +289,14 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
         Some(m) => m,
         None => {
             let Some(p) = platform else {
-                return Err(InputError::file(
-                    &shown,
-                    "no readable IDAT to detect the platform from",
-                ));
+                let why = match &first_unreadable {
+                    Some(e) => format!(
+                        "no readable IDAT to detect the platform from (none of the {} could be read; the first: {e})",
+                        samples.len()
+                    ),
+                    None => "no readable IDAT to detect the platform from".to_string(),
+                };
+                return Err(InputError::file(&shown, why));
             };
             match manifest::bundled(p) {
                 Some(m) => std::sync::Arc::new(m?.clone()),
