@@ -277,25 +277,55 @@ fn careless_arguments_are_refused_with_one_line() {
     }
 }
 
+/// Defect 5: memory was sized by the header (CpGs x sample columns) before any row was read,
+/// so a header-only file of 200,000 columns aborted. Now memory grows with the rows read: the
+/// header-only file is a one-line "no data rows" error, a wide file with a few rows is read,
+/// and rows beyond the budget are refused with one line before they are allocated.
 #[test]
-fn memory_for_a_matrix_is_checked_before_it_is_allocated() {
+fn memory_for_a_matrix_grows_with_what_is_read_and_is_checked_before_it_is_allocated() {
     let d = tempdir();
-    // A header with 200,000 sample columns and no data: 20 clocks' CpGs x 200,000 samples.
-    let mut header = String::from("probe_id");
-    for i in 0..200_000 {
-        header.push_str(&format!(",S{i}"));
+    let clocks = |p: &str, gb: &str| {
+        let out = std::process::Command::new(crate::common::bin())
+            .args(["clocks", p, "-o", "-", "--clocks", "horvath2013"])
+            .env("AGEMARK_MEMORY_GB", gb)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let header = |n: usize| {
+        let mut h = String::from("probe_id");
+        for i in 0..n {
+            h.push_str(&format!(",S{i}"));
+        }
+        h.push('\n');
+        h
+    };
+    let p = write_file(d.path(), "wide.csv", &header(200_000));
+    let (code, stderr) = clocks(&p, "0.5");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no data rows"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // 20,000 samples and three of Horvath's CpGs: 3 rows x 20,000 x 8 B = 0.48 MB.
+    let horvath = ["cg00075967", "cg00374717", "cg00864867"];
+    let mut text = header(20_000);
+    for cg in horvath {
+        text.push_str(cg);
+        text.push_str(&",0.5".repeat(20_000));
+        text.push('\n');
     }
-    header.push('\n');
-    let p = write_file(d.path(), "wide.csv", &header);
-    let out = std::process::Command::new(crate::common::bin())
-        .args(["clocks", &p, "-o", "-"])
-        .env("AGEMARK_MEMORY_GB", "0.5")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let p = write_file(d.path(), "rows.csv", &text);
+    let (code, stderr) = clocks(&p, "0.001");
+    assert_eq!(code, Some(0), "{stderr}");
+    // Budget 0.2 MB: the first row (0.16 MB) fits, the second does not.
+    let (code, stderr) = clocks(&p, "0.0002");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
-        stderr.contains("more than the 0.5 GB available"),
+        stderr.contains(
+            "holding 2 CpGs x 20000 samples needs 320.0 kB, more than the 200.0 kB available"
+        ),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -359,4 +389,141 @@ fn a_gzip_fastq_cut_before_its_trailer_is_refused() {
         bad.stderr
     );
     assert!(!dir.path().join("o.telomere.tsv").exists());
+}
+
+/// Defect 11: a FASTQ with CRLF line ends was "76 bases but 77 quality scores"; now its rows
+/// equal those of the same FASTQ with LF line ends.
+#[test]
+fn a_fastq_with_crlf_line_ends_reads_like_its_lf_twin() {
+    let d = tempdir();
+    let lf = "@r1\nACGTTAGGGTTAGGGTTAGGGTTAGGG\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIII\n\
+              @r2\nCCCTAACCCTAACCCTAACCCTAAGGT\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIII\n";
+    let unix = write_file(d.path(), "s.fq", lf);
+    let dos = d.path().join("crlf");
+    fs::create_dir(&dos).unwrap();
+    let dos = write_file(&dos, "s.fq", &lf.replace('\n', "\r\n"));
+    let a = agemark(["telomere", &unix, "-o", "-", "-q"]);
+    let b = agemark(["telomere", &dos, "-o", "-", "-q"]);
+    a.assert_ok();
+    b.assert_ok();
+    assert_eq!(a.stdout_text(), b.stdout_text());
+}
+
+/// Defect 11: a Bismark coverage file written 0-based must get the hint that fits (every
+/// line lands on a probe CpG when moved +1), not the opposite one.
+#[test]
+fn a_zero_based_bismark_file_gets_the_plus_one_hint() {
+    use std::io::Read;
+    let d = tempdir();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(
+        fs::File::open(crate::common::repo(
+            "tests/data/bisulfite/bismark_test_data_hg19.bismark.cov.gz",
+        ))
+        .unwrap(),
+    )
+    .read_to_string(&mut text)
+    .unwrap();
+    let mut shifted = String::new();
+    for line in text.lines() {
+        let mut f: Vec<String> = line.split('\t').map(str::to_string).collect();
+        for i in [1, 2] {
+            f[i] = (f[i].parse::<u64>().unwrap() - 1).to_string();
+        }
+        shifted.push_str(&f.join("\t"));
+        shifted.push('\n');
+    }
+    let p = write_file(d.path(), "zero.bismark.cov", &shifted);
+    let r = agemark(["clocks", &p, "--build", "hg19", "-o", "-"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("when moved +1")
+            && r.stderr
+                .contains("0-based (bed-style) positions in a file read as 1-based"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Defect 11: any corrupt CRAM container was "the reference given with --reference does not
+/// match", even with no --reference; now a damaged block says so.
+#[test]
+fn a_corrupt_cram_without_reference_is_not_blamed_on_the_reference() {
+    let d = tempdir();
+    let mut cram = fs::read(seq("htsnexus_test_NA12878.cram")).unwrap();
+    let mid = cram.len() / 2;
+    for b in &mut cram[mid..mid + 200] {
+        *b ^= 0x5a;
+    }
+    let p = d.path().join("bad.cram");
+    fs::write(&p, &cram).unwrap();
+    let r = agemark(["telomere", p.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("--reference does not match"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("bad.cram: record ") && r.stderr.contains("corrupt CRAM container"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Defect 11: BGZF corruption named the first record of the 16-block chunk; now it names the
+/// first record not read whole (`samtools view` prints 3,023 records of this file before it
+/// fails) and the bad block's byte offset.
+#[test]
+fn a_corrupt_bgzf_block_is_attributed_to_the_record_it_breaks() {
+    let d = tempdir();
+    let mut bam = fs::read(seq("telseq_test1_UK10K_chr1.bam")).unwrap();
+    // BGZF block 20 of the file: walk the blocks by their BSIZE fields.
+    let mut at = 0usize;
+    for _ in 0..20 {
+        at += usize::from(u16::from_le_bytes([bam[at + 16], bam[at + 17]])) + 1;
+    }
+    for b in &mut bam[at + 30..at + 40] {
+        *b ^= 0xff;
+    }
+    let p = d.path().join("bad.bam");
+    fs::write(&p, &bam).unwrap();
+    let r = agemark(["telomere", p.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "bad.bam: record 3,024: BGZF block at byte {at}: corrupt compressed data"
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Defect 11: a directory whose only IDAT pair is corrupt said "no readable IDAT to detect the
+/// platform from" without naming the file or saying why.
+#[test]
+fn a_directory_of_unreadable_idats_names_the_first_and_why() {
+    let d = tempdir();
+    let src = crate::common::repo("tests/data/array/hm27_idat");
+    for f in ["4207113116_A_Grn.idat", "4207113116_A_Red.idat"] {
+        fs::copy(src.join(f), d.path().join(f)).unwrap();
+    }
+    let grn = d.path().join("4207113116_A_Grn.idat");
+    let head = fs::read(&grn).unwrap()[..100].to_vec();
+    fs::write(&grn, head).unwrap();
+    let out = d.path().join("o");
+    let r = agemark([
+        "idat",
+        d.path().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("none of the 1 could be read")
+            && r.stderr.contains("4207113116_A_Grn.idat: byte 12:")
+            && r.stderr.contains("truncated or corrupt IDAT"),
+        "{}",
+        r.stderr
+    );
 }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::{
     is_missing_token, looks_like_probe, parse_f64, parse_prefix, probe_base, BetaView, FastMap,
-    Orientation, ReaderNotes, ReaderOptions, SampleMoments, StreamSink,
+    Orientation, ReaderNotes, ReaderOptions, Rows, SampleMoments, StreamSink,
 };
 use crate::{
     core::file_name_of,
@@ -162,7 +162,12 @@ pub fn read_beta_matrix_with<D: AsRef<str>, S: AsRef<str>>(
     // `--m-values` on a matrix of betas: every value read was in [0, 1], which converts to
     // [0.5, 2/3]. Real M-values spread far outside [0, 1] (about -6 to 6), so refuse.
     if opts.m_values {
-        let mut held = view.values.iter().filter(|v| !v.is_nan()).peekable();
+        let mut held = view
+            .values
+            .filled_values()
+            .iter()
+            .filter(|v| !v.is_nan())
+            .peekable();
         if held.peek().is_some() && held.all(|&v| (0.5..=2.0 / 3.0 + 1e-12).contains(&v)) {
             return Err(InputError::file(
                 path,
@@ -722,27 +727,40 @@ pub fn memory_budget_bytes() -> Option<u64> {
 
 /// Refuses, before allocating, a view of `n_cpgs` held CpGs × `n_samples` samples (8 bytes a
 /// value) larger than [`memory_budget_bytes`], with a one-line error that says what to check.
+/// A file with CpGs as rows is checked as its rows arrive (memory grows by one row per CpG
+/// found), so a wide header with few rows is read in little memory.
 fn check_memory(path: &str, n_cpgs: usize, n_samples: usize) -> Result<(), InputError> {
     let need = (n_cpgs as u128) * (n_samples as u128) * 8;
     match memory_budget_bytes() {
         Some(budget) if need > budget as u128 => Err(InputError::file(
             path,
             format!(
-                "holding {n_cpgs} CpGs x {n_samples} samples needs {:.1} GB, more than the {:.1} GB available \
+                "holding {n_cpgs} CpGs x {n_samples} samples needs {}, more than the {} available \
                  (AGEMARK_MEMORY_GB sets the budget): is the header right ({n_samples} sample columns)? \
                  For a cohort this large, split the matrix by samples or ask for fewer clocks",
-                need as f64 / 1e9,
-                budget as f64 / 1e9
+                human_bytes(need as f64),
+                human_bytes(budget as f64)
             ),
         )),
         _ => Ok(()),
     }
 }
 
+/// `1.5 GB`, `160.0 MB` or `12.0 kB`.
+fn human_bytes(b: f64) -> String {
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.1} kB", b / 1e3)
+    }
+}
+
 /// Values of requested CpGs being accumulated: sums and counts of the probes seen.
 struct Store {
     n: usize,
-    values: Vec<f64>,
+    values: Rows,
     probes: Vec<u16>,
     /// Per-cell number of non-missing replicate values, only for CpGs seen more than once.
     counts: HashMap<usize, Vec<u32>>,
@@ -752,7 +770,7 @@ impl Store {
     fn new(n_cpgs: usize, n: usize) -> Self {
         Store {
             n,
-            values: vec![f64::NAN; n_cpgs * n],
+            values: Rows::new(n_cpgs, n),
             probes: vec![0; n_cpgs],
             counts: HashMap::new(),
         }
@@ -760,7 +778,7 @@ impl Store {
 
     fn add(&mut self, i: usize, vals: &[f64]) {
         let n = self.n;
-        let cell = &mut self.values[i * n..(i + 1) * n];
+        let cell = self.values.row_mut(i);
         if self.probes[i] == 0 {
             cell.copy_from_slice(vals);
         } else {
@@ -788,9 +806,10 @@ impl Store {
     fn finish(&mut self) -> u64 {
         let n = self.n;
         for (&i, counts) in &self.counts {
+            let row = self.values.row_mut(i);
             for (s, &count) in counts.iter().enumerate().take(n) {
                 if count > 1 {
-                    self.values[i * n + s] /= f64::from(count);
+                    row[s] /= f64::from(count);
                 }
             }
         }
@@ -843,7 +862,6 @@ fn read_rows(
     let samples: Vec<String> = header[1..].to_vec();
     check_names(&ctx.path, &samples, "sample")?;
     let n = samples.len();
-    check_memory(&ctx.path, n_dense, n)?;
     let mut dense = Store::new(n_dense, n);
     // Streamed CpGs with EPICv2 names wait here for their replicates.
     let mut held: HashMap<usize, Held> = HashMap::new();
@@ -887,7 +905,14 @@ fn read_rows(
                     let vals = &p.values[r.offset..r.offset + n];
                     notes.missing_cells += vals.iter().filter(|v| v.is_nan()).count() as u64;
                     match t {
-                        Target::Dense(i) => dense.add(i as usize, vals),
+                        Target::Dense(i) => {
+                            let i = i as usize;
+                            if !dense.values.is_filled(i) {
+                                // Memory grows by one row per CpG found: checked as it grows.
+                                check_memory(&ctx.path, dense.values.filled() + 1, n)?;
+                            }
+                            dense.add(i, vals)
+                        }
                         Target::Streamed(i) => {
                             let i = i as usize;
                             if r.suffixed {
@@ -1207,7 +1232,7 @@ fn read_columns(
         samples,
         cpgs: Vec::new(),
         probes,
-        values,
+        values: Rows::from_dense(values, n),
         moments,
         notes,
     })
@@ -1425,9 +1450,10 @@ mod tests {
                 );
             };
             if let Ok(v) = result {
-                assert_eq!(v.values.len(), v.cpgs.len() * v.samples.len());
+                assert_eq!(v.values.len(), v.cpgs.len());
                 assert!(v
                     .values
+                    .to_dense()
                     .iter()
                     .all(|b| b.is_nan() || (0.0..=1.0).contains(b)));
                 assert_eq!(v.probes.len(), v.cpgs.len());

@@ -210,8 +210,9 @@ pub struct BetaView {
     /// Per requested CpG: how many input probes gave its value (0 = absent from the input,
     /// 1 = one row, more = EPICv2 replicates averaged).
     pub probes: Vec<u16>,
-    /// CpG-major values: `values[c * samples.len() + s]`; `NaN` = missing.
-    pub values: Vec<f64>,
+    /// The values, one row per requested CpG ([`BetaView::row`]); only the CpGs present in
+    /// the input take memory.
+    pub values: Rows,
     /// Per-sample moments over every row (when [`ReaderOptions::sample_moments`] was set).
     pub moments: Option<SampleMoments>,
     /// What the reader found and did.
@@ -226,8 +227,7 @@ impl BetaView {
 
     /// The values of requested CpG `i`, one per sample (`NaN` = missing).
     pub fn row(&self, i: usize) -> &[f64] {
-        let n = self.samples.len();
-        &self.values[i * n..(i + 1) * n]
+        self.values.row(i)
     }
 
     /// Whether requested CpG `i` had a row in the input.
@@ -240,9 +240,130 @@ impl BetaView {
         self.cpgs.iter().position(|c| c == cpg)
     }
 
-    /// Bytes held by the values (samples × requested CpGs × 8).
+    /// Bytes held by the values (samples × CpGs present × 8).
     pub fn value_bytes(&self) -> usize {
-        self.values.len() * std::mem::size_of::<f64>()
+        self.values.bytes()
+    }
+}
+
+/// Rows of `n` values (one per sample) for a fixed list of CpGs, memory taken only by the rows
+/// that are filled: a wide file with few of the requested CpGs holds those few rows, not
+/// CpGs × samples (issue 17, defect 5). An unfilled row reads as all `NaN`.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    n: usize,
+    /// Per CpG: its row in `data`, or [`Rows::NONE`].
+    slot: Vec<u32>,
+    data: Vec<f64>,
+    /// The row an unfilled CpG reads as.
+    nan: Vec<f64>,
+}
+
+/// Equal when every row holds the same values bit for bit (a `NaN` equals a `NaN`), however
+/// the rows are stored.
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.n == other.n
+            && self.len() == other.len()
+            && (0..self.len()).all(|i| {
+                let (a, b) = (self.row(i), other.row(i));
+                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+            })
+    }
+}
+
+impl Rows {
+    const NONE: u32 = u32::MAX;
+
+    /// `n_rows` unfilled rows of `n` values.
+    pub fn new(n_rows: usize, n: usize) -> Self {
+        Rows {
+            n,
+            slot: vec![Self::NONE; n_rows],
+            data: Vec::new(),
+            nan: vec![f64::NAN; n],
+        }
+    }
+
+    /// Rows from CpG-major values (`values[c * n + s]`), every row filled.
+    pub fn from_dense(values: Vec<f64>, n: usize) -> Self {
+        let n_rows = values.len().checked_div(n).unwrap_or(0);
+        Rows {
+            n,
+            slot: (0..n_rows as u32).collect(),
+            data: values,
+            nan: vec![f64::NAN; n],
+        }
+    }
+
+    /// Number of rows (filled or not).
+    pub fn len(&self) -> usize {
+        self.slot.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.slot.is_empty()
+    }
+
+    /// Values per row.
+    pub fn width(&self) -> usize {
+        self.n
+    }
+
+    /// Row `i` (all `NaN` when it was never filled).
+    pub fn row(&self, i: usize) -> &[f64] {
+        match self.slot[i] {
+            Self::NONE => &self.nan,
+            k => &self.data[k as usize * self.n..(k as usize + 1) * self.n],
+        }
+    }
+
+    /// Whether row `i` was filled.
+    pub fn is_filled(&self, i: usize) -> bool {
+        self.slot[i] != Self::NONE
+    }
+
+    /// Number of filled rows.
+    pub fn filled(&self) -> usize {
+        self.data.len().checked_div(self.n).unwrap_or(0)
+    }
+
+    /// Row `i` to write to; filled with `NaN` the first time.
+    pub fn row_mut(&mut self, i: usize) -> &mut [f64] {
+        if self.slot[i] == Self::NONE {
+            self.slot[i] = self.filled() as u32;
+            self.data.resize(self.data.len() + self.n, f64::NAN);
+        }
+        let k = self.slot[i] as usize;
+        &mut self.data[k * self.n..(k + 1) * self.n]
+    }
+
+    /// Appends a row (filled when `values` is given, else unfilled).
+    pub fn push(&mut self, values: Option<&[f64]>) {
+        match values {
+            Some(v) => {
+                debug_assert_eq!(v.len(), self.n);
+                self.slot.push(self.filled() as u32);
+                self.data.extend_from_slice(v);
+            }
+            None => self.slot.push(Self::NONE),
+        }
+    }
+
+    /// The values of the filled rows, row after row.
+    pub fn filled_values(&self) -> &[f64] {
+        &self.data
+    }
+
+    /// Bytes held by the filled rows.
+    pub fn bytes(&self) -> usize {
+        self.data.len() * std::mem::size_of::<f64>()
+    }
+
+    /// Every value, CpG-major (`NaN` for unfilled rows): for tests and small views.
+    pub fn to_dense(&self) -> Vec<f64> {
+        (0..self.len()).flat_map(|i| self.row(i).to_vec()).collect()
     }
 }
 

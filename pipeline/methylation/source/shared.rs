@@ -149,7 +149,7 @@ struct Tee<'s, 'a> {
     forward: Vec<Vec<(usize, usize)>>,
     /// Per union-streamed CpG: slot among the copies kept, when a consumer holds it.
     keep: Vec<Option<usize>>,
-    kept: Vec<f64>,
+    kept: super::Rows,
     /// Per union-streamed CpG: probes that gave its row (0 = never delivered).
     probes: Vec<u16>,
     /// Per union-streamed CpG: missing cells of its row.
@@ -161,7 +161,7 @@ impl StreamSink for Tee<'_, '_> {
     fn start(&mut self, n_samples: usize) {
         self.n = n_samples;
         let slots = self.keep.iter().flatten().count();
-        self.kept = vec![f64::NAN; slots * n_samples];
+        self.kept = super::Rows::new(slots, n_samples);
         for s in self.sinks.iter_mut().flatten() {
             s.start(n_samples);
         }
@@ -180,7 +180,7 @@ impl StreamSink for Tee<'_, '_> {
             }
         }
         if let Some(k) = self.keep[index] {
-            self.kept[k * self.n..(k + 1) * self.n].copy_from_slice(values);
+            self.kept.row_mut(k).copy_from_slice(values);
         }
     }
 }
@@ -248,7 +248,7 @@ fn read_matrix_shared(
         n: 0,
         forward,
         keep,
-        kept: Vec::new(),
+        kept: super::Rows::default(),
         probes: vec![0; u_streamed.len()],
         missing: vec![0; u_streamed.len()],
         sinks: requests.iter_mut().map(|r| r.sink.as_deref_mut()).collect(),
@@ -271,26 +271,26 @@ fn read_matrix_shared(
     let mut views = Vec::with_capacity(requests.len());
     for (k, r) in requests.iter().enumerate() {
         let cpgs = &dense[k];
-        let mut values = Vec::with_capacity(cpgs.len() * n);
+        let mut values = super::Rows::new(0, n);
         let mut probes = Vec::with_capacity(cpgs.len());
         let mut missing = 0u64;
         for c in cpgs {
-            let (row, p): (Vec<f64>, u16) = match u_dense_at.get(c) {
-                Some(&i) => (union.row(i).to_vec(), union.probes[i]),
+            let (row, p): (Option<&[f64]>, u16) = match u_dense_at.get(c) {
+                Some(&i) if union.values.is_filled(i) => (Some(union.row(i)), union.probes[i]),
+                Some(&i) => (None, union.probes[i]),
                 None => {
                     let j = u_streamed_at[c];
                     match keep[j] {
-                        Some(s) if st_probes[j] > 0 => {
-                            (kept[s * n..(s + 1) * n].to_vec(), st_probes[j])
-                        }
-                        _ => (vec![f64::NAN; n], 0),
+                        Some(s) if st_probes[j] > 0 => (Some(kept.row(s)), st_probes[j]),
+                        _ => (None, 0),
                     }
                 }
             };
             if p > 0 {
-                missing += row.iter().filter(|v| v.is_nan()).count() as u64;
+                let nan = |r: &[f64]| r.iter().filter(|v| v.is_nan()).count() as u64;
+                missing += row.map_or(n as u64, nan);
             }
-            values.extend_from_slice(&row);
+            values.push(row);
             probes.push(p);
         }
         let own_streamed = streamed[k].iter().map(|c| u_streamed_at[c]);
@@ -469,7 +469,11 @@ mod tests {
                 assert_eq!(got.cpgs, v.cpgs, "{path} consumer {k}");
                 assert_eq!(got.probes, v.probes, "{path} consumer {k}");
                 let bits = |x: &[f64]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&got.values), bits(&v.values), "{path} consumer {k}");
+                assert_eq!(
+                    bits(&got.values.to_dense()),
+                    bits(&v.values.to_dense()),
+                    "{path} consumer {k}"
+                );
                 assert_eq!(got.moments, v.moments, "{path} consumer {k}");
                 // missing_cells of a CpG-rows file with EPICv2 replicates: counted after
                 // averaging in the shared read (see the module doc); everything else is equal.

@@ -156,7 +156,7 @@ pub fn view_from_table<D: AsRef<str>, S: AsRef<str>>(
         samples: table.samples.clone(),
         cpgs: dense_ids,
         probes: dense_probes,
-        values,
+        values: super::Rows::from_dense(values, n),
         moments: moments.map(|m| m.finish()),
         notes,
     })
@@ -215,7 +215,10 @@ mod tests {
         assert_eq!(a.cpgs, b.cpgs);
         assert_eq!(a.probes, b.probes);
         assert_eq!(a.samples, b.samples);
-        assert_eq!(format!("{:?}", a.values), format!("{:?}", b.values));
+        assert_eq!(
+            format!("{:?}", a.values.to_dense()),
+            format!("{:?}", b.values.to_dense())
+        );
         assert_eq!(format!("{:?}", sa.0), format!("{:?}", sb.0));
         let (ma, mb) = (a.moments.unwrap(), b.moments.unwrap());
         assert_eq!(ma.n, mb.n);
