@@ -292,4 +292,21 @@ mod tests {
         ]);
         assert_eq!(s.scrub("M10 and M1: M10.bam"), "s_b and s_a: s_b.bam");
     }
+
+    /// Issue 17, defect 8: ids were replaced as substrings, also inside pseudonyms already
+    /// inserted (`17` in `exclude_flags=1796`; ids `a`, `b`, `1`, `t` garbled methods, notes
+    /// and timestamps). Now only whole tokens, in one pass.
+    #[test]
+    fn ids_are_replaced_only_as_whole_tokens_and_pseudonyms_are_not_rescanned() {
+        let s = Scrubber::new(
+            ["17", "a", "b", "1", "t", "f"]
+                .iter()
+                .map(|r| (r.to_string(), format!("f_{r}a1b"))),
+        );
+        let text = "exclude_flags=1796 method=telseq(k=7) note: read a/b.bam at 2026-12-02T05:38:20Z id 17";
+        assert_eq!(
+            s.scrub(text),
+            "exclude_flags=1796 method=telseq(k=7) note: read f_aa1b/f_ba1b.bam at 2026-12-02T05:38:20Z id f_17a1b"
+        );
+    }
 }
