@@ -76,13 +76,14 @@ pub enum Command {
     ///
     /// Writes DIR/<sample>/<sample>.telomere|mtdna.tsv/.parquet, DIR/idat/<batch>.betas.tsv.gz (and
     /// .detection.tsv.gz, .idat_qc.tsv/.parquet), DIR/methylation/cohort.<stage>.tsv/.parquet,
-    /// DIR/cohort.long.tsv/.parquet, cohort.wide.tsv, cohort.columns.tsv, cohort.dyads.tsv,
+    /// DIR/cohort.long.tsv/.parquet, cohort.wide.tsv, cohort.columns.tsv, cohort.dyads.tsv, cohort.sample_qc.tsv/.parquet,
     /// failures.tsv, report.html, multiqc/agemark_*_mqc.*, run_manifest.tsv. Exits 1 when a
     /// sample failed (after writing everything else).
     Run(RunArgs),
     /// Merge tidy tables into the cohort tables (what `run` does after its stages).
     ///
-    /// Writes PREFIX.long.tsv/.parquet, PREFIX.wide.tsv, PREFIX.columns.tsv, PREFIX.dyads.tsv.
+    /// Writes PREFIX.long.tsv/.parquet, PREFIX.wide.tsv, PREFIX.columns.tsv, PREFIX.dyads.tsv,
+    /// PREFIX.sample_qc.tsv/.parquet (sex, identity, relatedness, maternal contamination).
     Merge(MergeArgs),
     /// The HTML report (and MultiQC custom-content files) of a results directory.
     Report(ReportArgs),
@@ -142,7 +143,7 @@ pub struct MergeArgs {
     /// Tidy tables (TSV) to merge; files that are not tidy tables are skipped with a warning.
     #[arg(required = true, value_name = "TABLE.tsv")]
     pub tables: Vec<PathBuf>,
-    /// Output prefix: writes PREFIX.long.tsv/.parquet, .wide.tsv, .columns.tsv, .dyads.tsv.
+    /// Output prefix: writes PREFIX.long.tsv/.parquet, .wide.tsv, .columns.tsv, .dyads.tsv, .sample_qc.tsv/.parquet.
     #[arg(long, short = 'o', value_name = "PREFIX")]
     pub output: PathBuf,
     /// Sample sheet: joins the linkage columns in and pairs dyads.

@@ -41,6 +41,9 @@ use crate::{
 fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &str) -> bool {
     if assay == PLACEHOLDER_ASSAY
         || assay == "methylation_array"
+        || assay == super::sample_qc::ASSAY
+        || assay == crate::methylation::sample_qc::IDENTITY_ASSAY
+        || assay == crate::methylation::sample_qc::CONTAMINATION_ASSAY
         || measure == crate::methylation::celltypes::SUM_MEASURE
         || measure == "applicable_clocks"
     {
@@ -135,6 +138,8 @@ pub struct Cohort {
     pub linkage: BTreeMap<String, Linkage>,
     /// The sheet was given (dyads need it).
     pub has_sheet: bool,
+    /// Sample QC ([`super::sample_qc`]); its verdicts are also rows (assay `sample_qc`).
+    pub sample_qc: Vec<super::sample_qc::Check>,
 }
 
 /// Parses a QC status word.
@@ -359,7 +364,12 @@ fn sort_key(r: &Row) -> (&str, &str, &str, &str, &str, &str, &str) {
 }
 
 /// Merges rows (any order) with an optional sheet into the cohort.
-pub fn merge(mut rows: Vec<Row>, sheet: Option<&CohortSheet>) -> Cohort {
+pub fn merge(rows: Vec<Row>, sheet: Option<&CohortSheet>) -> Cohort {
+    // Genotype calls feed the sample QC; they stay out of the cohort tables (personal data,
+    // and 65 columns no analysis wants in the wide table).
+    let (genotypes, mut rows): (Vec<Row>, Vec<Row>) = rows
+        .into_iter()
+        .partition(|r| r.assay == crate::methylation::sample_qc::GENOTYPE_ASSAY);
     let mut linkage: BTreeMap<String, Linkage> = BTreeMap::new();
     if let Some(sh) = sheet {
         let present: BTreeSet<&str> = rows.iter().map(|r| r.sample_id.as_str()).collect();
@@ -375,12 +385,19 @@ pub fn merge(mut rows: Vec<Row>, sheet: Option<&CohortSheet>) -> Cohort {
     for r in &rows {
         linkage.entry(r.sample_id.clone()).or_default();
     }
-    rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    Cohort {
+    let mut cohort = Cohort {
         rows,
         linkage,
         has_sheet: sheet.is_some(),
-    }
+        sample_qc: Vec::new(),
+    };
+    let dyads = cohort.dyad_pairs();
+    cohort.sample_qc = super::sample_qc::checks(&cohort.rows, &genotypes, &cohort.linkage, &dyads);
+    cohort
+        .rows
+        .extend(cohort.sample_qc.iter().map(|c| c.to_row()));
+    cohort.rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    cohort
 }
 
 /// The placeholder row of a sheet sample that no table has rows for.
@@ -699,12 +716,20 @@ impl Cohort {
             p("wide.tsv"),
             p("columns.tsv"),
             p("dyads.tsv"),
+            p("sample_qc.tsv"),
+            p("sample_qc.parquet"),
         ];
         write_atomic(&paths[0], |w| self.write_long_tsv(w))?;
         write_atomic(&paths[1], |w| self.write_long_parquet(w))?;
         write_atomic(&paths[2], |w| self.write_wide(w))?;
         write_atomic(&paths[3], |w| self.write_columns(w))?;
         write_atomic(&paths[4], |w| self.write_dyads(w))?;
+        write_atomic(&paths[5], |w| {
+            super::sample_qc::write_tsv(&self.sample_qc, w)
+        })?;
+        write_atomic(&paths[6], |w| {
+            super::sample_qc::write_parquet(&self.sample_qc, w)
+        })?;
         Ok(paths.to_vec())
     }
 }

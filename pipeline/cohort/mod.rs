@@ -8,5 +8,6 @@ pub mod plan;
 pub mod pseudo;
 pub mod report;
 pub mod runner;
+pub mod sample_qc;
 pub mod samplesheet;
 pub mod svg;

@@ -541,7 +541,7 @@ impl Ctx<'_> {
                             s.age_years, s.gestational_age_weeks, s.sample_type
                         ),
                         "clocks" => format!("{:?}:{:?}", s.age_years, s.gestational_age_weeks),
-                        "celltypes" => s.sample_type.clone(),
+                        "celltypes" | "identity" => s.sample_type.clone(),
                         _ => String::new(),
                     };
                     params.push_str(&format!("{c}={}:{what};", self.out_ids[i]));

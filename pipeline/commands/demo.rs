@@ -56,6 +56,7 @@ pub fn run(args: &DemoArgs, threads: usize) -> Result<(), AppError> {
         "cohort.wide.tsv",
         "cohort.columns.tsv",
         "cohort.dyads.tsv",
+        "cohort.sample_qc.tsv",
         "failures.tsv",
     ] {
         let _ = writeln!(w, "  {}", d.cohort_dir.join(f).display());

@@ -13,6 +13,7 @@ pub mod cell_ontology;
 pub mod celltypes;
 pub mod models;
 pub mod nr3c1;
+pub mod sample_qc;
 pub mod source;
 pub mod stage;
 

@@ -1,4 +1,4 @@
-//! The methylation stage seam: what each stage (clocks, cell types, NR3C1) needs of an input,
+//! The methylation stage seam: what each stage (clocks, cell types, identity, NR3C1) needs of an input,
 //! and how it turns the views of one read into rows.
 //!
 //! A [`MethStage`] asks the reader for CpGs ([`MethStage::requests`]) and makes its rows from
@@ -33,7 +33,7 @@ use crate::{
             registry::{ClockModel, Registry},
             ClockOptions, ClocksPlan, Impute,
         },
-        nr3c1,
+        nr3c1, sample_qc,
         source::{
             calls_input, input_kind,
             shared::{read_shared, read_shared_region, Request},
@@ -44,7 +44,7 @@ use crate::{
 };
 
 /// The methylation stages, in order (each name is also the table suffix).
-pub const METH_STAGES: &[&str] = &["celltypes", "clocks", "nr3c1"];
+pub const METH_STAGES: &[&str] = &["celltypes", "clocks", "identity", "nr3c1"];
 
 /// One methylation input for the stages.
 pub struct MethJob<'a> {
@@ -80,6 +80,18 @@ pub enum MethStage<'m> {
     /// NR3C1 probe betas and region means; for sequencing calls also the promoter CpGs by
     /// coordinate (from the same pass over the file when the shared read gave them).
     Nr3c1(Vec<String>, Option<RegionAnswer>),
+    /// Identity and purity ([`sample_qc`]): SNP-probe genotypes (for the cohort's duplicate and
+    /// relatedness checks) and Morin's maternal-contamination count of cord bloods.
+    Identity {
+        /// The SNP probes, then Morin's CpGs.
+        ids: Vec<String>,
+        /// How many of `ids` are SNP probes.
+        n_snp: usize,
+        /// Morin's CpGs and thresholds.
+        morin: Vec<sample_qc::MorinCpg>,
+        /// The genotype model.
+        mixture: sample_qc::Mixture,
+    },
 }
 
 /// The clock models of `--clocks`, loaded once for all inputs.
@@ -145,6 +157,18 @@ impl<'m> MethStage<'m> {
                 Ok(MethStage::Cells { panels, warn, opts })
             }
             "nr3c1" => Ok(MethStage::Nr3c1(nr3c1::probe_ids()?, None)),
+            "identity" => {
+                let mut ids = sample_qc::snp_probe_ids()?;
+                let n_snp = ids.len();
+                let morin = sample_qc::morin_cpgs()?;
+                ids.extend(morin.iter().map(|c| c.id.clone()));
+                Ok(MethStage::Identity {
+                    ids,
+                    n_snp,
+                    morin,
+                    mixture: sample_qc::mixture()?,
+                })
+            }
             other => Err(Error::new(
                 Category::Internal,
                 format!("internal: unknown methylation stage '{other}'"),
@@ -174,7 +198,7 @@ impl<'m> MethStage<'m> {
                     sink: None,
                 })
                 .collect(),
-            MethStage::Nr3c1(ids, _) => vec![Request {
+            MethStage::Nr3c1(ids, _) | MethStage::Identity { ids, .. } => vec![Request {
                 dense: ids,
                 streamed: &[],
                 sample_moments: false,
@@ -240,6 +264,17 @@ impl<'m> MethStage<'m> {
                     rows.extend(nr3c1::calls_region_rows(&sample, &input, build, answer));
                 }
                 Ok(rows)
+            }
+            MethStage::Identity {
+                n_snp,
+                morin,
+                mixture,
+                ..
+            } => {
+                let view = views.into_iter().next().ok_or_else(|| {
+                    Error::new(Category::Internal, "internal: no view for identity")
+                })?;
+                Ok(identity_rows(&view, job, n_snp, &morin, &mixture, &input))
             }
         }
     }
@@ -662,4 +697,129 @@ fn finish_all(
             })
         })
         .collect()
+}
+
+/// The identity stage's rows of one input: per sample, one `snp_genotype` row per SNP probe
+/// present (value = B alleles, empty when not called) and, for cord bloods, the Morin count.
+fn identity_rows(
+    view: &BetaView,
+    job: &MethJob,
+    n_snp: usize,
+    morin: &[sample_qc::MorinCpg],
+    mixture: &sample_qc::Mixture,
+    input: &str,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let base = |sample: &str, assay: &str, measure: &str, unit: &str, method: &str| Row {
+        sample_id: sample.to_string(),
+        assay: assay.to_string(),
+        measure: measure.to_string(),
+        value: None,
+        unit: unit.to_string(),
+        method: method.to_string(),
+        n_used: None,
+        qc_status: QcStatus::Pass,
+        qc_note: String::new(),
+        read_group: String::new(),
+        input: input.to_string(),
+        reference_build: String::new(),
+        agemark_version: AGEMARK_VERSION.to_string(),
+    };
+    for (s, sample) in view.samples.iter().enumerate() {
+        let key = if job.sample_types.contains_key(sample) {
+            sample.as_str()
+        } else {
+            ""
+        };
+        let (mut present, mut called) = (0u64, 0u64);
+        for i in 0..n_snp {
+            if !view.is_present(i) {
+                continue;
+            }
+            present += 1;
+            let beta = view.row(i)[s];
+            let mut r = base(
+                sample,
+                sample_qc::GENOTYPE_ASSAY,
+                &view.cpgs[i],
+                "B_alleles",
+                "ewastools_call_genotypes_mixture(posterior>=0.5)",
+            );
+            match mixture.call(beta) {
+                Some(g) => {
+                    r.value = Some(f64::from(g));
+                    called += 1;
+                }
+                None if beta.is_nan() => r.warn("beta missing: not called"),
+                None => r.warn(&format!(
+                    "beta {beta:.3} lies between the genotype clusters: not called"
+                )),
+            }
+            rows.push(r);
+        }
+        // One summary row per sample, always: the SNP call rate.
+        let mut r = base(
+            sample,
+            sample_qc::IDENTITY_ASSAY,
+            "snp_call_rate",
+            "fraction",
+            "ewastools_call_genotypes_mixture(posterior>=0.5)",
+        );
+        r.n_used = Some(present);
+        if present == 0 {
+            r.warn(
+                "no SNP probes (rs...) in the input: identity and relatedness cannot be checked",
+            );
+        } else {
+            r.value = Some(called as f64 / present as f64);
+            if (called as usize) < sample_qc::MIN_SNPS {
+                r.warn(&format!(
+                    "{called} of {present} SNP probes called: fewer than {} for identity checks",
+                    sample_qc::MIN_SNPS
+                ));
+            }
+        }
+        rows.push(r);
+        let is_cord = job.sample_types.get(key).is_some_and(|t| t == "cord_blood");
+        if !is_cord {
+            continue;
+        }
+        let betas: Vec<f64> = (n_snp..n_snp + morin.len())
+            .map(|i| view.row(i)[s])
+            .collect();
+        let (present, swan, bmiq) = sample_qc::morin_count(morin, &betas);
+        let mut r = base(
+            sample,
+            sample_qc::CONTAMINATION_ASSAY,
+            "cpgs_above_threshold",
+            "count",
+            "morin2017_10cpg_swan_thresholds(contaminated if >=5 above)",
+        );
+        r.n_used = Some(present as u64);
+        if present < sample_qc::MORIN_MIN_PRESENT {
+            r.warn(&format!(
+                "only {present} of Morin's {} CpGs are in the input (need {}): not computed",
+                morin.len(),
+                sample_qc::MORIN_MIN_PRESENT
+            ));
+        } else {
+            r.value = Some(swan as f64);
+            let note = format!(
+                "{swan} of {present} CpGs above the SWAN thresholds ({bmiq} above the BMIQ ones)"
+            );
+            if swan >= sample_qc::MORIN_MIN_ABOVE {
+                // The count is valid (the value stays); the sample fails in cohort.sample_qc.
+                r.warn(&format!(
+                    "{note}: maternal blood contamination (Morin 2017: >= {} of 10)",
+                    sample_qc::MORIN_MIN_ABOVE
+                ));
+            } else if bmiq >= sample_qc::MORIN_MIN_ABOVE {
+                r.warn(&format!(
+                    "{note}: contaminated by the BMIQ thresholds only; check the normalisation"
+                ));
+            }
+        }
+        rows.push(r);
+    }
+    rows
 }

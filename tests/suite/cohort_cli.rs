@@ -978,7 +978,11 @@ fn a_corrupt_idat_fails_its_sample_in_the_batch_and_the_others_finish() {
         .iter()
         .map(|l| l.split('\t').nth(1).unwrap())
         .collect();
-    assert_eq!(stages, ["celltypes", "clocks", "idat", "nr3c1"], "{fails}");
+    assert_eq!(
+        stages,
+        ["celltypes", "clocks", "idat", "identity", "nr3c1"],
+        "{fails}"
+    );
     for l in &lines {
         assert!(l.starts_with("BAD\t"), "{l}");
         assert!(l.contains("4207113116_D_Grn.idat"), "{l}");

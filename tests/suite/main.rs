@@ -19,6 +19,7 @@ mod peers_mtdna;
 mod peers_report;
 mod peers_telomere;
 mod reliability;
+mod sample_qc;
 mod telomere_cli;
 mod threads;
 mod workflows_nextflow;

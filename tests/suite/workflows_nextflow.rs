@@ -946,7 +946,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
         &Case {
             module: "run",
             meta_id: "cohort",
-            ext_args: Some("--stages clocks,celltypes,nr3c1"),
+            ext_args: Some("--stages clocks,celltypes,identity,nr3c1"),
             meta_extra: vec![],
             inputs: vec![
                 ("samplesheet", vec![sheet_path.clone()]),

@@ -23,7 +23,7 @@ inputs:
   idat_prefixes: {type: {type: array, items: {type: array, items: string}}, default: [], doc: "Per batch: the IDAT prefixes"}
   idat_sample_ids: {type: {type: array, items: {type: array, items: string}}, default: [], doc: "Per batch: the sample id of each prefix"}
   idat_files: {type: {type: array, items: {type: array, items: File}}, default: [], doc: "Per batch: the IDAT files"}
-  methylation_stages: {type: string, default: "clocks,celltypes,nr3c1", doc: "agemark run --stages of the methylation job"}
+  methylation_stages: {type: string, default: "clocks,celltypes,identity,nr3c1", doc: "agemark run --stages of the methylation job"}
   threads: {type: int, default: 2}
 steps:
   check:
@@ -77,7 +77,7 @@ steps:
         source: [per_sample/telomere_tsv, per_sample/mtdna_tsv, per_idat_batch/qc_tsv, methylation/methylation_tsv]
         linkMerge: merge_flattened
       samplesheet: samplesheet
-    out: [long_tsv, long_parquet, wide_tsv, columns_tsv, dyads_tsv]
+    out: [long_tsv, long_parquet, wide_tsv, columns_tsv, dyads_tsv, sample_qc_tsv, sample_qc_parquet]
   report:
     run: agemark-report.cwl
     in:
@@ -97,5 +97,7 @@ outputs:
   wide_tsv: {type: File, outputSource: merge/wide_tsv}
   columns_tsv: {type: File, outputSource: merge/columns_tsv}
   dyads_tsv: {type: File, outputSource: merge/dyads_tsv}
+  sample_qc_tsv: {type: File, outputSource: merge/sample_qc_tsv}
+  sample_qc_parquet: {type: File, outputSource: merge/sample_qc_parquet}
   report_html: {type: File, outputSource: report/html}
   multiqc: {type: Directory, outputSource: report/multiqc}

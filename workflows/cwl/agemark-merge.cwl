@@ -2,7 +2,7 @@
 cwlVersion: v1.2
 class: CommandLineTool
 label: "agemark merge: tidy tables to the cohort tables"
-doc: Writes <prefix>.long.tsv, .long.parquet, .wide.tsv, .columns.tsv, .dyads.tsv; row order does not depend on the order of the tables.
+doc: Writes <prefix>.long.tsv, .long.parquet, .wide.tsv, .columns.tsv, .dyads.tsv, .sample_qc.tsv, .sample_qc.parquet; row order does not depend on the order of the tables.
 hints:
   DockerRequirement:
     dockerPull: agemark:latest
@@ -26,3 +26,5 @@ outputs:
   wide_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).wide.tsv}}
   columns_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).columns.tsv}}
   dyads_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).dyads.tsv}}
+  sample_qc_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).sample_qc.tsv}}
+  sample_qc_parquet: {type: File, outputBinding: {glob: $(inputs.prefix).sample_qc.parquet}}

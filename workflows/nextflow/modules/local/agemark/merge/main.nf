@@ -12,6 +12,8 @@ process AGEMARK_MERGE {
     tuple val(meta), path("*.wide.tsv")    , emit: wide_tsv
     tuple val(meta), path("*.columns.tsv") , emit: columns_tsv
     tuple val(meta), path("*.dyads.tsv")   , emit: dyads_tsv
+    tuple val(meta), path("*.sample_qc.tsv"), emit: sample_qc_tsv
+    tuple val(meta), path("*.sample_qc.parquet"), emit: sample_qc_parquet
     path "versions.yml"                    , emit: versions
 
     when:
@@ -44,6 +46,8 @@ process AGEMARK_MERGE {
     touch ${prefix}.wide.tsv
     touch ${prefix}.columns.tsv
     touch ${prefix}.dyads.tsv
+    touch ${prefix}.sample_qc.tsv
+    touch ${prefix}.sample_qc.parquet
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":

@@ -50,6 +50,8 @@ process AGEMARK_RUN {
     touch methylation/cohort.clocks.parquet
     touch methylation/cohort.celltypes.tsv
     touch methylation/cohort.celltypes.parquet
+    touch methylation/cohort.identity.tsv
+    touch methylation/cohort.identity.parquet
     touch methylation/cohort.nr3c1.tsv
     touch methylation/cohort.nr3c1.parquet
     touch cohort.long.tsv
@@ -57,6 +59,8 @@ process AGEMARK_RUN {
     touch cohort.wide.tsv
     touch cohort.columns.tsv
     touch cohort.dyads.tsv
+    touch cohort.sample_qc.tsv
+    touch cohort.sample_qc.parquet
     touch failures.tsv
     touch report.html
     touch multiqc/agemark_celltypes_mqc.tsv
