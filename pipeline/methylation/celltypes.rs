@@ -649,15 +649,37 @@ fn subproblem(
 
 pub use crate::core::linalg::{cholesky, cholesky_solve};
 
-/// The bundled cell-type panel used for a sample type by default (`None`: no panel fits; run
-/// `agemark celltypes --panel` by hand).
+/// The bundled cell-type panel used for a sample type when no input is at hand (`None`: no
+/// panel fits; run `agemark celltypes --panel` by hand): the first of [`panels_for`].
 pub fn panel_for(sample_type: &str) -> Option<&'static str> {
+    panels_for(sample_type).first().copied()
+}
+
+/// The bundled panels made for a sample type's tissue, in order of preference: `run` uses the
+/// one that covers the input best ([`best_covered`]), the first on a tie. Placentas keep the
+/// third-trimester panel (a first-trimester reference is not a choice by coverage).
+pub fn panels_for(sample_type: &str) -> &'static [&'static str] {
     match sample_type {
-        "cord_blood" => Some("cordblood_idol"),
-        "placenta" => Some("placenta_third_trimester"),
-        "whole_blood" | "maternal_blood" => Some("blood_reinius450k"),
-        _ => None,
+        "cord_blood" => &["cordblood_idol", "cordblood_gervin", "cordblood_bakulski"],
+        "placenta" => &["placenta_third_trimester"],
+        "whole_blood" | "maternal_blood" => {
+            &["blood_reinius450k", "blood_salas_epic", "blood_epidish_dhs"]
+        }
+        _ => &[],
     }
+}
+
+/// Index of the candidate whose CpGs the input covers best (share of the panel's CpGs with a
+/// row in the input; the first on a tie), from `(present, total)` per candidate.
+pub fn best_covered(coverage: &[(usize, usize)]) -> usize {
+    let share = |&(p, t): &(usize, usize)| if t == 0 { 0.0 } else { p as f64 / t as f64 };
+    let mut best = 0;
+    for (i, c) in coverage.iter().enumerate() {
+        if share(c) > share(&coverage[best]) {
+            best = i;
+        }
+    }
+    best
 }
 
 /// The `method` column of a run's rows.

@@ -10,7 +10,7 @@
 //!
 //! IEAA ([`ieaa_by_panel`]): when clocks and cell types both run, the clocks get `<clock>_ieaa`
 //! rows from `acceleration::ieaa` fitted per panel group (the samples whose sample type maps to
-//! that panel, [`celltypes::panel_for`]), the covariates being the fractions the cell-type
+//! that panel, the one the cell-type stage chose for it), the covariates being the fractions the cell-type
 //! stage computed from the same read. A group below `acceleration::min_ieaa_cohort` fails its
 //! rows with the reason naming the group, its size and the minimum.
 
@@ -67,11 +67,14 @@ pub struct MethJob<'a> {
 pub enum MethStage<'m> {
     /// Clocks: held and streamed CpGs, the streamed ones folded by the plan while reading.
     Clocks(Box<ClocksPlan<'m>>),
-    /// Cell composition: one request per panel (each sample against the panel of its
-    /// sample type, [`celltypes::panel_for`]); a sample type without a panel gets one `warn` row.
+    /// Cell composition: one request per candidate panel (each sample against the panel of its
+    /// sample type's tissue that the input covers best, [`celltypes::panels_for`]); a sample
+    /// type without a panel gets one `warn` row.
     Cells {
-        /// Each panel with the samples it is applied to.
-        panels: Vec<(celltypes::Panel, Vec<String>)>,
+        /// Each group of samples (by the candidate panels of their sample type) with its
+        /// candidate panels; the one the input covers best is applied
+        /// ([`celltypes::best_covered`]).
+        panels: Vec<(Vec<celltypes::Panel>, Vec<String>)>,
         /// `warn` rows of the samples without a panel.
         warn: Vec<Row>,
         /// Projection options.
@@ -123,13 +126,12 @@ impl<'m> MethStage<'m> {
             "celltypes" => {
                 let opts = celltypes::CellOptions::default();
                 let input = file_name_of(job.path);
-                let mut by_panel: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                let mut by_panel: BTreeMap<&[&str], Vec<String>> = BTreeMap::new();
                 let mut warn = Vec::new();
                 let types: BTreeMap<&String, &String> = job.sample_types.iter().collect();
                 for (sample, ty) in types {
-                    match celltypes::panel_for(ty) {
-                        Some(p) => by_panel.entry(p).or_default().push(sample.clone()),
-                        None => warn.push(Row {
+                    match celltypes::panels_for(ty) {
+                        [] => warn.push(Row {
                             sample_id: sample.clone(),
                             assay: celltypes::SUFFIX.to_string(),
                             measure: "panel".to_string(),
@@ -146,13 +148,17 @@ impl<'m> MethStage<'m> {
                             reference_build: String::new(),
                             agemark_version: AGEMARK_VERSION.to_string(),
                         }),
+                        candidates => by_panel.entry(candidates).or_default().push(sample.clone()),
                     }
                 }
                 let mut panels = Vec::new();
-                for (panel, samples) in by_panel {
-                    let info = celltypes::find_panel(panel)?;
-                    let panel = celltypes::load_panel(&info)?;
-                    panels.push((panel, samples));
+                for (candidates, samples) in by_panel {
+                    let mut loaded = Vec::new();
+                    for name in candidates {
+                        let info = celltypes::find_panel(name)?;
+                        loaded.push(celltypes::load_panel(&info)?);
+                    }
+                    panels.push((loaded, samples));
                 }
                 Ok(MethStage::Cells { panels, warn, opts })
             }
@@ -191,7 +197,8 @@ impl<'m> MethStage<'m> {
             }
             MethStage::Cells { panels, .. } => panels
                 .iter()
-                .map(|(p, _)| Request {
+                .flat_map(|(candidates, _)| candidates)
+                .map(|p| Request {
                     dense: &p.cpgs,
                     streamed: &[],
                     sample_moments: false,
@@ -229,13 +236,62 @@ impl<'m> MethStage<'m> {
                 mut warn,
                 opts,
             } => {
-                for ((panel, samples), view) in panels.iter().zip(&views) {
+                let mut views = views.iter();
+                for (candidates, samples) in &panels {
+                    let own: Vec<&BetaView> = views.by_ref().take(candidates.len()).collect();
+                    // Coverage of the group's own samples: panel CpGs × samples with a value
+                    // (a matrix joined from several studies has rows that are NA for some).
+                    let in_group: std::collections::HashSet<&str> =
+                        samples.iter().map(String::as_str).collect();
+                    let coverage: Vec<(usize, usize)> = own
+                        .iter()
+                        .map(|v| {
+                            let cols: Vec<usize> = (0..v.samples.len())
+                                .filter(|&c| {
+                                    in_group.contains("")
+                                        || in_group.contains(v.samples[c].as_str())
+                                })
+                                .collect();
+                            let with_value = (0..v.cpgs.len())
+                                .map(|i| {
+                                    let row = v.row(i);
+                                    cols.iter().filter(|&&c| !row[c].is_nan()).count()
+                                })
+                                .sum::<usize>();
+                            (with_value, v.cpgs.len() * cols.len())
+                        })
+                        .collect();
+                    let best = celltypes::best_covered(&coverage);
+                    let (panel, view) = (&candidates[best], own[best]);
+                    let choice = if candidates.len() > 1 {
+                        let share = |(p, t): (usize, usize)| 100.0 * p as f64 / t.max(1) as f64;
+                        let others: Vec<String> = candidates
+                            .iter()
+                            .zip(&coverage)
+                            .enumerate()
+                            .filter(|(i, _)| *i != best)
+                            .map(|(_, (c, &cv))| format!("{} {:.1}%", c.info.name, share(cv)))
+                            .collect();
+                        Some(format!(
+                            "panel {} chosen: {:.1}% of its CpG values present in these samples (others: {})",
+                            panel.info.name,
+                            share(coverage[best]),
+                            others.join(", ")
+                        ))
+                    } else {
+                        None
+                    };
                     let run = celltypes::deconvolve_view(view, panel, &opts);
                     // A per-sample input (IDATs, calls) comes with the key "": all its rows
                     // are that sample's.
                     let keep: std::collections::HashSet<&str> =
                         samples.iter().map(String::as_str).collect();
                     let single = keep.contains("");
+                    // The rows name the panel in `method` and stay those of `agemark
+                    // celltypes --panel <it>`; the log says why it was chosen.
+                    if let Some(c) = &choice {
+                        info!("{input}: {} samples: {c}", samples.len());
+                    }
                     warn.extend(
                         celltypes::to_rows(&run, &input)
                             .into_iter()
@@ -471,8 +527,15 @@ pub fn ieaa_by_panel(
     // A per-sample input (calls) keys its one sample type by "".
     let type_of = |s: &str| job.sample_types.get(s).or_else(|| job.sample_types.get(""));
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let single_input = job.sample_types.contains_key("");
     for (i, s) in samples.iter().enumerate() {
-        match type_of(s).map(|t| (t, celltypes::panel_for(t))) {
+        // The panel the cell-type stage chose for this sample (named in its rows' method).
+        let chosen = rows
+            .iter()
+            .find(|row| &row.sample_id == s || single_input)
+            .and_then(|row| row.method.split("panel=").nth(1))
+            .and_then(|m| m.split([';', ')']).next());
+        match type_of(s).map(|t| (t, chosen.or(celltypes::panel_for(t)))) {
             Some((_, Some(p))) => groups.entry(p).or_default().push(i),
             Some((t, None)) => {
                 est[i] = fail(format!(

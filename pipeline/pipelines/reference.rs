@@ -123,7 +123,7 @@ pub fn reference_list(models_dir: Option<&Path>) -> Result<Vec<String>, Error> {
                 celltypes::UNIT.into(),
                 crate::cohort::samplesheet::SAMPLE_TYPES
                     .iter()
-                    .filter(|t| celltypes::panel_for(t) == Some(info.name.as_str()))
+                    .filter(|t| celltypes::panels_for(t).contains(&info.name.as_str()))
                     .copied()
                     .collect::<Vec<_>>()
                     .join(","),
