@@ -3,9 +3,10 @@
 //! verdicts in the long table under assay `sample_qc` (measure = the check).
 //!
 //! Checks (each row says its rule, statistic and cut-off; README "Sample QC"):
-//! * `sex`: the sheet's `sex` against the sex the array stage inferred (minfi `getSex`, Aryee et
-//!   al. 2014, doi:10.1093/bioinformatics/btu049; `methylation::array`). A mismatch fails with
-//!   both values. Sex from read depth (chrX/chrY) is not computed yet.
+//! * `sex`: the sheet's `sex` against each sex the stages inferred: the array's (minfi
+//!   `getSex`, Aryee et al. 2014, doi:10.1093/bioinformatics/btu049; `methylation::array`) and
+//!   the reads' (chrX and chrY depth against autosomes, `mtdna::sex_rows`). A mismatch fails
+//!   with both values; one row per source.
 //! * `identity`: genotypes of the arrays' SNP probes (`methylation::sample_qc`, ewastools'
 //!   mixture, Heiss & Just 2018, doi:10.1186/s13148-018-0504-1) compared between every two
 //!   samples over the SNPs called in both (at least `MIN_SNPS`). Concordance ≥ 0.9 (meffil's
@@ -140,30 +141,34 @@ pub fn checks(
             .find(|s| {
                 s.sample_id == r.sample_id
                     && s.assay == r.assay
-                    && s.measure.starts_with("sex_")
+                    && (s.measure.starts_with("sex_") || s.measure == "chrY_autosome_depth_ratio")
                     && s.input == r.input
             })
             .and_then(|s| s.value);
         let sheet = link(&r.sample_id).sex;
-        let (status, note) = match sheet_sex(&sheet) {
-            None if sheet.is_empty() => (QcStatus::Warn, "the sheet gives no sex".to_string()),
-            None => (
-                QcStatus::Warn,
-                format!("the sheet's sex '{sheet}' is not M/F, male/female or 1/2"),
-            ),
-            Some(s) if s == observed => (QcStatus::Pass, String::new()),
-            Some(s) => (
-                QcStatus::Fail,
-                format!("the sheet says {s}, the array says {observed}: a swapped or mislabelled sample?"),
-            ),
-        };
+        let (status, note) =
+            match sheet_sex(&sheet) {
+                None if sheet.is_empty() => (QcStatus::Warn, "the sheet gives no sex".to_string()),
+                None => (
+                    QcStatus::Warn,
+                    format!("the sheet's sex '{sheet}' is not M/F, male/female or 1/2"),
+                ),
+                Some(s) if s == observed => (QcStatus::Pass, String::new()),
+                Some(s) => (
+                    QcStatus::Fail,
+                    format!(
+                    "the sheet says {s}, the {} says {observed}: a swapped or mislabelled sample?",
+                    if r.assay == "methylation_array" { "array" } else { "read depth" }
+                ),
+                ),
+            };
         out.push(Check {
             sample_id: r.sample_id.clone(),
             check: "sex".into(),
             expected: sheet_sex(&sheet).unwrap_or("").to_string(),
             observed: observed.into(),
             statistic,
-            cutoff: format!("{} (minfi getSex)", r.method),
+            cutoff: r.method.clone(),
             qc_status: status,
             qc_note: note,
         });

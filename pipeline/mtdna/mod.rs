@@ -138,6 +138,10 @@ pub struct ContigPlan {
     pub mito_name: String,
     /// Sum of autosome lengths.
     pub autosome_length: u64,
+    /// Length of chrX (0: not in the header).
+    pub x_length: u64,
+    /// Length of chrY (0: not in the header).
+    pub y_length: u64,
     /// Notes about naming (hg19 chrM, several mitochondrial contigs).
     pub notes: Vec<String>,
 }
@@ -150,6 +154,7 @@ impl ContigPlan {
         let mut mito = None;
         let mut notes = Vec::new();
         let mut autosome_length = 0;
+        let (mut x_length, mut y_length) = (0u64, 0u64);
         for (i, (name, len)) in info.contigs.iter().enumerate() {
             lengths.push(*len as u64);
             match chromosome_number(name) {
@@ -166,6 +171,14 @@ impl ContigPlan {
                     notes.push(format!(
                         "a second mitochondrial contig '{name}' was ignored"
                     ));
+                }
+                Some(23) => {
+                    class.push(3);
+                    x_length += *len as u64;
+                }
+                Some(24) => {
+                    class.push(4);
+                    y_length += *len as u64;
                 }
                 _ => class.push(0),
             }
@@ -203,6 +216,8 @@ impl ContigPlan {
             mito,
             mito_name,
             autosome_length,
+            x_length,
+            y_length,
             notes,
         })
     }
@@ -223,6 +238,10 @@ pub struct DepthCounts {
     pub autosomal_bases: u64,
     /// Reads on the autosomes passing the filters.
     pub autosomal_reads: u64,
+    /// Covered bases on chrX.
+    pub x_bases: u64,
+    /// Covered bases on chrY.
+    pub y_bases: u64,
 }
 
 impl DepthCounts {
@@ -231,6 +250,8 @@ impl DepthCounts {
         self.mito_reads += o.mito_reads;
         self.autosomal_bases += o.autosomal_bases;
         self.autosomal_reads += o.autosomal_reads;
+        self.x_bases += o.x_bases;
+        self.y_bases += o.y_bases;
     }
 }
 
@@ -284,12 +305,17 @@ impl ReadStage for MtdnaStage {
                 .read_group
                 .unwrap_or(self.read_groups)
                 .min(self.read_groups)];
-            if class == 2 {
-                g.mito_bases += bases;
-                g.mito_reads += 1;
-            } else {
-                g.autosomal_bases += bases;
-                g.autosomal_reads += 1;
+            match class {
+                2 => {
+                    g.mito_bases += bases;
+                    g.mito_reads += 1;
+                }
+                3 => g.x_bases += bases,
+                4 => g.y_bases += bases,
+                _ => {
+                    g.autosomal_bases += bases;
+                    g.autosomal_reads += 1;
+                }
             }
         }
     }
@@ -446,6 +472,7 @@ impl MtdnaStage {
             sample.add(c);
         }
         let mut rows = rows_for(&sample, &self.plan, None, &method, prov, "");
+        rows.extend(sex_rows(&sample, &self.plan, prov));
         if self.opts.per_read_group {
             for (i, rg) in info.read_groups.iter().enumerate() {
                 rows.extend(rows_for(&acc[i], &self.plan, None, &method, prov, &rg.id));
@@ -453,6 +480,70 @@ impl MtdnaStage {
         }
         rows
     }
+}
+
+/// chrX or chrY depth over autosomal depth below which a sample counts as having one X, or
+/// above which it has a Y (agemark's cut-offs for a read-depth sex check: one X gives 0.5, two
+/// give 1; chrY reads of a female are mismapped ones, a few percent at most).
+pub const ONE_X_BELOW: f64 = 0.75;
+/// See [`ONE_X_BELOW`].
+pub const Y_PRESENT_ABOVE: f64 = 0.1;
+/// See [`ONE_X_BELOW`]: below this chrY ratio there is no Y.
+pub const Y_ABSENT_BELOW: f64 = 0.05;
+
+/// Sex from read depth (sample level, full mode; only when the header has chrX and chrY and
+/// autosomal reads pass the filters):
+/// `chrX_autosome_depth_ratio` = (chrX bases / chrX length) / (autosomal bases / autosome
+/// length), the same for chrY, and `inferred_sex_male` (1 = one X and a Y, 0 = two X and no
+/// Y; anything else is not called, `warn`).
+pub fn sex_rows(c: &DepthCounts, plan: &ContigPlan, prov: &Provenance) -> Vec<Row> {
+    if plan.x_length == 0 || plan.y_length == 0 {
+        return Vec::new();
+    }
+    let method = format!(
+        "read_depth(chrX<{ONE_X_BELOW}_and_chrY>{Y_PRESENT_ABOVE}=male;chrX>={ONE_X_BELOW}_and_chrY<{Y_ABSENT_BELOW}=female)"
+    );
+    let row = |measure: &str, value: f64, unit: &str| {
+        Row::new(prov, ASSAY, measure, value, unit, &method)
+    };
+    // No autosomal depth: the mtdna_cn row already fails saying so; no sex rows.
+    if c.autosomal_bases == 0 {
+        return Vec::new();
+    }
+    let auto = c.autosomal_bases as f64 / plan.autosome_length as f64;
+    let ratio = |bases: u64, len: u64| (bases as f64 / len as f64) / auto;
+    let (rx, ry) = (
+        ratio(c.x_bases, plan.x_length),
+        ratio(c.y_bases, plan.y_length),
+    );
+    let call = if rx < ONE_X_BELOW && ry > Y_PRESENT_ABOVE {
+        Some(true)
+    } else if rx >= ONE_X_BELOW && ry < Y_ABSENT_BELOW {
+        Some(false)
+    } else {
+        None
+    };
+    let mut sex = row("inferred_sex_male", 0.0, "indicator");
+    match call {
+        Some(male) => {
+            sex.value = Some(if male { 1.0 } else { 0.0 });
+            sex.add_note(&format!(
+                "{}; chrX/autosomes {rx:.3}, chrY/autosomes {ry:.3}",
+                if male { "male" } else { "female" }
+            ));
+        }
+        None => {
+            sex.value = None;
+            sex.warn(&format!(
+                "not called: chrX/autosomes {rx:.3}, chrY/autosomes {ry:.3} fit neither XX nor XY (sparse or targeted data, a sex-chromosome aneuploidy, or a mixture)"
+            ));
+        }
+    }
+    vec![
+        row("chrX_autosome_depth_ratio", rx, "ratio"),
+        row("chrY_autosome_depth_ratio", ry, "ratio"),
+        sex,
+    ]
 }
 
 /// Rows for an input that cannot give mtDNA copy number (FASTQ, no chrM, no autosomes): every

@@ -232,3 +232,76 @@ fn sample_qc_catches_a_sex_swap_on_real_idats() {
     );
     assert!((b.1.parse::<f64>().unwrap() - 0.378).abs() < 0.001, "{b:?}");
 }
+
+/// A SYNTHETIC BAM: 22 autosomes, chrX, chrY (1,000 bp each) and chrM, with 100 bp reads at the
+/// depth of one diploid genome's autosomes (1×) and `x`×, `y`× on chrX and chrY.
+fn synthetic_sex_bam(path: &Path, x: usize, y: usize) {
+    let mut sam = String::from("@HD\tVN:1.6\tSO:coordinate\n");
+    let mut contigs: Vec<String> = (1..=22).map(|i| format!("chr{i}")).collect();
+    contigs.extend(["chrX".into(), "chrY".into()]);
+    for c in &contigs {
+        sam.push_str(&format!("@SQ\tSN:{c}\tLN:1000\n"));
+    }
+    sam.push_str("@SQ\tSN:chrM\tLN:16569\n");
+    let seq = "ACGT".repeat(25);
+    let qual = "I".repeat(100);
+    let mut n = 0;
+    let mut read = |sam: &mut String, contig: &str, pos: usize| {
+        n += 1;
+        sam.push_str(&format!(
+            "r{n}\t0\t{contig}\t{pos}\t60\t100M\t*\t0\t0\t{seq}\t{qual}\n"
+        ));
+    };
+    for c in &contigs {
+        let reads = match c.as_str() {
+            "chrX" => x,
+            "chrY" => y,
+            _ => 10,
+        };
+        for k in 0..reads {
+            read(&mut sam, c, 1 + (k * 900 / reads.max(1)));
+        }
+    }
+    for k in 0..50 {
+        read(&mut sam, "chrM", 1 + k * 300);
+    }
+    crate::common::sam_to_bam(&sam, path);
+}
+
+/// The planted sex swap on reads: a SYNTHETIC male (chrX at half the autosomal depth, chrY
+/// present) whom the sheet calls female fails, with both values; a SYNTHETIC female passes.
+#[test]
+fn sample_qc_catches_a_sex_swap_from_read_depth() {
+    let d = tempdir();
+    synthetic_sex_bam(&d.path().join("male.bam"), 5, 5);
+    synthetic_sex_bam(&d.path().join("female.bam"), 10, 0);
+    let sheet = d.path().join("sheet.csv");
+    fs::write(
+        &sheet,
+        "sample_id,sample_type,sex,reads\nXY,whole_blood,F,male.bam\nXX,whole_blood,F,female.bam\n",
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    let r = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--stages",
+        "reads",
+        "--outdir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let c = checks(&out);
+    let xy = &c[&("XY".to_string(), "sex".to_string())];
+    assert_eq!(xy.0, "fail", "{xy:?}");
+    assert!(
+        xy.2.contains("the sheet says female, the read depth says male"),
+        "{xy:?}"
+    );
+    assert_eq!(xy.1, "0.5", "{xy:?}");
+    let xx = &c[&("XX".to_string(), "sex".to_string())];
+    assert_eq!(xx.0, "pass", "{xx:?}");
+    let mt = fs::read_to_string(out.join("XY/XY.mtdna.tsv")).unwrap();
+    assert!(mt.contains("\tchrX_autosome_depth_ratio\t0.5\t"), "{mt}");
+}
