@@ -26,7 +26,7 @@ fn sample_level(c: &Cohort) -> impl Iterator<Item = &Row> {
 }
 
 fn is_accel(measure: &str) -> bool {
-    measure.ends_with("_diff") || measure.ends_with("_residual")
+    measure.ends_with("_diff") || measure.ends_with("_residual") || measure.ends_with("_ieaa")
 }
 
 fn by_type(c: &Cohort, assay: &str, measure: &str) -> Vec<(String, Vec<(String, f64)>)> {

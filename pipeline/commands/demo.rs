@@ -71,6 +71,37 @@ pub fn run(args: &DemoArgs, threads: usize) -> Result<(), AppError> {
         "  {}  (MultiQC custom content)",
         d.cohort_dir.join("multiqc").display()
     );
+    let _ = writeln!(
+        w,
+        "\nCohort rows by assay (pass, warn, fail; each warn and fail says why in qc_note):"
+    );
+    let total: [usize; 3] = d
+        .assay_counts
+        .iter()
+        .fold([0; 3], |t, (_, c)| [t[0] + c[0], t[1] + c[1], t[2] + c[2]]);
+    for (assay, c) in &d.assay_counts {
+        let _ = writeln!(
+            w,
+            "  {assay:<24} {:>5} pass {:>5} warn {:>5} fail",
+            c[0], c[1], c[2]
+        );
+    }
+    let _ = writeln!(
+        w,
+        "  {:<24} {:>5} pass {:>5} warn {:>5} fail",
+        "all", total[0], total[1], total[2]
+    );
+    let _ = writeln!(w, "\nOpen first:");
+    for (f, what) in [
+        ("report.html", "the cohort report, in a browser"),
+        (
+            "cohort.wide.tsv",
+            "one row per sample, one column per measure",
+        ),
+        ("cohort.sample_qc.tsv", "is each sample who the sheet says?"),
+    ] {
+        let _ = writeln!(w, "  {}  ({what})", d.cohort_dir.join(f).display());
+    }
     drop(so);
     match d.cohort_error {
         Some(e) => Err(e.into()),

@@ -111,6 +111,8 @@ pub struct DemoOutcome {
     pub cohort_seconds: f64,
     /// The cohort run's error, when a job failed (everything is still written).
     pub cohort_error: Option<Error>,
+    /// The cohort long table's rows by assay: (assay, [pass, warn, fail]).
+    pub assay_counts: Vec<(String, [usize; 3])>,
 }
 
 /// Runs the demo into `out` on `threads` threads.
@@ -194,13 +196,25 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
         Err(e) if e.category() == Category::Failed => Some(e),
         Err(e) => return Err(e),
     };
+    let cohort_seconds = started.elapsed().as_secs_f64();
+    let long = crate::cohort::merge::read_long_tsv(&cohort_dir.join("cohort.long.tsv"))?;
+    let mut counts: std::collections::BTreeMap<String, [usize; 3]> = Default::default();
+    for r in &long.rows {
+        let k = match r.qc_status {
+            crate::core::QcStatus::Pass => 0,
+            crate::core::QcStatus::Warn => 1,
+            crate::core::QcStatus::Fail => 2,
+        };
+        counts.entry(r.assay.clone()).or_default()[k] += 1;
+    }
     Ok(DemoOutcome {
         samples,
         all,
         sheet,
         cohort_dir,
-        cohort_seconds: started.elapsed().as_secs_f64(),
+        cohort_seconds,
         cohort_error,
+        assay_counts: counts.into_iter().collect(),
     })
 }
 

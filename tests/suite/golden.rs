@@ -116,6 +116,21 @@ fn hashes() -> BTreeMap<String, String> {
             // The demo exits non-zero while its cohort has failed rows; its tables still count.
             if *name != "demo" {
                 run.assert_ok();
+            } else {
+                // Issue 14: the terminal ends with the rows by assay (their sum = the long
+                // table's rows) and the files to open first.
+                let text = run.stdout_text();
+                let all = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("all "))
+                    .unwrap_or_else(|| panic!("no 'all' line in:\n{text}"));
+                let n: usize = all
+                    .split_whitespace()
+                    .filter_map(|w| w.parse::<usize>().ok())
+                    .sum();
+                let long = fs::read_to_string(out.join("demo/cohort/cohort.long.tsv")).unwrap();
+                assert_eq!(n, long.lines().count() - 1, "{all}");
+                assert!(text.contains("Open first:"), "{text}");
             }
             let mut files = Vec::new();
             walk(&out, &out, &mut files);
