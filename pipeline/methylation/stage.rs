@@ -773,20 +773,13 @@ fn identity_rows(
     input: &str,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
-    let base = |sample: &str, assay: &str, measure: &str, unit: &str, method: &str| Row {
-        sample_id: sample.to_string(),
-        assay: assay.to_string(),
-        measure: measure.to_string(),
-        value: None,
-        unit: unit.to_string(),
-        method: method.to_string(),
-        n_used: None,
-        qc_status: QcStatus::Pass,
-        qc_note: String::new(),
-        read_group: String::new(),
-        input: input.to_string(),
-        reference_build: String::new(),
-        agemark_version: AGEMARK_VERSION.to_string(),
+    let base = |sample: &str, assay: &str, measure: &str, unit: &str, method: &str| {
+        let prov = crate::core::Provenance {
+            sample_id: sample.to_string(),
+            input: input.to_string(),
+            reference_build: String::new(),
+        };
+        Row::empty(&prov, assay, measure, unit, method)
     };
     for (s, sample) in view.samples.iter().enumerate() {
         let key = if job.sample_types.contains_key(sample) {

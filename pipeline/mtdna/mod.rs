@@ -523,7 +523,7 @@ pub fn sex_rows(c: &DepthCounts, plan: &ContigPlan, prov: &Provenance) -> Vec<Ro
     } else {
         None
     };
-    let mut sex = row("inferred_sex_male", 0.0, "indicator");
+    let mut sex = Row::empty(prov, ASSAY, "inferred_sex_male", "indicator", &method);
     match call {
         Some(male) => {
             sex.value = Some(if male { 1.0 } else { 0.0 });
@@ -533,7 +533,6 @@ pub fn sex_rows(c: &DepthCounts, plan: &ContigPlan, prov: &Provenance) -> Vec<Ro
             ));
         }
         None => {
-            sex.value = None;
             sex.warn(&format!(
                 "not called: chrX/autosomes {rx:.3}, chrY/autosomes {ry:.3} fit neither XX nor XY (sparse or targeted data, a sex-chromosome aneuploidy, or a mixture)"
             ));

@@ -77,7 +77,14 @@ impl Row {
         unit: &str,
         method: &str,
     ) -> Self {
-        let mut row = Row {
+        let mut row = Row::empty(prov, assay, measure, unit, method);
+        row.set_value(value);
+        row
+    }
+
+    /// A passing row without a value yet (the caller sets the value, or says why not).
+    pub fn empty(prov: &Provenance, assay: &str, measure: &str, unit: &str, method: &str) -> Self {
+        Row {
             sample_id: prov.sample_id.clone(),
             assay: assay.to_string(),
             measure: measure.to_string(),
@@ -91,9 +98,7 @@ impl Row {
             input: prov.input.clone(),
             reference_build: prov.reference_build.clone(),
             agemark_version: AGEMARK_VERSION.to_string(),
-        };
-        row.set_value(value);
-        row
+        }
     }
 
     /// Sets the value; a non-finite value becomes an empty cell with `qc_status = fail`.
