@@ -25,7 +25,7 @@ use std::{
 };
 
 use crate::{
-    core::{QcStatus, AGEMARK_VERSION},
+    core::QcStatus,
     methylation::sample_qc::{
         compare, CONTAMINATION_ASSAY, GENOTYPE_ASSAY, IDENTITY_ASSAY, MAX_PARENT_IBS0, MIN_SNPS,
         MORIN_MIN_ABOVE, SAME_PERSON_CONCORDANCE,
@@ -87,21 +87,22 @@ impl Check {
             }
             note.push_str(&self.qc_note);
         }
-        Row {
+        let prov = crate::core::Provenance {
             sample_id: self.sample_id.clone(),
-            assay: ASSAY.to_string(),
-            measure: self.check.clone(),
-            value: self.statistic,
-            unit: String::new(),
-            method: format!("cutoff {}", self.cutoff),
-            n_used: None,
-            qc_status: self.qc_status,
-            qc_note: note,
-            read_group: String::new(),
             input: String::new(),
             reference_build: String::new(),
-            agemark_version: AGEMARK_VERSION.to_string(),
-        }
+        };
+        let mut row = Row::empty(
+            &prov,
+            ASSAY,
+            &self.check,
+            "",
+            &format!("cutoff {}", self.cutoff),
+        );
+        row.value = self.statistic;
+        row.qc_status = self.qc_status;
+        row.qc_note = note;
+        row
     }
 }
 
