@@ -124,7 +124,8 @@ pub fn checks(
     dyads: &[(String, String, String)],
 ) -> Vec<Check> {
     let mut out = Vec::new();
-    let link = |s: &str| linkage.get(s).cloned().unwrap_or_default();
+    // The participant of a sample ("" when the sheet has none), without cloning its linkage.
+    let participant = |s: &str| linkage.get(s).map_or("", |l| l.participant_id.as_str());
     let valid = |r: &&Row| r.value.is_some() && r.qc_status != QcStatus::Fail;
     // Sex.
     for r in rows
@@ -146,7 +147,9 @@ pub fn checks(
                     && s.input == r.input
             })
             .and_then(|s| s.value);
-        let sheet = link(&r.sample_id).sex;
+        let sheet = linkage
+            .get(&r.sample_id)
+            .map_or(String::new(), |l| l.sex.clone());
         let (status, note) =
             match sheet_sex(&sheet) {
                 None if sheet.is_empty() => (QcStatus::Warn, "the sheet gives no sex".to_string()),
@@ -202,7 +205,7 @@ pub fn checks(
         samples.iter().map(|s| (*s, vector(s))).collect();
     // Identity: every pair.
     for (i, &a) in samples.iter().enumerate() {
-        let pa = link(a).participant_id;
+        let pa = participant(a);
         let mut best: Option<(f64, &str, usize)> = None;
         let mut problems = Vec::new();
         for (j, &b) in samples.iter().enumerate() {
@@ -217,7 +220,7 @@ pub fn checks(
             if best.is_none_or(|(bc, _, _)| c > bc) {
                 best = Some((c, b, n));
             }
-            let pb = link(b).participant_id;
+            let pb = participant(b);
             let same_person = !pa.is_empty() && pa == pb;
             if c >= SAME_PERSON_CONCORDANCE && !same_person {
                 problems.push(format!(
