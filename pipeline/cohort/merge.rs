@@ -35,7 +35,8 @@ use crate::{
 };
 
 /// Whether a wide column (`assay`, `measure`) pairs between mother and child: not the QC
-/// measures (array QC, the cell-type sum, the count of applicable clocks, the placeholder).
+/// measures (array QC, the cell-type sum, the count of applicable clocks, the NR3C1 probe
+/// count, the placeholder).
 /// A clock's rows pair only when the clock applies to both sample types (a table made by
 /// `agemark clocks`, which knows no sample types, may hold a mother's `knight2016_ga`).
 fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &str) -> bool {
@@ -45,6 +46,8 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
         || assay == crate::methylation::sample_qc::IDENTITY_ASSAY
         || assay == crate::methylation::sample_qc::CONTAMINATION_ASSAY
         || measure == crate::methylation::celltypes::SUM_MEASURE
+        || (assay == crate::methylation::nr3c1::ASSAY
+            && measure == crate::methylation::nr3c1::COVERAGE_MEASURE)
         || measure == "applicable_clocks"
     {
         return false;

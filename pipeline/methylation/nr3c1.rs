@@ -22,8 +22,12 @@
 //!
 //! hg38 = hg19 + [`HG38_OFFSET`] throughout this window (checked per probe in the provenance).
 //!
-//! Missing probes are never silent: a probe absent from the input or with a missing cell has an
-//! empty value, `qc_status = fail` and the reason. A region mean uses the probes measured in
+//! Missing probes are never silent, but a probe the input's platform lacks is not a failed
+//! measurement: it gets no row of its own, and one `probes_in_input` row per sample counts
+//! the probes the input has (`value`, of the 67; its note names how many are absent and how
+//! many of those are EPIC-only; `fail` when none is). A probe the input has but whose cell is
+//! missing for this sample has an empty value, `qc_status = fail` and the reason. A region
+//! mean uses the probes measured in
 //! the sample (`n_used`); its note counts the missing ones, more than [`WARN_MISSING`] of them
 //! warns, more than `max_missing` (default [`DEFAULT_MAX_MISSING`]) refuses the mean. A 450K
 //! matrix lacks the EPIC-only probes (4 of 23 in the island, 2 of 10 in the exon 1F window), so
@@ -260,7 +264,15 @@ pub fn to_rows(run: &Nr3c1Run, input: &str) -> Vec<Row> {
             let v = view.row(i)[s];
             (view.is_present(i) && v.is_finite()).then_some(v)
         };
+        let in_input = |p: usize| {
+            view.index_of(&run.probes[p].id)
+                .is_some_and(|i| view.is_present(i))
+        };
+        rows.push(coverage_row(run, &prov, &in_input, &notes));
         for (p, probe) in run.probes.iter().enumerate() {
+            if !in_input(p) {
+                continue;
+            }
             let method = format!(
                 "probe_beta(hg19={chr}:{};hg38={chr}:{};region={})",
                 probe.hg19,
@@ -281,14 +293,7 @@ pub fn to_rows(run: &Nr3c1Run, input: &str) -> Vec<Row> {
                 }
                 None => {
                     row.n_used = Some(0);
-                    let present = view.index_of(&probe.id).is_some_and(|i| view.is_present(i));
-                    row.fail(if present {
-                        "missing value in this sample"
-                    } else if probe.on_450k {
-                        "probe not in the input"
-                    } else {
-                        "probe not in the input (EPIC-only probe)"
-                    });
+                    row.fail("missing value in this sample");
                 }
             }
             rows.push(row);
@@ -312,6 +317,49 @@ pub fn to_rows(run: &Nr3c1Run, input: &str) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// The measure of the per-sample count of NR3C1 probes the input has.
+pub const COVERAGE_MEASURE: &str = "probes_in_input";
+
+/// One row per sample: how many of the bundled probes the input has (the probes it lacks get
+/// no row of their own).
+fn coverage_row(
+    run: &Nr3c1Run,
+    prov: &Provenance,
+    in_input: &dyn Fn(usize) -> bool,
+    notes: &[String],
+) -> Row {
+    let n = run.probes.len();
+    let absent: Vec<usize> = (0..n).filter(|&p| !in_input(p)).collect();
+    let epic_only = absent.iter().filter(|&&p| !run.probes[p].on_450k).count();
+    let present = n - absent.len();
+    let method = format!("count_of_probes_in_input(of={n})");
+    let mut row = Row::new(
+        prov,
+        ASSAY,
+        COVERAGE_MEASURE,
+        present as f64,
+        "count",
+        &method,
+    );
+    row.qc_note.clear();
+    row.qc_status = QcStatus::Pass;
+    row.n_used = Some(present as u64);
+    for m in notes {
+        row.add_note(m);
+    }
+    if present == 0 {
+        row.fail(&format!(
+            "none of the {n} NR3C1 probes is in the input: no probe or region values"
+        ));
+    } else if !absent.is_empty() {
+        row.add_note(&format!(
+            "{} of the {n} probes are not in the input ({epic_only} of them EPIC-only): no rows for them",
+            absent.len()
+        ));
+    }
+    row
 }
 
 fn region_row(

@@ -72,7 +72,9 @@ fn every_probe_and_both_region_means_from_a_full_matrix() {
     let dir = tempdir();
     let m = matrix(dir.path(), "all.csv", |_| true);
     let t = nr3c1(&[&m]);
-    assert_eq!(t.rows.len(), 2 * (67 + 2));
+    // Per sample: the coverage row, 67 probes, 2 region means.
+    assert_eq!(t.rows.len(), 2 * (1 + 67 + 2));
+    assert_eq!(row(&t, "S0", "probes_in_input")["qc_note"], "");
     for p in probes() {
         let r = row(&t, "S1", &p.0);
         let v: f64 = r["value"].parse().unwrap();
@@ -105,12 +107,24 @@ fn a_450k_matrix_reports_the_missing_epic_probes() {
     let only450 = |p: &(String, u64, u64, bool)| p.3;
     let m = matrix(dir.path(), "k450.csv", only450);
     let t = nr3c1(&[&m]);
-    let epic_only = probes().into_iter().find(|p| !p.3).unwrap();
-    let r = row(&t, "S0", &epic_only.0);
-    assert_eq!(r["qc_status"], "fail");
-    assert_eq!(r["value"], "");
-    assert_eq!(r["n_used"], "0");
-    assert!(r["qc_note"].contains("probe not in the input (EPIC-only probe)"));
+    let epic_only = probes().into_iter().filter(|p| !p.3).count();
+    let n = probes().len();
+    // A probe the input lacks gets no row; the coverage row counts and names them.
+    let absent = probes().into_iter().find(|p| !p.3).unwrap();
+    assert!(
+        !t.rows.iter().any(|r| r["measure"] == absent.0),
+        "no row for an absent probe"
+    );
+    let r = row(&t, "S0", "probes_in_input");
+    assert_eq!(r["qc_status"], "pass");
+    assert_eq!(r["value"], (n - epic_only).to_string());
+    assert!(
+        r["qc_note"].contains(&format!(
+            "{epic_only} of the {n} probes are not in the input ({epic_only} of them EPIC-only)"
+        )),
+        "{}",
+        r["qc_note"]
+    );
     let (want, used, all) = mean_in(CGI, 1, only450);
     assert_eq!((used, all), (19, 23));
     let r = row(&t, "S1", "promoter_cgi_mean");
@@ -170,7 +184,10 @@ fn region_means_warn_then_fail_as_probes_go_missing() {
         row(&t, "S0", &ex[6])["qc_note"],
         "missing value in this sample"
     );
-    assert_eq!(row(&t, "S0", &ex[0])["qc_note"], "probe not in the input");
+    assert!(
+        !t.rows.iter().any(|r| r["measure"] == ex[0]),
+        "no row for a dropped probe"
+    );
     let t = nr3c1(&[&m, "--max-missing", "0.6"]);
     assert_eq!(
         row(&t, "S0", "exon1f_window_approx_mean")["qc_status"],
