@@ -120,6 +120,120 @@ fn telomeric_read(rng: &mut SplitMix64, len: usize) -> Vec<u8> {
 
 /// Writes the synthetic sample as FASTQ to `w`; returns what was written.
 pub fn write_fastq<W: Write>(w: &mut W, spec: &SyntheticSpec) -> io::Result<SyntheticTruth> {
+    generate(spec, |i, _tel, read, qual| {
+        writeln!(w, "@SYNTHETIC.{}", i + 1)?;
+        w.write_all(read)?;
+        w.write_all(b"\n+\n")?;
+        w.write_all(qual)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// The GRCh38 primary assembly: chromosome names and lengths (the header of an aligned
+/// synthetic sample; `core::build` recognises it as GRCh38).
+pub const GRCH38: [(&str, u64); 25] = [
+    ("chr1", 248_956_422),
+    ("chr2", 242_193_529),
+    ("chr3", 198_295_559),
+    ("chr4", 190_214_555),
+    ("chr5", 181_538_259),
+    ("chr6", 170_805_979),
+    ("chr7", 159_345_973),
+    ("chr8", 145_138_636),
+    ("chr9", 138_394_717),
+    ("chr10", 133_797_422),
+    ("chr11", 135_086_622),
+    ("chr12", 133_275_309),
+    ("chr13", 114_364_328),
+    ("chr14", 107_043_718),
+    ("chr15", 101_991_189),
+    ("chr16", 90_338_345),
+    ("chr17", 83_257_441),
+    ("chr18", 80_373_285),
+    ("chr19", 58_617_616),
+    ("chr20", 64_444_167),
+    ("chr21", 46_709_983),
+    ("chr22", 50_818_468),
+    ("chrX", 156_040_895),
+    ("chrY", 57_227_415),
+    ("chrM", 16_569),
+];
+
+/// What an aligned synthetic sample carries besides its reads.
+#[derive(Clone, Copy, Debug)]
+pub struct AlignedSpec {
+    /// XY (one X, one Y) or XX.
+    pub male: bool,
+    /// Mitochondrial genomes per diploid nuclear genome.
+    pub mtdna_cn: f64,
+}
+
+/// Writes the synthetic sample as SAM aligned to [`GRCH38`]: the same reads as
+/// [`write_fastq`]; each background read placed uniformly on the genome in proportion to
+/// copies × length (autosomes 2, chrX 1 or 2, chrY 1 or 0, chrM `mtdna_cn`), so that
+/// `2 × chrM depth / autosomal depth` is `mtdna_cn` in expectation and the chrX and chrY depths
+/// follow the sex; telomeric reads unmapped, as most are in real whole-genome data.
+pub fn write_sam<W: Write>(
+    w: &mut W,
+    spec: &SyntheticSpec,
+    aligned: AlignedSpec,
+) -> io::Result<SyntheticTruth> {
+    writeln!(w, "@HD\tVN:1.6\tSO:unsorted")?;
+    let mut weights = Vec::with_capacity(GRCH38.len());
+    for (name, len) in GRCH38 {
+        writeln!(w, "@SQ\tSN:{name}\tLN:{len}")?;
+        let copies = match name {
+            "chrX" if aligned.male => 1.0,
+            "chrY" if aligned.male => 1.0,
+            "chrY" => 0.0,
+            "chrM" => aligned.mtdna_cn,
+            _ => 2.0,
+        };
+        weights.push(copies * len as f64);
+    }
+    writeln!(
+        w,
+        "@CO\tSYNTHETIC reads made by agemark (pipeline/synthetic.rs), not real data"
+    )?;
+    let total: f64 = weights.iter().sum();
+    let cumulative: Vec<f64> = weights
+        .iter()
+        .scan(0.0, |acc, x| {
+            *acc += x / total;
+            Some(*acc)
+        })
+        .collect();
+    // A second stream for placement, so the reads stay those of `write_fastq`.
+    let mut place = SplitMix64(spec.seed ^ 0x5EED_A11C_0000_0001);
+    let len = spec.read_length as u64;
+    generate(spec, |i, tel, read, qual| {
+        write!(w, "SYNTHETIC.{}\t", i + 1)?;
+        if tel {
+            w.write_all(b"4\t*\t0\t0\t*\t*\t0\t0\t")?;
+        } else {
+            let u = place.unit();
+            let c = cumulative
+                .iter()
+                .position(|&x| u < x)
+                .unwrap_or(GRCH38.len() - 1);
+            let (name, clen) = GRCH38[c];
+            let pos = 1 + place.next() % (clen - len);
+            let flag = if place.unit() < 0.5 { 0 } else { 16 };
+            write!(w, "{flag}\t{name}\t{pos}\t60\t{len}M\t*\t0\t0\t")?;
+        }
+        w.write_all(read)?;
+        w.write_all(b"\t")?;
+        w.write_all(qual)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// Generates the reads and calls `emit(index, telomeric, read, qualities)` for each, in file
+/// order.
+fn generate<F>(spec: &SyntheticSpec, mut emit: F) -> io::Result<SyntheticTruth>
+where
+    F: FnMut(usize, bool, &[u8], &[u8]) -> io::Result<()>,
+{
     let mut rng = SplitMix64(spec.seed);
     let background: Vec<Vec<u8>> = (0..spec.reads)
         .map(|_| background_read(&mut rng, spec.read_length))
@@ -155,11 +269,7 @@ pub fn write_fastq<W: Write>(w: &mut W, spec: &SyntheticSpec) -> io::Result<Synt
         if count(&read, b"TTAGGG").max(count(&read, b"CCCTAA")) >= 7 {
             truth.telseq_ge7 += 1;
         }
-        writeln!(w, "@SYNTHETIC.{}", i + 1)?;
-        w.write_all(&read)?;
-        w.write_all(b"\n+\n")?;
-        w.write_all(&qual)?;
-        w.write_all(b"\n")?;
+        emit(i, tel, &read, &qual)?;
     }
     Ok(truth)
 }
@@ -185,6 +295,49 @@ mod tests {
         assert_eq!(
             a.iter().filter(|&&c| c == b'\n').count() as u64,
             4 * ta.reads
+        );
+    }
+
+    #[test]
+    fn aligned_reads_are_the_fastq_reads_placed_by_copies_and_sex() {
+        let spec = SyntheticSpec {
+            reads: 50_000,
+            ..SyntheticSpec::default()
+        };
+        let (mut fq, mut sam) = (Vec::new(), Vec::new());
+        let t_fq = write_fastq(&mut fq, &spec).unwrap();
+        let female = AlignedSpec {
+            male: false,
+            mtdna_cn: 4000.0,
+        };
+        let t_sam = write_sam(&mut sam, &spec, female).unwrap();
+        assert_eq!(t_fq, t_sam);
+        let sam = String::from_utf8(sam).unwrap();
+        let records: Vec<Vec<&str>> = sam
+            .lines()
+            .filter(|l| !l.starts_with('@'))
+            .map(|l| l.split('\t').collect())
+            .collect();
+        assert_eq!(records.len() as u64, t_sam.reads);
+        // The same sequences in the same order as the FASTQ.
+        let fq_seqs: Vec<&str> = std::str::from_utf8(&fq)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .step_by(4)
+            .collect();
+        assert!(records.iter().zip(&fq_seqs).all(|(r, s)| r[9] == *s));
+        let on = |c: &str| records.iter().filter(|r| r[2] == c).count() as f64;
+        assert_eq!(on("chrY"), 0.0, "no chrY reads for XX");
+        assert_eq!(on("*") as u64, t_sam.telomeric_inserted);
+        // chrM share: CN × 16,569 of (2 × autosomes + 2 × chrX + CN × 16,569) bases.
+        let auto: f64 = GRCH38[..22].iter().map(|c| c.1 as f64).sum();
+        let want = 4000.0 * 16_569.0 / (2.0 * auto + 2.0 * 156_040_895.0 + 4000.0 * 16_569.0)
+            * spec.reads as f64;
+        assert!(
+            (on("chrM") - want).abs() < 4.0 * want.sqrt(),
+            "{} vs {want}",
+            on("chrM")
         );
     }
 }

@@ -46,7 +46,14 @@ pub enum Command {
     ///
     /// Writes <PREFIX>.telomere.tsv/.parquet and <PREFIX>.mtdna.tsv/.parquet.
     Reads(ReadsArgs),
-    /// Run the read stages on the bundled demo data (real reads + one synthetic sample).
+    /// Run a 51-sample mother–child demo cohort on embedded data (no network, no files needed).
+    ///
+    /// Real arrays (adult blood, cord blood, placenta) with FICTIONAL linkage, SYNTHETIC
+    /// whole-genome-like reads and SYNTHETIC values where no real data exists (each labelled);
+    /// writes the cohort tables and report.html under --outdir, then checks the bundled real
+    /// read subsets' formats.
+    ///
+    /// Example: agemark demo --outdir agemark-demo && open agemark-demo/cohort/report.html
     Demo(DemoArgs),
     /// Epigenetic clocks from a beta matrix (CSV/TSV, plain or gzip; CpGs as rows or columns).
     ///

@@ -36,7 +36,8 @@ use crate::{
 
 /// Whether a wide column (`assay`, `measure`) pairs between mother and child: not the QC
 /// measures (array QC, the cell-type sum, the count of applicable clocks, the NR3C1 probe
-/// count, the placeholder).
+/// count, the placeholder), and of the read assays only the biomarkers (TelSeq length,
+/// telomere content, mtDNA-CN).
 /// A clock's rows pair only when the clock applies to both sample types (a table made by
 /// `agemark clocks`, which knows no sample types, may hold a mother's `knight2016_ga`).
 fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &str) -> bool {
@@ -52,8 +53,13 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
     {
         return false;
     }
-    if assay != "clocks" {
-        return true;
+    // Read-derived measures pair by their biomarkers only, not by the counts behind them
+    // (reads, bases, histogram bins, sex ratios).
+    match assay {
+        "telomere" => return matches!(measure, "telseq_length_kb" | "th_telomere_content"),
+        "mtdna" => return measure == "mtdna_cn",
+        "clocks" => {}
+        _ => return true,
     }
     let Ok(domains) = applicability::domains() else {
         return true;

@@ -12,68 +12,19 @@ pub fn run(args: &DemoArgs, threads: usize) -> Result<(), AppError> {
     let d = run_demo(&args.outdir, threads)?;
     let mut so = std::io::stdout().lock();
     let w = &mut so;
-    let _ = writeln!(w, "agemark demo: telomere length on bundled reads\n");
     let _ = writeln!(
         w,
-        "{:<22} {:<10} {:>8} {:>14} {:>20}",
-        "sample", "data", "reads", "TelSeq (kb)", "TelomereHunter TC"
-    );
-    for s in &d.samples {
-        let _ = writeln!(
-            w,
-            "{:<22} {:<10} {:>8} {:>14} {:>20}",
-            s.sample, s.kind, s.reads, s.telseq_kb, s.th_content
-        );
-    }
-    let _ = writeln!(w);
-    for s in &d.samples {
-        let _ = writeln!(w, "  {}: {}", s.sample, s.what);
-    }
-    let _ = writeln!(
-        w,
-        "\nThe real files are small subsets selected around telomeres (or the mitochondrion), so their\n\
-         estimates are not biologically meaningful; the SYNTHETIC sample shows what a whole-genome\n\
-         sample looks like. TC = intratelomeric reads per million reads with 48-52% GC."
-    );
-    let _ = writeln!(w, "\nTables (tidy, one row per sample x measure):");
-    for s in &d.samples {
-        let _ = writeln!(w, "  {}", s.table.display());
-    }
-    let _ = writeln!(w, "  {}  (all samples)", d.all.0.display());
-    let _ = writeln!(w, "  {}", d.all.1.display());
-    let _ = writeln!(
-        w,
-        "\nagemark demo: cohort run on a mother-child sample sheet with FICTIONAL linkage\n\
-         (5 'mothers' = real adult blood arrays, 10 'children' = real cord-blood arrays with clinical\n\
-         GA, 3 of them with real reads, 5 real term placentas; see reference/demo/cohort/README.md)\n\
-         in {:.1} s:\n",
-        d.cohort_seconds
-    );
-    let _ = writeln!(w, "  {}  (the sheet)", d.sheet.display());
-    for f in [
-        "cohort.long.tsv",
-        "cohort.long.parquet",
-        "cohort.wide.tsv",
-        "cohort.columns.tsv",
-        "cohort.dyads.tsv",
-        "cohort.sample_qc.tsv",
-        "failures.tsv",
-    ] {
-        let _ = writeln!(w, "  {}", d.cohort_dir.join(f).display());
-    }
-    let _ = writeln!(
-        w,
-        "  {}  (open in a browser)",
-        d.cohort_dir.join("report.html").display()
+        "agemark demo: a mother-child birth cohort of {} samples in {:.1} s (FICTIONAL linkage)\n\n\
+         REAL arrays: 5 'mothers' = adult blood 450K (GSE55763, real ages), 30 cord bloods\n\
+         (PROGRESS birth cohort, clinical gestational age), 16 term placentas (planet, real GA).\n\
+         SYNTHETIC (made by agemark, labelled so): whole-genome-like reads of 3 mothers and 3\n\
+         newborns (telomere, mtDNA, sex), and the array values no real matrix has (cell-type\n\
+         panel, NR3C1, SNP and contamination CpGs). reference/demo/cohort/README.md says which.\n",
+        d.cohort_samples, d.cohort_seconds
     );
     let _ = writeln!(
         w,
-        "  {}  (MultiQC custom content)",
-        d.cohort_dir.join("multiqc").display()
-    );
-    let _ = writeln!(
-        w,
-        "\nCohort rows by assay (pass, warn, fail; each warn and fail says why in qc_note):"
+        "Cohort rows by assay (pass, warn, fail; each warn and fail says why in qc_note):"
     );
     let total: [usize; 3] = d
         .assay_counts
@@ -101,6 +52,28 @@ pub fn run(args: &DemoArgs, threads: usize) -> Result<(), AppError> {
         ("cohort.sample_qc.tsv", "is each sample who the sheet says?"),
     ] {
         let _ = writeln!(w, "  {}  ({what})", d.cohort_dir.join(f).display());
+    }
+    let _ = writeln!(
+        w,
+        "\nAlso in {}: cohort.long.tsv/.parquet (every row), cohort.dyads.tsv\n\
+         (mother-child pairs), cohort.columns.tsv (units), failures.tsv, multiqc/.\n\
+         The sheet: {}",
+        d.cohort_dir.display(),
+        d.sheet.display()
+    );
+    let _ = writeln!(
+        w,
+        "\nFormat checks: the bundled REAL read subsets (targeted, not whole genomes, so no\n\
+         telomere lengths are shown for them) and one SYNTHETIC FASTQ, read by `agemark telomere`:"
+    );
+    for s in &d.samples {
+        let _ = writeln!(
+            w,
+            "  {:<24} {:>8} reads  {}",
+            s.sample,
+            s.reads,
+            s.table.display()
+        );
     }
     drop(so);
     match d.cohort_error {

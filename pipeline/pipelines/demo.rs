@@ -1,6 +1,8 @@
-//! `agemark demo`: the telomere stage on real reads bundled in the binary, plus one SYNTHETIC
-//! whole-genome-like sample, then a small mother–child cohort run on the bundled reads and
-//! real beta matrices with FICTIONAL linkage labels — no network, no data directory.
+//! `agemark demo`: a 51-sample mother–child cohort run on embedded data with FICTIONAL
+//! linkage — real arrays (adult blood, cord blood, placenta), SYNTHETIC whole-genome-like reads
+//! aligned to GRCh38 for six of the samples and SYNTHETIC array values where no real matrix has
+//! them (`reference/demo/cohort/README.md`) — then the telomere stage on the bundled real read
+//! subsets and one SYNTHETIC FASTQ as format checks. No network, no data directory.
 //! [`run_demo`] writes everything under one directory and returns what the terminal shows.
 
 use std::{
@@ -107,6 +109,8 @@ pub struct DemoOutcome {
     pub sheet: PathBuf,
     /// The cohort run's directory.
     pub cohort_dir: PathBuf,
+    /// Samples in the cohort's sheet.
+    pub cohort_samples: usize,
     /// The cohort run's wall seconds.
     pub cohort_seconds: f64,
     /// The cohort run's error, when a job failed (everything is still written).
@@ -180,6 +184,24 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
     fs::write(&sheet, COHORT_SHEET).map_err(write_err(&sheet))?;
     let betas = dir.join("demo_betas.csv.gz");
     fs::write(&betas, COHORT_BETAS).map_err(write_err(&betas))?;
+    let reads_dir = dir.join("reads");
+    fs::create_dir_all(&reads_dir).map_err(write_err(&reads_dir))?;
+    for r in &COHORT_READS {
+        let path = reads_dir.join(format!("{}.sam.gz", r.sample));
+        let spec = SyntheticSpec {
+            reads: COHORT_READS_PER_SAMPLE,
+            target_telseq_kb: r.telseq_kb,
+            seed: r.seed,
+            ..SyntheticSpec::default()
+        };
+        let file = fs::File::create(&path).map_err(write_err(&path))?;
+        let mut gz =
+            flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::fast());
+        synthetic::write_sam(&mut gz, &spec, r.aligned).map_err(write_err(&path))?;
+        gz.finish()
+            .and_then(|mut w| w.flush())
+            .map_err(write_err(&path))?;
+    }
     let cohort_dir = out.join("cohort");
     let opts = RunOptions {
         samplesheet: sheet.display().to_string(),
@@ -207,7 +229,13 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
         };
         counts.entry(r.assay.clone()).or_default()[k] += 1;
     }
+    let cohort_samples = COHORT_SHEET
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1);
     Ok(DemoOutcome {
+        cohort_samples,
         samples,
         all,
         sheet,
@@ -217,6 +245,45 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
         assay_counts: counts.into_iter().collect(),
     })
 }
+
+/// A demo cohort sample with SYNTHETIC whole-genome-like reads (aligned to GRCh38).
+struct CohortReads {
+    sample: &'static str,
+    telseq_kb: f64,
+    aligned: synthetic::AlignedSpec,
+    seed: u64,
+}
+
+/// Reads per synthetic cohort sample: enough reads in TelSeq's 48-52% GC bins (about 15k)
+/// for a stable estimate, and about 60 chrM reads at a copy number of 200.
+const COHORT_READS_PER_SAMPLE: usize = 100_000;
+
+const fn cohort_reads(
+    sample: &'static str,
+    telseq_kb: f64,
+    male: bool,
+    cn: f64,
+    seed: u64,
+) -> CohortReads {
+    CohortReads {
+        sample,
+        telseq_kb,
+        aligned: synthetic::AlignedSpec { male, mtdna_cn: cn },
+        seed,
+    }
+}
+
+/// The demo cohort's read samples (the sheet's `reads` column names `reads/<id>.sam.gz`):
+/// mothers' telomeres shorter than the newborns', blood mtDNA copy numbers of 150-250; the
+/// sexes match the sheet (mothers' sex is left empty there, see its README).
+const COHORT_READS: [CohortReads; 6] = [
+    cohort_reads("DEMO-M01", 5.2, false, 190.0, 101),
+    cohort_reads("DEMO-M02", 4.8, false, 160.0, 102),
+    cohort_reads("DEMO-M03", 5.5, false, 210.0, 103),
+    cohort_reads("DEMO-C01", 6.8, false, 230.0, 111),
+    cohort_reads("DEMO-C02", 6.3, true, 200.0, 112),
+    cohort_reads("DEMO-C03", 7.1, false, 250.0, 113),
+];
 
 /// The demo cohort's sample sheet (FICTIONAL linkage; reads paths relative to it).
 const COHORT_SHEET: &[u8] = include_bytes!("../../reference/demo/cohort/samplesheet.csv");

@@ -355,9 +355,28 @@ fn merge_of_the_stage_tables_equals_run() {
             (c[1], c[4])
         })
         .collect();
-    // Only measures valid for both pair: C1 and M1 share the read measures; C2 has none with
-    // M1 (knight2016_ga applies to cord blood only, and the cell types fail on this matrix).
-    assert_eq!(pairs, [("C1", "M1")].into_iter().collect());
+    // Only measures valid for both pair: C1 and M1 share the read measures; C2 (no reads)
+    // pairs with M1 only by cell types, across panels (IDOL cord blood, Reinius adult blood)
+    // by their canonical labels; knight2016_ga applies to cord blood only.
+    assert_eq!(pairs, [("C1", "M1"), ("C2", "M1")].into_iter().collect());
+    let c2: std::collections::BTreeSet<(&str, &str)> = dyads
+        .lines()
+        .filter(|l| l.split('\t').nth(1) == Some("C2"))
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[7], c[8])
+        })
+        .collect();
+    assert!(
+        c2.iter().all(|(a, _)| *a == "celltypes" || *a == "nr3c1"),
+        "{c2:?}"
+    );
+    assert!(c2.contains(&("celltypes", "b_cell")), "{c2:?}");
+    assert!(
+        !c2.iter()
+            .any(|(_, m)| *m == "granulocyte" || *m == "neutrophil"),
+        "{c2:?}"
+    );
     for l in dyads.lines().skip(1) {
         let c: Vec<&str> = l.split('\t').collect();
         assert!(!c[10].is_empty() && !c[11].is_empty(), "{l}");
@@ -1207,15 +1226,23 @@ fn a_mixed_cohort_reads_each_methylation_input_once_for_all_stages() {
     let wgbs: [(&str, &str); 1] = [(wgbs_name, "WGBS")];
     // Ages by each input's own sample names, for the clocks' acceleration (WGBS has none).
     let ages = [d.join("ages0.csv"), d.join("ages1.csv")];
-    fs::write(
-        &ages[0],
-        "sample_id,age_years,gestational_age_weeks\n\
-         7786915135_R04C02,31,\n7786915023_R02C02,35,\n784,0,39\n1052,0,38.5\n\
-         GSM1944951,,39\nGSM1944952,,38.5\n1048,12,\n\
-         7471147149_R06C01,,\n7786915035_R05C01,,\n7786923035_R01C01,,\n1017,,\n956,,\n\
-         1038,,\n989,,\n946,,\n941,,\n1024,,\nGSM1944953,,\nGSM1944954,,\nGSM1944955,,\n",
-    )
-    .unwrap();
+    // The matrix's other columns are in the ages sheet without ages.
+    let named = "7786915135_R04C02,31,\n7786915023_R02C02,35,\n784,0,39\n1052,0,38.5\n\
+                 GSM1944951,,39\nGSM1944952,,38.5\n1048,12,\n";
+    let mut ages0 = format!("sample_id,age_years,gestational_age_weeks\n{named}");
+    let header = {
+        use std::io::BufRead;
+        let gz = flate2::read::GzDecoder::new(fs::File::open(&betas).unwrap());
+        let mut line = String::new();
+        std::io::BufReader::new(gz).read_line(&mut line).unwrap();
+        line
+    };
+    for col in header.trim_end().split(',').skip(1) {
+        if !named.contains(&format!("{col},")) {
+            ages0.push_str(&format!("{col},,\n"));
+        }
+    }
+    fs::write(&ages[0], ages0).unwrap();
     fs::write(
         &ages[1],
         "sample_id,age_years,gestational_age_weeks\nOV-A,50,\nOV-B,,40\n",
@@ -1249,10 +1276,10 @@ fn a_mixed_cohort_reads_each_methylation_input_once_for_all_stages() {
         nr3c1_want.extend(rows_as(&t, names));
     }
     // Cell types: each sample against the panel of its tissue that its input covers best
-    // (the demo matrix's adult bloods have 15 % of blood_epidish_dhs, 7.5 % of reinius; the
-    // HM27 IDATs cover blood_epidish_dhs and cordblood_gervin best).
+    // (the demo matrix's adult bloods have blood_reinius450k in full, with its synthetic
+    // cells; the HM27 IDATs cover blood_epidish_dhs and cordblood_gervin best).
     for (input, panel, names, k) in [
-        (&betas, "blood_epidish_dhs", &matrix[0..2], 0),
+        (&betas, "blood_reinius450k", &matrix[0..2], 0),
         (&betas, "cordblood_idol", &matrix[2..4], 1),
         (&betas, "placenta_third_trimester", &matrix[4..6], 2),
         (&batch_betas, "blood_epidish_dhs", &batch[0..1], 3),

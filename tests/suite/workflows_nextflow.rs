@@ -800,7 +800,15 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
     let modules = modules();
     let tmp = tempdir();
     let root = tmp.path();
-    let demo_sheet = repo("reference/demo/cohort/samplesheet.csv");
+    // The demo writes the cohort's inputs (its synthetic reads among them) beside its sheet.
+    let demo_out = root.join("demo");
+    crate::common::agemark([
+        "demo".to_string(),
+        "--outdir".to_string(),
+        demo_out.display().to_string(),
+    ])
+    .assert_ok();
+    let demo_sheet = demo_out.join("inputs/cohort/samplesheet.csv");
     let demo_dir = demo_sheet.parent().expect("sheet dir").to_path_buf();
     let ci_sheet = ci_sheet(&demo_sheet, root);
     let sheet = read_sheet(&ci_sheet);
