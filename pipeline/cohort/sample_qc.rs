@@ -77,10 +77,14 @@ pub struct Check {
 impl Check {
     /// The check as a long-table row.
     pub fn to_row(&self) -> Row {
-        let mut note = String::new();
-        if !self.expected.is_empty() || !self.observed.is_empty() {
-            note = format!("expected {}; observed {}", self.expected, self.observed);
+        let mut parts = Vec::new();
+        if !self.expected.is_empty() {
+            parts.push(format!("expected {}", self.expected));
         }
+        if !self.observed.is_empty() {
+            parts.push(format!("observed {}", self.observed));
+        }
+        let mut note = parts.join("; ");
         if !self.qc_note.is_empty() {
             if !note.is_empty() {
                 note.push_str("; ");

@@ -1,10 +1,23 @@
-//! Small inline-SVG plots for the HTML report: strip plots by group, scatter plots with an
-//! identity line, stacked bars and a heatmap. Plain SVG text, no scripts; every mark carries a
-//! `<title>` so a browser shows the sample and value on hover.
+//! Small inline-SVG charts for the HTML report: strip plots by group (optionally around a zero
+//! line), scatter plots with an identity line, box plots, horizontal stacked bars and a heatmap
+//! with its colour scale. Plain SVG text, no scripts. Every chart carries a legend
+//! (`class="legend"`) and axis titles (`class="axis-title"`), and is at most [`MAX_WIDTH`]
+//! pixels wide. Marks carry a `<title>` (sample and value on hover) while a chart has at most
+//! [`TITLED_MARKS`] of them; above that the titles are left out to keep a 1,000-sample report
+//! small.
+//!
+//! Hand-drawn rather than a plotting crate: the crates that draw interactive charts emit
+//! JavaScript (the report has none), and the static ones would add more code than these few
+//! hundred lines.
 
 use std::fmt::Write;
 
 use crate::tidy::format_number;
+
+/// The widest a chart may be (the report's page is 1,200 px).
+pub const MAX_WIDTH: f64 = 1150.0;
+/// Charts with more marks than this leave out the per-mark `<title>`.
+pub const TITLED_MARKS: usize = 400;
 
 /// Escapes text for HTML/SVG.
 pub fn esc(s: &str) -> String {
@@ -35,14 +48,14 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 }
 
 fn label(v: f64) -> String {
-    let r = (v * 1e6).round() / 1e6;
+    let r = (v * 1e4).round() / 1e4;
     format_number(r)
 }
 
-/// Data range padded a little; a single value gets ±1.
+/// Data range padded a little; a single value gets ±10 % of itself (±1 at zero).
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in vals {
+    for v in vals.filter(|v| v.is_finite()) {
         lo = lo.min(v);
         hi = hi.max(v);
     }
@@ -50,19 +63,78 @@ fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     if (hi - lo).abs() < 1e-12 {
-        return (lo - 1.0, hi + 1.0);
+        let d = if lo.abs() > 1e-12 {
+            lo.abs() * 0.1
+        } else {
+            1.0
+        };
+        return (lo - d, hi + d);
     }
     let pad = (hi - lo) * 0.06;
     (lo - pad, hi + pad)
 }
 
-const COLOURS: [&str; 8] = [
-    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+/// Colours of the sample types, the same in every chart.
+const TYPE_COLOURS: [(&str, &str); 8] = [
+    ("cord_blood", "#1b9e77"),
+    ("maternal_blood", "#d95f02"),
+    ("placenta", "#7570b3"),
+    ("whole_blood", "#e7298a"),
+    ("buccal", "#66a61e"),
+    ("saliva", "#e6ab02"),
+    ("other", "#a6761d"),
+    ("unspecified", "#666666"),
 ];
 
-/// A colour from the fixed palette.
-pub fn colour(i: usize) -> &'static str {
-    COLOURS[i % COLOURS.len()]
+/// The colour of a sample type (unknown types share grey).
+pub fn type_colour(sample_type: &str) -> &'static str {
+    TYPE_COLOURS
+        .iter()
+        .find(|(t, _)| *t == sample_type)
+        .map(|(_, c)| *c)
+        .unwrap_or("#999999")
+}
+
+/// Sample types in their fixed order (then unknown ones by name).
+pub fn type_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let pos = |t: &str| TYPE_COLOURS.iter().position(|(k, _)| *k == t).unwrap_or(99);
+    pos(a).cmp(&pos(b)).then(a.cmp(b))
+}
+
+/// 20 distinguishable colours for the harmonised cell types (indexed by the vocabulary's order).
+const CELL_COLOURS: [&str; 20] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+];
+
+/// The colour of the `i`-th harmonised cell type.
+pub fn cell_colour(i: usize) -> &'static str {
+    CELL_COLOURS[i % CELL_COLOURS.len()]
+}
+
+/// One point of a chart.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Sample id (hover text).
+    pub label: String,
+    /// x (scatter) — ignored by strip plots.
+    pub x: f64,
+    /// y.
+    pub y: f64,
+    /// A `warn` row: drawn hollow.
+    pub warn: bool,
+}
+
+/// A group of points with its legend entry.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend text (a sample type).
+    pub name: String,
+    /// Fill colour.
+    pub colour: &'static str,
+    /// The points.
+    pub points: Vec<Point>,
 }
 
 struct Frame {
@@ -83,10 +155,10 @@ impl Frame {
     }
 }
 
-fn open(out: &mut String, f: &Frame, name: &str, title: &str) {
+fn open(out: &mut String, f: &Frame, name: &str, title: &str, subtitle: &str) {
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="agemark-plot" data-plot="{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}"><rect x="0" y="0" width="{}" height="{}" fill="white"/><text x="{}" y="16" font-size="13" font-weight="bold" text-anchor="middle">{}</text>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="agemark-plot" data-plot="{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}"><rect x="0" y="0" width="{}" height="{}" fill="white"/><text class="chart-title" x="{}" y="15" font-size="13" font-weight="bold" text-anchor="middle">{}</text>"#,
         esc(name),
         f.w,
         f.h,
@@ -98,6 +170,14 @@ fn open(out: &mut String, f: &Frame, name: &str, title: &str) {
         f.w / 2.0,
         esc(title)
     );
+    if !subtitle.is_empty() {
+        let _ = write!(
+            out,
+            r##"<text class="chart-subtitle" x="{}" y="29" font-size="10.5" fill="#444" text-anchor="middle">{}</text>"##,
+            f.w / 2.0,
+            esc(subtitle)
+        );
+    }
 }
 
 fn y_axis(out: &mut String, f: &Frame, lo: f64, hi: f64, ylab: &str) -> impl Fn(f64) -> f64 {
@@ -120,7 +200,7 @@ fn y_axis(out: &mut String, f: &Frame, lo: f64, hi: f64, ylab: &str) -> impl Fn(
     }
     let _ = write!(
         out,
-        r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{:.1}" stroke="#333"/><text transform="translate(12,{:.1}) rotate(-90)" font-size="11" text-anchor="middle">{}</text>"##,
+        r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{:.1}" stroke="#333"/><text class="axis-title" transform="translate(12,{:.1}) rotate(-90)" font-size="11" text-anchor="middle">{}</text>"##,
         top + ph,
         top + ph / 2.0,
         esc(ylab)
@@ -128,82 +208,160 @@ fn y_axis(out: &mut String, f: &Frame, lo: f64, hi: f64, ylab: &str) -> impl Fn(
     y
 }
 
-/// Strip plot: one column of points per group (`groups`: name → (point label, value)).
-pub fn strip_plot(
-    name: &str,
-    title: &str,
-    ylab: &str,
-    groups: &[(String, Vec<(String, f64)>)],
-) -> String {
-    let f = Frame {
-        w: 120.0 + 110.0 * groups.len().max(1) as f64,
-        h: 300.0,
-        left: 60.0,
-        right: 20.0,
-        top: 28.0,
-        bottom: 50.0,
+/// A legend at the right edge: (text, colour, hollow).
+fn legend(out: &mut String, f: &Frame, entries: &[(String, &str, bool)]) {
+    let lx = f.w - f.right + 12.0;
+    out.push_str(r#"<g class="legend">"#);
+    for (i, (text, colour, hollow)) in entries.iter().enumerate() {
+        let ly = f.top + 8.0 + 15.0 * i as f64;
+        let (fill, stroke) = if *hollow {
+            ("white", *colour)
+        } else {
+            (*colour, *colour)
+        };
+        let _ = write!(
+            out,
+            r#"<circle cx="{:.1}" cy="{ly:.1}" r="4.5" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" font-size="10.5">{}</text>"#,
+            lx + 5.0,
+            lx + 14.0,
+            ly + 3.5,
+            esc(text)
+        );
+    }
+    out.push_str("</g>");
+}
+
+fn mark(out: &mut String, cx: f64, cy: f64, colour: &str, p: &Point, titled: bool, what: &str) {
+    let (fill, op) = if p.warn {
+        ("white", "1")
+    } else {
+        (colour, "0.75")
     };
+    let _ = write!(
+        out,
+        r#"<circle class="point" cx="{cx:.1}" cy="{cy:.1}" r="{}" fill="{fill}" fill-opacity="{op}" stroke="{colour}" stroke-width="1.2""#,
+        if titled { 3.5 } else { 2.5 }
+    );
+    if titled {
+        let _ = write!(
+            out,
+            r#"><title>{}: {}{}</title></circle>"#,
+            esc(&p.label),
+            what,
+            if p.warn { " (warn)" } else { "" }
+        );
+    } else {
+        out.push_str("/>");
+    }
+}
+
+fn series_legend(series: &[Series]) -> Vec<(String, &'static str, bool)> {
+    let mut l: Vec<(String, &'static str, bool)> = series
+        .iter()
+        .map(|s| {
+            (
+                format!("{} (n={})", s.name, s.points.len()),
+                s.colour,
+                false,
+            )
+        })
+        .collect();
+    if series.iter().any(|s| s.points.iter().any(|p| p.warn)) {
+        l.push(("warn row (hollow)".to_string(), "#555555", true));
+    }
+    l
+}
+
+/// Strip plot: one column of points per series; `zero` draws a line at 0 (acceleration).
+pub fn strip_plot(name: &str, title: &str, ylab: &str, series: &[Series], zero: bool) -> String {
+    let leg = series_legend(series);
+    let f = Frame {
+        w: (90.0 + 120.0 * series.len().max(1) as f64 + 170.0).min(MAX_WIDTH),
+        h: 280.0,
+        left: 62.0,
+        right: 170.0,
+        top: 36.0,
+        bottom: 30.0,
+    };
+    let n: usize = series.iter().map(|s| s.points.len()).sum();
     let mut out = String::new();
-    open(&mut out, &f, name, title);
-    let (lo, hi) = range(groups.iter().flat_map(|g| g.1.iter().map(|p| p.1)));
+    open(&mut out, &f, name, title, "");
+    let vals = series.iter().flat_map(|s| s.points.iter().map(|p| p.y));
+    let (lo, hi) = if zero {
+        range(vals.chain([0.0]))
+    } else {
+        range(vals)
+    };
     let y = y_axis(&mut out, &f, lo, hi, ylab);
-    let gw = f.plot_w() / groups.len().max(1) as f64;
-    for (gi, (g, pts)) in groups.iter().enumerate() {
+    if zero {
+        let _ = write!(
+            out,
+            r##"<line class="zero" x1="{}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#333" stroke-dasharray="5 3"/>"##,
+            f.left,
+            f.left + f.plot_w(),
+            y(0.0),
+            y(0.0)
+        );
+    }
+    let gw = f.plot_w() / series.len().max(1) as f64;
+    for (gi, s) in series.iter().enumerate() {
         let cx = f.left + gw * (gi as f64 + 0.5);
-        for (pi, (lab, v)) in pts.iter().enumerate() {
+        for (pi, p) in s.points.iter().enumerate() {
             // Deterministic horizontal spread.
-            let dx = ((pi as f64 * 0.618_034).fract() - 0.5) * gw * 0.5;
-            let _ = write!(
-                out,
-                r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="4" fill="{}" fill-opacity="0.8"><title>{}: {}</title></circle>"#,
+            let dx = ((pi as f64 * 0.618_034).fract() - 0.5) * gw * 0.6;
+            mark(
+                &mut out,
                 cx + dx,
-                y(*v),
-                colour(gi),
-                esc(lab),
-                label(*v)
+                y(p.y),
+                s.colour,
+                p,
+                n <= TITLED_MARKS,
+                &label(p.y),
             );
         }
         let _ = write!(
             out,
-            r#"<text x="{cx:.1}" y="{:.1}" font-size="11" text-anchor="middle">{} (n={})</text>"#,
+            r#"<text x="{cx:.1}" y="{:.1}" font-size="10.5" text-anchor="middle">{}</text>"#,
             f.h - f.bottom + 16.0,
-            esc(g),
-            pts.len()
+            esc(&s.name)
         );
     }
+    legend(&mut out, &f, &leg);
     out.push_str("</svg>");
     out
 }
 
-/// Scatter plot of (x, y, label) points; `identity` draws the y = x line.
+/// Scatter plot of the series' (x, y) points; `identity` draws the y = x line.
 pub fn scatter(
     name: &str,
     title: &str,
-    xlab: &str,
-    ylab: &str,
-    points: &[(f64, f64, String)],
+    subtitle: &str,
+    (xlab, ylab): (&str, &str),
+    series: &[Series],
     identity: bool,
 ) -> String {
+    let leg = series_legend(series);
     let f = Frame {
-        w: 340.0,
-        h: 300.0,
-        left: 60.0,
-        right: 16.0,
-        top: 28.0,
-        bottom: 44.0,
+        w: 520.0,
+        h: 320.0,
+        left: 58.0,
+        right: 170.0,
+        top: 38.0,
+        bottom: 42.0,
     };
+    let n: usize = series.iter().map(|s| s.points.len()).sum();
     let mut out = String::new();
-    open(&mut out, &f, name, title);
-    let all = points.iter().flat_map(|p| [p.0, p.1]);
+    open(&mut out, &f, name, title, subtitle);
+    let pts = || series.iter().flat_map(|s| s.points.iter());
     let (lo, hi) = if identity {
-        range(all)
+        range(pts().flat_map(|p| [p.x, p.y]))
     } else {
-        range(points.iter().map(|p| p.1))
+        range(pts().map(|p| p.y))
     };
     let (xlo, xhi) = if identity {
         (lo, hi)
     } else {
-        range(points.iter().map(|p| p.0))
+        range(pts().map(|p| p.x))
     };
     let y = y_axis(&mut out, &f, lo, hi, ylab);
     let (left, pw) = (f.left, f.plot_w());
@@ -223,12 +381,13 @@ pub fn scatter(
     }
     let _ = write!(
         out,
-        r##"<line x1="{left}" x2="{:.1}" y1="{base:.1}" y2="{base:.1}" stroke="#333"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">{}</text>"##,
+        r##"<line x1="{left}" x2="{:.1}" y1="{base:.1}" y2="{base:.1}" stroke="#333"/><text class="axis-title" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">{}</text>"##,
         left + pw,
         left + pw / 2.0,
         f.h - 8.0,
         esc(xlab)
     );
+    let mut leg = leg;
     if identity {
         let _ = write!(
             out,
@@ -238,155 +397,307 @@ pub fn scatter(
             x(hi),
             y(hi)
         );
+        leg.push(("dashed: y = x".to_string(), "#999999", true));
     }
-    for (px, py, lab) in points {
-        let _ = write!(
-            out,
-            r##"<circle class="point" cx="{:.1}" cy="{:.1}" r="4" fill="#1b9e77" fill-opacity="0.8"><title>{}: x={}, y={}</title></circle>"##,
-            x(*px),
-            y(*py),
-            esc(lab),
-            label(*px),
-            label(*py)
-        );
+    for s in series {
+        for p in &s.points {
+            let what = format!("x={}, y={}", label(p.x), label(p.y));
+            mark(
+                &mut out,
+                x(p.x),
+                y(p.y),
+                s.colour,
+                p,
+                n <= TITLED_MARKS,
+                &what,
+            );
+        }
     }
+    legend(&mut out, &f, &leg);
     out.push_str("</svg>");
     out
 }
 
-/// Stacked bars: one bar per sample, segments per component (values summed as given).
-pub fn stacked_bars(name: &str, title: &str, bars: &[(String, Vec<(String, f64)>)]) -> String {
-    let comps: Vec<String> = {
-        let mut c: Vec<String> = bars
-            .iter()
-            .flat_map(|b| b.1.iter().map(|s| s.0.clone()))
-            .collect();
-        c.sort();
-        c.dedup();
-        c
-    };
+/// Box plots (median, quartiles, whiskers at the 5th and 95th percentiles): (label, colour,
+/// values) per box.
+pub fn box_plots(
+    name: &str,
+    title: &str,
+    ylab: &str,
+    boxes: &[(String, &str, Vec<f64>)],
+) -> String {
     let f = Frame {
-        w: 140.0 + 26.0 * bars.len().max(1) as f64 + 120.0,
-        h: 300.0,
-        left: 60.0,
-        right: 140.0,
-        top: 28.0,
-        bottom: 80.0,
+        w: (90.0 + 64.0 * boxes.len().max(1) as f64 + 170.0).min(MAX_WIDTH),
+        h: 330.0,
+        left: 58.0,
+        right: 170.0,
+        top: 36.0,
+        bottom: 94.0,
     };
     let mut out = String::new();
-    open(&mut out, &f, name, title);
-    let hi = bars
-        .iter()
-        .map(|b| b.1.iter().map(|s| s.1.max(0.0)).sum::<f64>())
-        .fold(1.0f64, f64::max);
-    let y = y_axis(&mut out, &f, 0.0, hi, "fraction");
-    let bw = f.plot_w() / bars.len().max(1) as f64;
-    for (bi, (sample, segs)) in bars.iter().enumerate() {
-        let x0 = f.left + bw * bi as f64 + bw * 0.1;
+    open(&mut out, &f, name, title, "");
+    let (lo, hi) = range(boxes.iter().flat_map(|b| b.2.iter().copied()).chain([0.0]));
+    // Fractions: the axis starts at 0.
+    let y = y_axis(&mut out, &f, lo.min(0.0), hi, ylab);
+    let bw = f.plot_w() / boxes.len().max(1) as f64;
+    let q = |v: &[f64], p: f64| -> f64 {
+        let i = p * (v.len() - 1) as f64;
+        let (a, b) = (i.floor() as usize, i.ceil() as usize);
+        v[a] + (v[b] - v[a]) * (i - a as f64)
+    };
+    let mut leg = Vec::new();
+    for (bi, (lab, colour, vals)) in boxes.iter().enumerate() {
+        let mut v: Vec<f64> = vals.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_by(f64::total_cmp);
+        let (p5, q1, med, q3, p95) = (
+            q(&v, 0.05),
+            q(&v, 0.25),
+            q(&v, 0.5),
+            q(&v, 0.75),
+            q(&v, 0.95),
+        );
+        let cx = f.left + bw * (bi as f64 + 0.5);
+        let hw = (bw * 0.3).min(18.0);
+        let _ = write!(
+            out,
+            r##"<g class="box"><title>{}: median {}, IQR {}–{}, n={}</title><line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="#555"/><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="0.8" stroke="#333"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#111" stroke-width="2"/></g>"##,
+            esc(lab),
+            label(med),
+            label(q1),
+            label(q3),
+            v.len(),
+            y(p5),
+            y(p95),
+            cx - hw,
+            y(q3),
+            2.0 * hw,
+            (y(q1) - y(q3)).max(0.5),
+            cx - hw,
+            cx + hw,
+            y(med),
+            y(med)
+        );
+        let _ = write!(
+            out,
+            r#"<text transform="translate({:.1},{:.1}) rotate(-40)" font-size="10" text-anchor="end">{}</text>"#,
+            cx + 3.0,
+            f.h - f.bottom + 12.0,
+            esc(lab)
+        );
+        leg.push((lab.clone(), *colour, false));
+    }
+    leg.truncate(16);
+    legend(&mut out, &f, &leg);
+    out.push_str("</svg>");
+    out
+}
+
+/// Horizontal stacked bars (one per group, e.g. the mean composition of a sample type), each
+/// segment coloured by its component: (group label, segments (component, value)), and the
+/// components' (name, colour) for the legend.
+pub fn stacked_bars(
+    name: &str,
+    title: &str,
+    bars: &[(String, Vec<(String, f64)>)],
+    comps: &[(String, &str)],
+) -> String {
+    let f = Frame {
+        w: 760.0,
+        h: (36.0 + 30.0 * bars.len().max(1) as f64 + 36.0)
+            .max(36.0 + 15.0 * comps.len() as f64 + 12.0),
+        left: 190.0,
+        right: 190.0,
+        top: 36.0,
+        bottom: 22.0,
+    };
+    let mut out = String::new();
+    open(&mut out, &f, name, title, "");
+    let pw = f.plot_w();
+    let x = |v: f64| f.left + v.clamp(0.0, 1.0) * pw;
+    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let _ = write!(
+            out,
+            r##"<line x1="{:.1}" x2="{:.1}" y1="{}" y2="{:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"##,
+            x(t),
+            x(t),
+            f.top,
+            f.top + 30.0 * bars.len() as f64,
+            x(t),
+            f.top + 30.0 * bars.len() as f64 + 12.0,
+            label(t)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">mean fraction</text>"#,
+        f.left + pw / 2.0,
+        f.top + 30.0 * bars.len() as f64 + 26.0
+    );
+    for (bi, (group, segs)) in bars.iter().enumerate() {
+        let y0 = f.top + 30.0 * bi as f64 + 4.0;
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10.5" text-anchor="end">{}</text>"#,
+            f.left - 6.0,
+            y0 + 15.0,
+            esc(group)
+        );
         let mut acc = 0.0;
         for (c, v) in segs {
             let v = v.max(0.0);
-            let ci = comps.iter().position(|k| k == c).unwrap_or(0);
+            let colour = comps
+                .iter()
+                .find(|k| &k.0 == c)
+                .map(|k| k.1)
+                .unwrap_or("#cccccc");
             let _ = write!(
                 out,
-                r#"<rect class="bar" x="{x0:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {} = {}</title></rect>"#,
-                y(acc + v),
-                bw * 0.8,
-                (y(acc) - y(acc + v)).max(0.0),
-                colour(ci),
-                esc(sample),
+                r#"<rect class="bar" x="{:.1}" y="{y0:.1}" width="{:.1}" height="22" fill="{colour}"><title>{}: {} = {}</title></rect>"#,
+                x(acc),
+                (x(acc + v) - x(acc)).max(0.0),
+                esc(group),
                 esc(c),
                 label(v)
             );
             acc += v;
         }
-        let _ = write!(
-            out,
-            r#"<text transform="translate({:.1},{:.1}) rotate(-60)" font-size="9" text-anchor="end">{}</text>"#,
-            x0 + bw * 0.4,
-            f.h - f.bottom + 10.0,
-            esc(sample)
-        );
     }
-    for (ci, c) in comps.iter().enumerate() {
-        let ly = f.top + 14.0 * ci as f64;
-        let lx = f.w - f.right + 10.0;
-        let _ = write!(
-            out,
-            r#"<rect x="{lx:.1}" y="{ly:.1}" width="10" height="10" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="10">{}</text>"#,
-            colour(ci),
-            lx + 14.0,
-            ly + 9.0,
-            esc(c)
-        );
-    }
+    let leg: Vec<(String, &str, bool)> =
+        comps.iter().map(|(n, c)| (n.clone(), *c, false)).collect();
+    legend(&mut out, &f, &leg);
     out.push_str("</svg>");
     out
 }
 
-/// Heatmap of values in [0, 1] (white → dark blue): rows × columns; `None` is grey.
+fn blue(v: f64) -> String {
+    let t = v.clamp(0.0, 1.0);
+    let (r0, g0, b0) = (247.0, 251.0, 255.0);
+    let (r1, g1, b1) = (8.0, 48.0, 107.0);
+    format!(
+        "rgb({:.0},{:.0},{:.0})",
+        r0 + (r1 - r0) * t,
+        g0 + (g1 - g0) * t,
+        b0 + (b1 - b0) * t
+    )
+}
+
+/// Heatmap of values in [0, 1] (white → dark blue; `None` grey), rows × columns, with a colour
+/// scale. `groups` colours a strip left of each row (its sample type). Row labels are drawn
+/// while rows are at least 9 px tall; the chart is at most about 900 px tall.
 pub fn heatmap(
     name: &str,
     title: &str,
-    rows: &[String],
+    rows: &[(String, &'static str)],
     cols: &[String],
     value: impl Fn(usize, usize) -> Option<f64>,
 ) -> String {
-    let cell = 14.0;
+    let cw = ((MAX_WIDTH - 330.0) / cols.len().max(1) as f64).clamp(4.0, 16.0);
+    let rh =
+        (860.0 / rows.len().max(1) as f64).clamp(1.0, if rows.len() <= 10 { 24.0 } else { 13.0 });
+    let labels = rh >= 9.0;
     let f = Frame {
-        w: 150.0 + cell * cols.len().max(1) as f64 + 20.0,
-        h: 110.0 + cell * rows.len().max(1) as f64,
-        left: 150.0,
-        right: 20.0,
-        top: 28.0,
+        w: 160.0 + cw * cols.len().max(1) as f64 + 170.0,
+        h: (40.0 + rh * rows.len().max(1) as f64 + 80.0).max(250.0),
+        left: 160.0,
+        right: 170.0,
+        top: 36.0,
         bottom: 80.0,
     };
+    let titled = rows.len() * cols.len() <= 4 * TITLED_MARKS;
     let mut out = String::new();
-    open(&mut out, &f, name, title);
-    for (ri, r) in rows.iter().enumerate() {
-        let yy = f.top + cell * ri as f64;
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="end">{}</text>"#,
-            f.left - 4.0,
-            yy + cell * 0.75,
-            esc(r)
-        );
-        for (ci, c) in cols.iter().enumerate() {
-            let v = value(ri, ci);
-            let fill = match v {
-                Some(v) => {
-                    let t = v.clamp(0.0, 1.0);
-                    let (r0, g0, b0) = (247.0, 251.0, 255.0);
-                    let (r1, g1, b1) = (8.0, 48.0, 107.0);
-                    format!(
-                        "rgb({:.0},{:.0},{:.0})",
-                        r0 + (r1 - r0) * t,
-                        g0 + (g1 - g0) * t,
-                        b0 + (b1 - b0) * t
-                    )
-                }
-                None => "#cccccc".to_string(),
-            };
+    open(&mut out, &f, name, title, "");
+    for (ri, (r, g)) in rows.iter().enumerate() {
+        let yy = f.top + rh * ri as f64;
+        if labels {
             let _ = write!(
                 out,
-                r#"<rect class="cell" x="{:.1}" y="{yy:.1}" width="{cell}" height="{cell}" fill="{fill}"><title>{} {}: {}</title></rect>"#,
-                f.left + cell * ci as f64,
-                esc(r),
-                esc(c),
-                v.map(label).unwrap_or_else(|| "NA".into())
+                r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="end">{}</text>"#,
+                f.left - 10.0,
+                yy + rh * 0.8,
+                esc(r)
             );
         }
+        let _ = write!(
+            out,
+            r#"<rect x="{:.1}" y="{yy:.1}" width="5" height="{rh:.2}" fill="{g}"/>"#,
+            f.left - 7.0
+        );
+        for (ci, col) in cols.iter().enumerate() {
+            let v = value(ri, ci);
+            let fill = v.map(blue).unwrap_or_else(|| "#cccccc".into());
+            let _ = write!(
+                out,
+                r#"<rect class="cell" x="{:.1}" y="{yy:.2}" width="{cw:.1}" height="{rh:.2}" fill="{fill}""#,
+                f.left + cw * ci as f64
+            );
+            if titled {
+                let _ = write!(
+                    out,
+                    "><title>{} {}: {}</title></rect>",
+                    esc(r),
+                    esc(col),
+                    v.map(label).unwrap_or_else(|| "NA".into())
+                );
+            } else {
+                out.push_str("/>");
+            }
+        }
     }
+    let base = f.top + rh * rows.len() as f64;
     for (ci, c) in cols.iter().enumerate() {
         let _ = write!(
             out,
-            r#"<text transform="translate({:.1},{:.1}) rotate(-60)" font-size="9" text-anchor="end">{}</text>"#,
-            f.left + cell * (ci as f64 + 0.5),
-            f.top + cell * rows.len() as f64 + 8.0,
+            r#"<text transform="translate({:.1},{:.1}) rotate(-60)" font-size="8.5" text-anchor="end">{}</text>"#,
+            f.left + cw * (ci as f64 + 0.6),
+            base + 6.0,
             esc(c)
         );
     }
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">probe (by hg19 position)</text>"#,
+        f.left + cw * cols.len() as f64 / 2.0,
+        f.h - 4.0
+    );
+    // The colour scale.
+    let lx = f.w - f.right + 14.0;
+    out.push_str(r#"<g class="legend">"#);
+    let _ = write!(
+        out,
+        r#"<text x="{lx:.1}" y="{:.1}" font-size="10.5">beta</text>"#,
+        f.top + 6.0
+    );
+    for i in 0..=10 {
+        let t = i as f64 / 10.0;
+        let _ = write!(
+            out,
+            r#"<rect x="{lx:.1}" y="{:.1}" width="14" height="12" fill="{}"/>"#,
+            f.top + 12.0 + 12.0 * (10 - i) as f64,
+            blue(t)
+        );
+    }
+    for (t, yy) in [
+        (1.0, f.top + 21.0),
+        (0.5, f.top + 81.0),
+        (0.0, f.top + 141.0),
+    ] {
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{yy:.1}" font-size="10">{}</text>"#,
+            lx + 18.0,
+            label(t)
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<rect x="{lx:.1}" y="{:.1}" width="14" height="12" fill="#cccccc"/><text x="{:.1}" y="{:.1}" font-size="10">no value</text></g>"##,
+        f.top + 160.0,
+        lx + 18.0,
+        f.top + 170.0
+    );
     out.push_str("</svg>");
     out
 }
@@ -403,12 +714,28 @@ mod tests {
             "{t:?}"
         );
         assert_eq!(esc("<a&\">"), "&lt;a&amp;&quot;&gt;");
+        // One value: ±10 %, not ±1.
+        assert_eq!(range([200.0].into_iter()), (180.0, 220.0));
     }
 
     #[test]
-    fn plots_are_svg_with_marks() {
-        let s = scatter("x", "t", "a", "b", &[(1.0, 2.0, "S<1>".into())], true);
-        assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
-        assert!(s.contains("class=\"identity\"") && s.contains("S&lt;1&gt;"));
+    fn plots_are_svg_with_marks_legends_and_axis_titles() {
+        let s = Series {
+            name: "cord_blood".into(),
+            colour: type_colour("cord_blood"),
+            points: vec![Point {
+                label: "S<1>".into(),
+                x: 1.0,
+                y: 2.0,
+                warn: true,
+            }],
+        };
+        let sc = scatter("x", "t", "n=1", ("a", "b"), std::slice::from_ref(&s), true);
+        assert!(sc.starts_with("<svg") && sc.ends_with("</svg>"));
+        assert!(sc.contains("class=\"identity\"") && sc.contains("S&lt;1&gt;"));
+        for svg in [sc, strip_plot("y", "t", "b", &[s], true)] {
+            assert!(svg.contains("class=\"legend\"") && svg.contains("class=\"axis-title\""));
+            assert!(svg.contains("warn row (hollow)"));
+        }
     }
 }

@@ -131,6 +131,19 @@ fn hashes() -> BTreeMap<String, String> {
                 let long = fs::read_to_string(out.join("demo/cohort/cohort.long.tsv")).unwrap();
                 assert_eq!(n, long.lines().count() - 1, "{all}");
                 assert!(text.contains("Open first:"), "{text}");
+                // A plausible demo: at most 5 % of its rows are not pass (each says why,
+                // checked below), and its report reads as a cohort scientist needs.
+                let counts: Vec<usize> = all
+                    .split_whitespace()
+                    .filter_map(|w| w.parse::<usize>().ok())
+                    .collect();
+                assert!(
+                    (counts[1] + counts[2]) * 20 <= n,
+                    "more than 5 % of the demo's rows are warn/fail: {all}"
+                );
+                crate::cohort_cli::assert_report_shape(
+                    &fs::read_to_string(out.join("demo/cohort/report.html")).unwrap(),
+                );
             }
             let mut files = Vec::new();
             walk(&out, &out, &mut files);

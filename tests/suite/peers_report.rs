@@ -60,11 +60,11 @@ fn multiqc_picks_up_the_custom_content() {
     assert!(run.status.success(), "multiqc failed:\n{log}");
     let data = out.join("multiqc_data");
     for (file, samples) in [
-        ("multiqc_agemark_telomere_table.txt", 3),
-        ("multiqc_agemark_mtdna_table.txt", 2),
-        ("multiqc_agemark_clocks_table.txt", 20),
-        ("multiqc_agemark_celltypes_table.txt", 5),
-        ("multiqc_agemark_qc_bargraph.txt", 20),
+        ("multiqc_agemark_telomere_table.txt", 6),
+        ("multiqc_agemark_mtdna_table.txt", 6),
+        ("multiqc_agemark_clocks_table.txt", 51),
+        ("multiqc_agemark_celltypes_table.txt", 51),
+        ("multiqc_agemark_qc_bargraph.txt", 51),
     ] {
         let p = data.join(file);
         let text = fs::read_to_string(&p)
@@ -94,13 +94,38 @@ fn multiqc_picks_up_the_custom_content() {
         v
     };
     let (a, b) = (col(&ours, true), col(&theirs, false));
-    assert_eq!(a.len(), 10);
+    assert_eq!(a.len(), 30);
     assert_eq!(a.len(), b.len());
     for ((s1, v1), (s2, v2)) in a.iter().zip(&b) {
         assert_eq!(s1, s2);
         assert!((v1 - v2).abs() < 1e-9, "{s1}: {v1} vs {v2}");
     }
     assert!(out.join("multiqc_report.html").is_file());
+    // General Statistics carries agemark's columns, with our titles.
+    let gs = fs::read_to_string(data.join("multiqc_general_stats.txt")).unwrap();
+    let head = gs.lines().next().unwrap();
+    for col in ["telseq_length_kb", "mtdna_cn", "ga_accel_weeks"] {
+        assert!(
+            head.contains(&format!("agemark-{col}")),
+            "{col} not in General Statistics: {head}"
+        );
+    }
+    assert_eq!(
+        gs.lines().count() - 1,
+        49,
+        "samples with a General Statistics value:\n{gs}"
+    );
+    let html = fs::read_to_string(out.join("multiqc_report.html")).unwrap();
+    for title in ["Telomere length", "mtDNA-CN", "GA accel."] {
+        assert!(html.contains(title), "{title} not in the MultiQC report");
+    }
+    // Histogram columns in natural order (tel2 before tel10).
+    let tel = fs::read_to_string(data.join("multiqc_agemark_telomere_table.txt")).unwrap();
+    let h = tel.lines().next().unwrap();
+    assert!(
+        h.find("telseq_tel2\t").unwrap() < h.find("telseq_tel10\t").unwrap(),
+        "{h}"
+    );
 }
 
 /// Runs headless Chromium on a file with a fresh profile; returns (stdout, stderr).
@@ -157,14 +182,56 @@ fn report_loads_in_headless_chromium_with_its_plots() {
     let svgs = dom.matches("<svg").count();
     assert!(svgs >= 3, "{svgs} SVG elements in the DOM");
     for plot in [
-        "data-plot=\"telomere_by_type\"",
-        "data-plot=\"mtdna_by_type\"",
-        "data-plot=\"ga_clock_vs_ga:knight2016_ga\"",
+        "data-plot=\"telomere:telseq_length_kb\"",
+        "data-plot=\"mtdna:mtdna_cn\"",
+        "data-plot=\"clock:knight2016_ga\"",
+        "data-plot=\"accel:knight2016_ga_residual\"",
+        "data-plot=\"celltypes:cordblood_idol\"",
+        "data-plot=\"nr3c1_heatmap\"",
     ] {
         assert!(dom.contains(plot), "{plot} not in the DOM");
     }
     assert!(dom.matches("class=\"point\"").count() >= 10);
-    assert!(dom.contains("<table class=\"qc\">"));
+    // Legends, axis titles, widths and section order, on the DOM Chromium built.
+    crate::cohort_cli::assert_report_shape(&dom);
+
+    // One screenshot per section at 1,400 px (the others hidden), kept as CI artefacts in
+    // $AGEMARK_SCREENSHOT_DIR when set.
+    let keep = std::env::var("AGEMARK_SCREENSHOT_DIR")
+        .ok()
+        .map(PathBuf::from);
+    let html = fs::read_to_string(&report).unwrap();
+    for section in [
+        "summary",
+        "telomere",
+        "mtdna",
+        "clocks",
+        "acceleration",
+        "celltypes",
+        "nr3c1",
+        "qc",
+    ] {
+        let page = results.join(format!("section_{section}.html"));
+        let style = format!("<style>section:not(#{section}),nav{{display:none}}</style></head>");
+        fs::write(&page, html.replacen("</head>", &style, 1)).unwrap();
+        let shot = dir.path().join(format!("report_{section}.png"));
+        let (_, err) = chromium_run(
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1400,2400".into(),
+                "--hide-scrollbars".into(),
+            ],
+            &dir.path().join(format!("p-{section}")),
+        );
+        assert!(console_lines(&err).is_empty(), "{section}: {err}");
+        let png = fs::read(&shot).expect("screenshot written");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        if let Some(k) = &keep {
+            fs::create_dir_all(k).unwrap();
+            fs::copy(&shot, k.join(format!("report_{section}.png"))).unwrap();
+        }
+    }
 
     let shot = dir.path().join("report.png");
     let (_, err) = chromium_run(

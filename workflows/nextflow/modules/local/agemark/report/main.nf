@@ -43,6 +43,7 @@ process AGEMARK_REPORT {
     touch multiqc/agemark_celltypes_mqc.tsv
     touch multiqc/agemark_clocks_mqc.tsv
     touch multiqc/agemark_nr3c1_mqc.tsv
+    touch multiqc/agemark_general_stats_mqc.tsv
     touch multiqc/agemark_qc_mqc.json
 
     cat <<-END_VERSIONS > versions.yml
