@@ -28,6 +28,9 @@ fn main() {
         _ => tracing::Level::TRACE,
     };
     agemark::reads::install_panic_filter();
+    if !cli.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        agemark::core::progress::enable_bars();
+    }
     tracing_subscriber::fmt()
         .with_writer(|| agemark::cohort::pseudo::ScrubbedStderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -75,9 +78,40 @@ fn main() {
         cli::Command::Merge(a) => commands::merge::run(a),
         cli::Command::Report(a) => commands::report::run(a),
         cli::Command::Idat(a) => commands::idat::run(a),
+        cli::Command::Completions(a) => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "agemark", &mut text);
+            write_stdout(&text)
+        }
+        cli::Command::Man => {
+            let cmd = <cli::Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(cmd).render(&mut text) {
+                Ok(()) => write_stdout(&text),
+                Err(source) => Err(commands::AppError::from(agemark::tidy::WriteError {
+                    path: "stdout".into(),
+                    source,
+                })),
+            }
+        }
     };
     if let Err(e) = result {
         eprintln!("agemark: error: {e}");
         std::process::exit(commands::exit_code(&e));
+    }
+}
+
+/// Writes generated text to stdout; a closed pipe (`agemark man | head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<(), commands::AppError> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(commands::AppError::from(agemark::tidy::WriteError {
+                path: "stdout".into(),
+                source: e,
+            }))
+        }
+        _ => Ok(()),
     }
 }

@@ -37,14 +37,23 @@ pub enum Command {
     /// Telomere length from reads: TelSeq- and TelomereHunter-compatible estimates.
     ///
     /// Writes <PREFIX>.telomere.tsv and <PREFIX>.telomere.parquet.
+    #[command(after_help = "Examples:\n  agemark telomere sample.bam -o out/sample
+  agemark telomere S1_R1.fastq.gz S1_R2.fastq.gz --sample-id S1 -o out/S1
+  agemark telomere sample.cram -r GRCh38.fa -o out/sample --telseq-compat")]
     Telomere(TelomereArgs),
     /// mtDNA copy number from aligned reads (2 × chrM depth / autosomal depth).
     ///
     /// Writes <PREFIX>.mtdna.tsv and <PREFIX>.mtdna.parquet.
+    #[command(after_help = "Examples:\n  agemark mtdna sample.bam -o out/sample
+  agemark mtdna sample.cram -r GRCh38.fa --mode fast -o out/sample   (indexed: chrM + sampled autosomes)")]
     Mtdna(MtdnaArgs),
     /// Telomere and mtDNA stages on ONE decode of the input (the command workflows call).
     ///
     /// Writes <PREFIX>.telomere.tsv/.parquet and <PREFIX>.mtdna.tsv/.parquet.
+    #[command(
+        after_help = "Examples:\n  agemark reads sample.bam -o out/sample          (telomere + mtDNA in one pass)
+  agemark reads sample.cram -r GRCh38.fa -o out/sample"
+    )]
     Reads(ReadsArgs),
     /// Run a 51-sample mother–child demo cohort on embedded data (no network, no files needed).
     ///
@@ -54,29 +63,43 @@ pub enum Command {
     /// read subsets' formats.
     ///
     /// Example: agemark demo --outdir agemark-demo && open agemark-demo/cohort/report.html
+    #[command(after_help = "Examples:\n  agemark demo
+  agemark demo --outdir /tmp/agemark-demo --threads 2")]
     Demo(DemoArgs),
     /// Epigenetic clocks from a beta matrix (CSV/TSV, plain or gzip; CpGs as rows or columns).
     ///
     /// Writes <PREFIX>.clocks.tsv and <PREFIX>.clocks.parquet: one row per sample × clock
     /// (+ <clock>_diff and <clock>_residual rows with a sample sheet, and <clock>_ieaa with
     /// --celltypes).
+    #[command(after_help = "Examples:\n  agemark clocks betas.csv.gz -o out/cohort
+  agemark clocks betas.csv.gz --samplesheet ages.csv -o out/cohort   (+ _diff, _residual)
+  agemark clocks idats/ --platform 450k -o out/cohort                (IDATs directly)")]
     Clocks(ClocksArgs),
     /// Cell composition from a beta matrix: Houseman's constrained projection onto a bundled
     /// panel of sorted-cell profiles (see `agemark reference list`).
     ///
     /// Writes <PREFIX>.celltypes.tsv and <PREFIX>.celltypes.parquet: one row per sample × cell
     /// type, plus the sum of the fractions.
+    #[command(
+        after_help = "Examples:\n  agemark celltypes betas.csv.gz --panel cordblood_idol -o out/cord
+  agemark reference list | cut -f1,2                                 (the panels)"
+    )]
     Celltypes(CelltypesArgs),
     /// NR3C1 (glucocorticoid receptor) methylation: per-CpG betas and promoter region means.
     ///
     /// Writes <PREFIX>.nr3c1.tsv and <PREFIX>.nr3c1.parquet.
+    #[command(after_help = "Examples:\n  agemark nr3c1 betas.csv.gz -o out/cohort
+  agemark nr3c1 sample.bismark.cov.gz --build hg38 -o out/S1          (bisulfite calls)")]
     Nr3c1(Nr3c1Args),
     /// Bundled models and reference tables.
+    #[command(after_help = "Examples:\n  agemark reference list > reference.tsv")]
     Reference(ReferenceArgs),
     /// Illumina IDATs → betas, detection p-values and per-sample QC (pOOBAH, noob, dye bias).
     ///
     /// Writes <PREFIX>.betas.tsv.gz, <PREFIX>.detection.tsv.gz and <PREFIX>.idat_qc.tsv/.parquet
     /// (+ <PREFIX>.failures.tsv when a sample failed; the exit code is then non-zero).
+    #[command(after_help = "Examples:\n  agemark idat idats/ -o out/batch1
+  agemark idat idats/200123450001_R01C01 idats/200123450001_R02C01 -o out/slide1")]
     Idat(IdatArgs),
     /// Cohort run: every stage a sample's inputs allow, samples and stages in parallel, then
     /// the cohort tables, failures.tsv, the HTML report and MultiQC files.
@@ -86,14 +109,42 @@ pub enum Command {
     /// DIR/cohort.long.tsv/.parquet, cohort.wide.tsv, cohort.columns.tsv, cohort.dyads.tsv, cohort.sample_qc.tsv/.parquet,
     /// failures.tsv, report.html, multiqc/agemark_*_mqc.*, run_manifest.tsv. Exits 1 when a
     /// sample failed (after writing everything else).
+    #[command(
+        after_help = "Examples:\n  agemark run --samplesheet samples.csv --outdir results
+  agemark run --samplesheet samples.csv --betas betas.csv.gz --outdir results --threads 8
+  agemark run --samplesheet samples.csv --check                      (validate only)
+  agemark run --samplesheet samples.csv --outdir results --pseudonymise key.txt"
+    )]
     Run(RunArgs),
     /// Merge tidy tables into the cohort tables (what `run` does after its stages).
     ///
     /// Writes PREFIX.long.tsv/.parquet, PREFIX.wide.tsv, PREFIX.columns.tsv, PREFIX.dyads.tsv,
     /// PREFIX.sample_qc.tsv/.parquet (sex, identity, relatedness, maternal contamination).
+    #[command(
+        after_help = "Examples:\n  agemark merge results/*/*.tsv results/methylation/*.tsv --samplesheet samples.csv -o results/cohort"
+    )]
     Merge(MergeArgs),
     /// The HTML report (and MultiQC custom-content files) of a results directory.
+    #[command(after_help = "Examples:\n  agemark report results/ -o results/report.html")]
     Report(ReportArgs),
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_help = "Examples:\n  agemark completions bash > ~/.local/share/bash-completion/completions/agemark\n  agemark completions zsh > ~/.zfunc/_agemark\n  agemark completions fish > ~/.config/fish/completions/agemark.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    #[command(
+        after_help = "Examples:\n  agemark man > agemark.1 && man ./agemark.1\n  agemark man | gzip > ~/.local/share/man/man1/agemark.1.gz"
+    )]
+    Man,
+}
+
+/// `agemark completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `agemark run`.
@@ -102,7 +153,7 @@ pub struct RunArgs {
     /// Sample sheet (CSV or TSV; see README "Sample sheet").
     #[arg(long, value_name = "SHEET")]
     pub samplesheet: String,
-    /// Output directory.
+    /// Output directory (required, unless --check).
     #[arg(long, value_name = "DIR", required_unless_present = "check")]
     pub outdir: Option<PathBuf>,
     /// Top-level beta matrix; the sheet's betas_column names each sample's column.

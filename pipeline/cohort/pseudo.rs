@@ -216,14 +216,15 @@ pub struct ScrubbedStderr;
 
 impl std::io::Write for ScrubbedStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match LOG_SCRUBBER.get() {
+        // Progress bars are hidden while the line is written, then redrawn below it.
+        crate::core::progress::suspend(|| match LOG_SCRUBBER.get() {
             Some(s) if !s.is_empty() => {
                 let text = String::from_utf8_lossy(buf);
                 std::io::stderr().write_all(s.scrub(&text).as_bytes())?;
                 Ok(buf.len())
             }
-            _ => std::io::stderr().write(buf),
-        }
+            _ => std::io::stderr().write_all(buf).map(|()| buf.len()),
+        })
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

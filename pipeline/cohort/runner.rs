@@ -45,7 +45,6 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    io::IsTerminal,
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -944,16 +943,22 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         jobs.len(),
         stages.join(", ")
     );
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(jobs.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
-        ) {
-            b.set_style(style.progress_chars("=> "));
+    // Jobs done of total, the running ones as the message; each read pass adds its own bar of
+    // input bytes below it (crate::core::progress).
+    let bar = crate::core::progress::job_bar(jobs.len() as u64);
+    let running: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let show_running = |name: &str, start: bool| {
+        let mut r = running.lock().expect("no panics while holding the lock");
+        if start {
+            r.push(name.to_string());
+        } else if let Some(i) = r.iter().position(|n| n == name) {
+            r.remove(i);
         }
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
+        bar.set_message(if r.is_empty() {
+            String::new()
+        } else {
+            format!("running: {}", r.join(", "))
+        });
     };
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
@@ -976,9 +981,9 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         } else {
             format!("FAILED ({} failure(s))", o.failures.len())
         };
-        bar.set_message(o.name.clone());
         bar.inc(1);
-        bar.suspend(|| info!("[{n}/{total}] {}: {state}", o.name));
+        // The log writer hides the bars while it writes (crate::core::progress::suspend).
+        info!("[{n}/{total}] {}: {state}", o.name);
         outcomes
             .lock()
             .expect("no panics while holding the lock")
@@ -991,11 +996,18 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         .partition(|j| matches!(j, Job::Reads(_) | Job::Idat(_)));
     first.par_iter().for_each(|j| {
         let t0 = Instant::now();
+        let label = match j {
+            Job::Reads(i) => format!("{}:{READ_STAGE}", ctx.out_ids[*i]),
+            Job::Idat(b) => format!("{IDAT_STAGE}:{}", ctx.batches[*b].0),
+            Job::Meth(_) => return,
+        };
+        show_running(&label, true);
         match j {
             Job::Reads(i) => record(ctx.reads_job(*i), t0),
             Job::Idat(b) => record(ctx.idat_job(*b), t0),
             Job::Meth(_) => {}
         }
+        show_running(&label, false);
     });
     let ks: Vec<usize> = then
         .iter()
@@ -1006,7 +1018,10 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         .collect();
     if !ks.is_empty() {
         let t0 = Instant::now();
-        for o in ctx.meth_jobs(&ks) {
+        show_running("methylation stages", true);
+        let meth = ctx.meth_jobs(&ks);
+        show_running("methylation stages", false);
+        for o in meth {
             record(o, t0);
         }
     }

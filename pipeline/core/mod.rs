@@ -7,6 +7,7 @@ pub mod checksum;
 pub mod error;
 pub mod hash;
 pub mod linalg;
+pub mod progress;
 pub mod rng;
 
 use std::fmt;

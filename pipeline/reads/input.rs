@@ -155,7 +155,13 @@ fn open_raw(path: &str) -> Result<(Vec<u8>, DynRead, bool), ReadError> {
         if meta.is_dir() {
             return Err(ReadError::file(path, "is a directory, not a read file"));
         }
-        Box::new(File::open(path).map_err(|e| ReadError::io(path, None, &e))?)
+        let file = File::open(path).map_err(|e| ReadError::io(path, None, &e))?;
+        // Progress of the pass in input bytes (a bar on a terminal, else a line every 30 s).
+        let label = std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned());
+        let progress = crate::core::progress::ByteProgress::new(&label, Some(meta.len()));
+        Box::new(crate::core::progress::CountingReader::new(file, progress))
     };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut inner)

@@ -5,6 +5,7 @@
 
 mod calls_cli;
 mod celltypes_cli;
+mod cli_help;
 mod clocks_cli;
 mod cohort_cli;
 mod common;

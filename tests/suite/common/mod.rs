@@ -118,6 +118,20 @@ where
     finish(out, line)
 }
 
+/// Runs `agemark ARGS` with no standard input and extra environment variables.
+pub fn agemark_env<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let (mut cmd, line) = command(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.stdin(Stdio::null()).output().expect("spawn agemark");
+    finish(out, line)
+}
+
 /// Runs `agemark ARGS` with `input` on standard input.
 pub fn agemark_stdin<I, S>(args: I, input: &[u8]) -> Run
 where
