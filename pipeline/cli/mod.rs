@@ -92,7 +92,9 @@ pub enum Command {
   agemark nr3c1 sample.bismark.cov.gz --build hg38 -o out/S1          (bisulfite calls)")]
     Nr3c1(Nr3c1Args),
     /// Bundled models and reference tables.
-    #[command(after_help = "Examples:\n  agemark reference list > reference.tsv")]
+    #[command(
+        after_help = "Examples:\n  agemark reference list > reference.tsv\n  agemark reference install EPICv2.ordering.tsv.gz EPICv2.hg38.coord.tsv.gz"
+    )]
     Reference(ReferenceArgs),
     /// Illumina IDATs → betas, detection p-values and per-sample QC (pOOBAH, noob, dye bias).
     ///
@@ -483,10 +485,11 @@ pub struct MethInputArgs {
 #[command(next_help_heading = "IDAT options")]
 pub struct IdatInputArgs {
     /// Array manifest for IDATs: Illumina CSV or sesame TSV (plain or gzip). Default: the
-    /// bundled HM27 / 450K manifest; EPIC, EPICv2 and MSA need one.
+    /// bundled HM27 / 450K / MSA manifest, or the EPIC / EPICv2 manifest installed with
+    /// `agemark reference install` (in $AGEMARK_DATA_DIR, else ~/.local/share/agemark).
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<String>,
-    /// Array platform of the IDATs (auto: from the number of addresses in the IDAT).
+    /// Array platform of the IDATs (auto: recognised from the IDAT's bead addresses).
     #[arg(long, value_enum, default_value_t = PlatformArg::Auto)]
     pub platform: PlatformArg,
     /// Offset in beta = M / (M + U + offset): 0 as minfi/sesame (default), 100 as Illumina
@@ -501,7 +504,7 @@ pub struct IdatInputArgs {
 /// Array platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum PlatformArg {
-    /// Detect from the IDAT's address count.
+    /// Recognise from the IDAT's bead addresses.
     #[default]
     Auto,
     /// Infinium HumanMethylation27.
@@ -509,11 +512,11 @@ pub enum PlatformArg {
     /// Infinium HumanMethylation450.
     #[value(name = "450k")]
     Hm450,
-    /// Infinium MethylationEPIC v1 (needs --manifest).
+    /// Infinium MethylationEPIC v1 (installed once with `agemark reference install`).
     Epic,
-    /// Infinium MethylationEPIC v2 (needs --manifest).
+    /// Infinium MethylationEPIC v2 (installed once with `agemark reference install`).
     Epicv2,
-    /// Infinium Methylation Screening Array (needs --manifest).
+    /// Infinium Methylation Screening Array (bundled).
     Msa,
 }
 
@@ -593,8 +596,39 @@ pub struct ReferenceArgs {
 #[derive(Debug, Subcommand)]
 pub enum ReferenceCommand {
     /// Print every bundled model and reference table (CpGs, unit, citation, licence, use
-    /// terms, sha256) as TSV; each table's checksum is verified first.
+    /// terms, sha256) and every array manifest, bundled or installed, as TSV; each table's
+    /// checksum is verified first.
     List(ReferenceListArgs),
+    /// Install EPIC / EPICv2 array manifests once, verified, for offline use by `agemark idat`.
+    ///
+    /// Accepts sesame's files (EPIC.ordering.tsv.gz, EPICv2.ordering.tsv.gz and their
+    /// .hg38.coord.tsv.gz), recognised by upstream's published sha256, and Illumina's product
+    /// CSV ([Assay] + [Controls]), checked by structure; refuses anything else, and a listed
+    /// file whose sum differs. Writes <DATA_DIR>/manifests/<platform>.manifest.tsv.gz and a
+    /// .source.tsv record.
+    #[command(
+        after_help = "Examples:\n  agemark reference install EPICv2.ordering.tsv.gz EPICv2.hg38.coord.tsv.gz\n  agemark reference install MethylationEPIC_v-1-0_B5.csv --platform epic\n  agemark reference install EPIC.ordering.tsv.gz --data-dir /shared/agemark   (then AGEMARK_DATA_DIR=/shared/agemark)"
+    )]
+    Install(ReferenceInstallArgs),
+}
+
+/// `agemark reference install`.
+#[derive(Debug, Args)]
+pub struct ReferenceInstallArgs {
+    /// Manifest files (sesame ordering/coordinate tables, or an Illumina manifest CSV).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The array of an Illumina CSV whose heading does not name it.
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+    /// More sha256 lists (`<sha256>  <file name>` lines) to recognise files by, besides the
+    /// bundled upstream lists.
+    #[arg(long, value_name = "FILE")]
+    pub sha256sums: Vec<PathBuf>,
+    /// Where to install (default: $AGEMARK_DATA_DIR, else $XDG_DATA_HOME/agemark, else
+    /// ~/.local/share/agemark).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `agemark reference list`.
@@ -603,4 +637,7 @@ pub struct ReferenceListArgs {
     /// Also list the models of this directory (clocks.tsv + tables).
     #[arg(long, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
+    /// Where installed manifests live (default as `reference install`).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }

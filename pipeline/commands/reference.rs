@@ -2,16 +2,37 @@
 
 use std::io::Write;
 
-use agemark::pipelines::reference::reference_list;
+use agemark::{
+    methylation::array::{install, manifest::Platform},
+    pipelines::reference::reference_list,
+};
 
 use super::AppError;
-use crate::cli::{ReferenceArgs, ReferenceCommand};
+use crate::cli::{PlatformArg, ReferenceArgs, ReferenceCommand};
 
 /// `agemark reference`.
 pub fn run(args: &ReferenceArgs) -> Result<(), AppError> {
     match &args.command {
+        ReferenceCommand::Install(a) => {
+            let platform = a.platform.and_then(|p| match p {
+                PlatformArg::Auto => None,
+                PlatformArg::Hm27 => Some(Platform::Hm27),
+                PlatformArg::Hm450 => Some(Platform::Hm450),
+                PlatformArg::Epic => Some(Platform::Epic),
+                PlatformArg::Epicv2 => Some(Platform::EpicV2),
+                PlatformArg::Msa => Some(Platform::Msa),
+            });
+            let dir = install::data_dir(a.data_dir.as_deref());
+            let done = install::install(&a.files, platform, &a.sha256sums, &dir)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for l in done.lines {
+                let _ = writeln!(out, "{l}");
+            }
+            Ok(())
+        }
         ReferenceCommand::List(a) => {
-            let lines = reference_list(a.models_dir.as_deref())?;
+            let lines = reference_list(a.models_dir.as_deref(), a.data_dir.as_deref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for l in lines {

@@ -36,7 +36,10 @@ pub const COLUMNS: [&str; 14] = [
 
 /// The rows of `agemark reference list` (tab-joined, header first), with the models of
 /// `models_dir` after the bundled ones.
-pub fn reference_list(models_dir: Option<&Path>) -> Result<Vec<String>, Error> {
+pub fn reference_list(
+    models_dir: Option<&Path>,
+    data_dir: Option<&Path>,
+) -> Result<Vec<String>, Error> {
     let reg = registry(models_dir)?;
     let mut lines = vec![COLUMNS.join("\t")];
     for m in &reg.models {
@@ -148,6 +151,91 @@ pub fn reference_list(models_dir: Option<&Path>) -> Result<Vec<String>, Error> {
                 info.file.clone(),
                 info.sha256.clone(),
                 "bundled".into(),
+            ]
+            .join("\t"),
+        );
+    }
+    // Array manifests: bundled (loading checks them), then installed.
+    use crate::methylation::array::{install, manifest};
+    for (p, file, source) in [
+        (
+            manifest::Platform::Hm27,
+            "reference/arrays/HM27.ordering.tsv.gz",
+            "sesame InfiniumAnnotation HM27 (zhou-lab @ e91f9e99)",
+        ),
+        (
+            manifest::Platform::Hm450,
+            "reference/arrays/hm450_manifest_probes.csv.gz",
+            "Illumina HumanMethylation450 v1.2 (via MethylGenotyper @ 95e396db)",
+        ),
+        (
+            manifest::Platform::Msa,
+            "reference/arrays/MSA.ordering.tsv.gz",
+            "sesame InfiniumAnnotation MSA (zhou-lab @ e91f9e99)",
+        ),
+    ] {
+        let m = manifest::bundled(p).ok_or_else(|| Error::usage("no bundled manifest"))??;
+        lines.push(
+            [
+                format!("{}_manifest", p.name()),
+                "array_manifest".into(),
+                m.probes.len().to_string(),
+                "".into(),
+                p.name().into(),
+                format!("{} controls", m.controls.len()),
+                "".into(),
+                source.into(),
+                "".into(),
+                "Illumina manifest content (see reference/arrays/PROVENANCE.md)".into(),
+                "none stated".into(),
+                file.into(),
+                "see reference/arrays/MANIFEST.sha256".into(),
+                "bundled".into(),
+            ]
+            .join("\t"),
+        );
+    }
+    let dir = install::data_dir(data_dir);
+    for (p, record) in install::installed_list(&dir) {
+        let counts = record
+            .lines()
+            .find(|l| l.starts_with('#'))
+            .unwrap_or("")
+            .trim_start_matches("# ")
+            .to_string();
+        let files: Vec<String> = record
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                format!(
+                    "{} (sha256 {}; {})",
+                    f[0],
+                    f.get(1).unwrap_or(&""),
+                    f.get(2).unwrap_or(&"")
+                )
+            })
+            .collect();
+        lines.push(
+            [
+                format!("{}_manifest", p.name()),
+                "array_manifest".into(),
+                counts.split(' ').next().unwrap_or("").to_string(),
+                "".into(),
+                p.name().into(),
+                counts.clone(),
+                "".into(),
+                files.join("; "),
+                "".into(),
+                "Illumina manifest content, installed by the user".into(),
+                "none stated".into(),
+                dir.join("manifests")
+                    .join(format!("{}.manifest.tsv.gz", p.name()))
+                    .display()
+                    .to_string(),
+                files.first().cloned().unwrap_or_default(),
+                "installed".into(),
             ]
             .join("\t"),
         );

@@ -3,6 +3,7 @@
 //! Tests that need a peer tool are `#[ignore]`d with the reason and run by CI
 //! (`cargo test -- --include-ignored` in `.ci/run`).
 
+mod arrays_install;
 mod calls_cli;
 mod celltypes_cli;
 mod cli_help;

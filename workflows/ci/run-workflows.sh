@@ -11,7 +11,7 @@
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
 # SHARED (default ../shared), SHEET and BETAS (default: the CI sheet, i.e. the demo cohort's
-# reference/demo/cohort/samplesheet.csv plus the two real HM27 IDAT samples of
+# sheet as `agemark demo` writes it (with its synthetic reads) plus the two real HM27 IDAT samples of
 # tests/data/array/hm27_idat as one IDAT batch, written to $WF_WORK/ci-sheet/ by ci_sheet below;
 # and the demo's demo_betas.csv.gz).
 set -euo pipefail
@@ -22,7 +22,9 @@ SHARED="${SHARED:-$REPO/../shared}"
 AGEMARK="$(realpath -m "${AGEMARK:-target/release/agemark}")"
 WF_VENV="${WF_VENV:-$HOME/.cache/agemark-peers/workflows-venv}"
 WF_WORK="${WF_WORK:-${TMPDIR:-/tmp}/agemark-wf}"
-DEMO_SHEET="$REPO/reference/demo/cohort/samplesheet.csv"
+# The demo cohort's sheet as `agemark demo` writes it, beside the inputs it writes (its
+# synthetic reads among them).
+DEMO_SHEET="$WF_WORK/demo/inputs/cohort/samplesheet.csv"
 HM27_IDAT="$REPO/tests/data/array/hm27_idat"
 SHEET="$(realpath -m "${SHEET:-$WF_WORK/ci-sheet/samplesheet.csv}")"
 BETAS="$(realpath -m "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
@@ -75,6 +77,8 @@ ci_sheet() {
     local d
     d="$(dirname "$SHEET")"
     mkdir -p "$d"
+    [[ -f "$DEMO_SHEET" ]] || "$AGEMARK" demo --outdir "$WF_WORK/demo" -q >/dev/null ||
+        fail "agemark demo (the CI sheet's inputs) exited $?"
     sheet_copy "$DEMO_SHEET" "$d/demo.abs.csv"
     awk -v idat="$HM27_IDAT" '
         NR == 1 { print $0 ",idat"; next }

@@ -47,6 +47,8 @@ pub struct BatchOptions {
     pub platform: Option<Platform>,
     /// Preprocessing.
     pub preprocess: PreprocessOptions,
+    /// Where installed manifests live (`None`: [`super::install::data_dir`]'s default).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// A processed batch.
@@ -237,6 +239,91 @@ fn read_pair(s: &SampleFiles) -> Result<(idat::Idat, idat::Idat), Failure> {
     Ok((g, r))
 }
 
+/// The manifest of platform `p`: bundled, or installed in `data_dir`; `n_addresses` (when
+/// known) goes into the instruction to install one.
+fn manifest_of(
+    shown: &str,
+    p: Platform,
+    n_addresses: Option<usize>,
+    data_dir: &std::path::Path,
+) -> Result<std::sync::Arc<Manifest>, InputError> {
+    if let Some(m) = manifest::bundled(p) {
+        return Ok(std::sync::Arc::new(m?.clone()));
+    }
+    if let Some(m) = super::install::installed(data_dir, p)? {
+        return Ok(std::sync::Arc::new(m));
+    }
+    let seen = n_addresses.map_or_else(String::new, |n| format!(" ({n} addresses)"));
+    Err(InputError::file(
+        shown,
+        format!(
+            "{} IDAT{seen}: no {} manifest installed in {}: download it once from {} and run `agemark reference install FILE...` (or give --manifest)",
+            p.name(),
+            p.name(),
+            data_dir.join("manifests").display(),
+            super::install::WHERE_PUBLISHED
+        ),
+    ))
+}
+
+/// Recognises an IDAT's array from its address set: the address count names a candidate
+/// (HM27, 450K, EPIC, EPICv2), and a manifest is used only when at least
+/// [`manifest::MIN_ADDRESS_SHARE`] of its bead addresses are in the IDAT; an unknown count is
+/// tried against the bundled MSA and the installed manifests.
+fn recognise(
+    shown: &str,
+    ids: &[u32],
+    data_dir: &std::path::Path,
+) -> Result<(Platform, std::sync::Arc<Manifest>), InputError> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    let share_ok =
+        |m: &Manifest| manifest::address_share(m, &sorted) >= manifest::MIN_ADDRESS_SHARE;
+    if let Some(p) = Platform::from_address_count(ids.len()) {
+        let m = manifest_of(shown, p, Some(ids.len()), data_dir)?;
+        if !share_ok(&m) {
+            return Err(InputError::file(
+                shown,
+                format!(
+                    "{} addresses suggest {}, but only {:.1}% of the {} manifest's bead addresses are in it: give --manifest",
+                    ids.len(),
+                    p.name(),
+                    100.0 * manifest::address_share(&m, &sorted),
+                    m.source
+                ),
+            ));
+        }
+        return Ok((p, m));
+    }
+    let mut best: Option<(f64, Platform, std::sync::Arc<Manifest>)> = None;
+    let mut candidates: Vec<(Platform, std::sync::Arc<Manifest>)> = Vec::new();
+    if let Some(m) = manifest::bundled(Platform::Msa) {
+        candidates.push((Platform::Msa, std::sync::Arc::new(m?.clone())));
+    }
+    for p in [Platform::Epic, Platform::EpicV2] {
+        if let Some(m) = super::install::installed(data_dir, p)? {
+            candidates.push((p, std::sync::Arc::new(m)));
+        }
+    }
+    for (p, m) in candidates {
+        let share = manifest::address_share(&m, &sorted);
+        if share >= manifest::MIN_ADDRESS_SHARE && best.as_ref().is_none_or(|b| share > b.0) {
+            best = Some((share, p, m));
+        }
+    }
+    match best {
+        Some((_, p, m)) => Ok((p, m)),
+        None => Err(InputError::file(
+            shown,
+            format!(
+                "{} addresses: not an array agemark recognises (HM27, 450K, MSA bundled; EPIC and EPICv2 once installed with `agemark reference install`, none of whose manifests has {:.0}% of its addresses in this IDAT): give --manifest (and --platform)",
+                ids.len(),
+                100.0 * manifest::MIN_ADDRESS_SHARE
+            ),
+        )),
+    }
+}
+
 /// Runs the batch. A whole-batch problem (an unreadable manifest, no bundled manifest for the
 /// platform, no sample at all) is an error; a problem with one sample is a [`Failure`].
 pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputError> {
@@ -264,6 +351,11 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
     let mut platform = opts.platform;
     // Why the IDATs could not be read, for the error when none could (first one only).
     let mut first_unreadable: Option<String> = None;
+    // The batch's manifest: the user's, else the platform's (given, or recognised from the
+    // first readable IDAT's address set): bundled (HM27, 450K, MSA) or installed (EPIC,
+    // EPICv2).
+    let data_dir = super::install::data_dir(opts.data_dir.as_deref());
+    let mut detected: Option<std::sync::Arc<Manifest>> = None;
     if platform.is_none() && user.is_none() {
         for s in &samples {
             let read = idat::read(&s.grn);
@@ -271,23 +363,17 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
                 first_unreadable.get_or_insert_with(|| format!("{}: {e}", s.grn.display()));
             }
             if let Ok(g) = read {
-                platform = Platform::from_address_count(g.ids.len());
-                if platform.is_none() {
-                    return Err(InputError::file(
-                        &s.grn.display().to_string(),
-                        format!(
-                            "{} addresses: not a platform agemark knows (HM27 55,300, 450K 622,399, EPIC ~1,052,000, EPICv2 1,105,209): give --manifest (and --platform)",
-                            g.ids.len()
-                        ),
-                    ));
-                }
+                let (p, m) = recognise(&s.grn.display().to_string(), &g.ids, &data_dir)?;
+                platform = Some(p);
+                detected = Some(m);
                 break;
             }
         }
     }
-    let manifest = match user {
-        Some(m) => m,
-        None => {
+    let manifest = match (user, detected) {
+        (Some(m), _) => m,
+        (None, Some(m)) => m,
+        (None, None) => {
             let Some(p) = platform else {
                 let why = match &first_unreadable {
                     Some(e) => format!(
@@ -298,19 +384,7 @@ pub fn run_batch(inputs: &[String], opts: &BatchOptions) -> Result<Batch, InputE
                 };
                 return Err(InputError::file(&shown, why));
             };
-            match manifest::bundled(p) {
-                Some(m) => std::sync::Arc::new(m?.clone()),
-                None => {
-                    return Err(InputError::file(
-                        &shown,
-                        format!(
-                            "{} IDATs: agemark bundles manifests for HM27 and 450K only; give the {} manifest with --manifest (Illumina CSV or sesame TSV)",
-                            p.name(),
-                            p.name()
-                        ),
-                    ))
-                }
-            }
+            manifest_of(&shown, p, None, &data_dir)?
         }
     };
     let index: std::sync::OnceLock<ProbeIndex> = std::sync::OnceLock::new();

@@ -1,10 +1,12 @@
 //! Array manifests: which bead addresses make each probe, its Infinium design (type I red,
 //! type I green, type II) and, where known, whether it lies on chrX/chrY (for sex inference).
 //!
-//! Bundled (see `reference/arrays/PROVENANCE.md`): HM27 (sesame's ordering table with its hg38
-//! coordinates) and the HumanMethylation450 v1.2 probe→address map (+ the chrX/chrY probe list
-//! from the 450K hg19 annotation). EPIC v1, EPICv2 and MSA need a user manifest (`--manifest`)
-//! in one of two formats:
+//! Bundled (see `reference/arrays/PROVENANCE.md`): HM27 and the Methylation Screening Array
+//! (sesame's ordering tables with their hg38 coordinates; MSA's `ctl_<address>_<TYPE>` rows are
+//! its controls, typed by their name) and the HumanMethylation450 v1.2 probe→address map (+ the
+//! chrX/chrY probe list from the 450K hg19 annotation). EPIC v1 and EPICv2 are installed once
+//! with `agemark reference install` ([`super::install`]); any array can also be given a user
+//! manifest (`--manifest`) in one of two formats:
 //!
 //! * **Illumina CSV** (`*.csv`, as Illumina distributes them): optional `[Heading]` lines, then an
 //!   `[Assay]` section whose header has `IlmnID`/`Name`, `AddressA_ID`, `AddressB_ID`,
@@ -34,7 +36,7 @@ pub enum Platform {
     Epic,
     /// Infinium MethylationEPIC v2.
     EpicV2,
-    /// Infinium Methylation Screening Array (needs `--manifest`).
+    /// Infinium Methylation Screening Array (bundled; recognised by its address set).
     Msa,
 }
 
@@ -153,6 +155,88 @@ const HM27_COORD: &[u8] = include_bytes!("../../../reference/arrays/HM27.hg38.co
 const HM450_MAP: &[u8] = include_bytes!("../../../reference/arrays/hm450_manifest_probes.csv.gz");
 const HM450_SEX: &[u8] =
     include_bytes!("../../../reference/arrays/hm450_sex_chromosome_probes.tsv.gz");
+const MSA_ORDERING: &[u8] = include_bytes!("../../../reference/arrays/MSA.ordering.tsv.gz");
+const MSA_COORD: &[u8] = include_bytes!("../../../reference/arrays/MSA.hg38.coord.tsv.gz");
+/// The 635 EPIC v1 control probes (sesameData), added to an installed EPIC manifest that has
+/// no typed controls of its own.
+pub const EPIC_CONTROLS: &str =
+    include_str!("../../../reference/arrays/EPIC.controls.sesameData.tsv");
+
+/// The share of a manifest's probe addresses an IDAT must carry to be recognised as that
+/// array (real chips carry extra beads, so the IDAT may hold more addresses than the
+/// manifest, never fewer than this share of them).
+pub const MIN_ADDRESS_SHARE: f64 = 0.95;
+
+/// The share of `m`'s probe bead addresses present in `sorted_ids` (an IDAT's addresses,
+/// sorted).
+pub fn address_share(m: &Manifest, sorted_ids: &[u32]) -> f64 {
+    let (mut n, mut hit) = (0usize, 0usize);
+    for p in &m.probes {
+        for a in [p.addr_u, p.addr_m] {
+            n += 1;
+            if sorted_ids.binary_search(&a).is_ok() {
+                hit += 1;
+            }
+            if p.addr_m == p.addr_u {
+                break;
+            }
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        hit as f64 / n as f64
+    }
+}
+
+/// The control type of a sesame `ctl_<address>_<TYPE>` row (MSA, EPICv2 ordering tables), in
+/// the words of Illumina's `[Controls]` section (`NORM_A` keeps its underscore, `BISULFITE_
+/// CONVERSION_I` becomes `BISULFITE CONVERSION I`); empty for a bare `ctl_<address>` (HM27).
+pub fn control_kind(id: &str) -> String {
+    let rest = id.trim_start_matches("ctl_");
+    let kind = match rest.split_once('_') {
+        Some((addr, k)) if addr.bytes().all(|b| b.is_ascii_digit()) => k,
+        _ => return String::new(),
+    };
+    if kind.starts_with("NORM_") {
+        kind.to_string()
+    } else {
+        kind.replace('_', " ")
+    }
+}
+
+/// Reads a sesame ordering table and its coordinate table (same row order, no ID column) into
+/// a manifest with each probe's chromosome.
+pub fn sesame_with_coords(
+    name: &str,
+    ordering: &str,
+    coord_name: &str,
+    coords: Option<&str>,
+) -> Result<Manifest, InputError> {
+    let mut m = parse_sesame(name, ordering)?;
+    if let Some(coords) = coords {
+        let n_ord = ordering.lines().count();
+        let n_coord = coords.lines().count();
+        if n_ord != n_coord {
+            return Err(InputError::file(
+                coord_name,
+                format!(
+                    "{n_coord} lines, but the ordering table {name} has {n_ord}: not its coordinate table"
+                ),
+            ));
+        }
+        let mut chrom_of = std::collections::HashMap::new();
+        for (id_line, c_line) in ordering.lines().skip(1).zip(coords.lines().skip(1)) {
+            let id = id_line.split('\t').next().unwrap_or("");
+            let chr = c_line.split('\t').next().unwrap_or("");
+            chrom_of.insert(id.to_string(), Chrom::parse(chr));
+        }
+        for p in &mut m.probes {
+            p.chrom = chrom_of.get(&p.id).copied().unwrap_or(Chrom::Unknown);
+        }
+    }
+    Ok(m)
+}
 
 fn gunzip(name: &str, bytes: &[u8]) -> Result<String, InputError> {
     let mut s = String::new();
@@ -162,17 +246,33 @@ fn gunzip(name: &str, bytes: &[u8]) -> Result<String, InputError> {
     Ok(s)
 }
 
-/// The bundled manifest of `platform`, or `None` when none is bundled (EPIC, EPICv2, MSA).
+/// The bundled manifest of `platform`, or `None` when none is bundled (EPIC, EPICv2).
 pub fn bundled(platform: Platform) -> Option<Result<&'static Manifest, InputError>> {
     use std::sync::OnceLock;
     static HM27: OnceLock<Result<Manifest, InputError>> = OnceLock::new();
     static HM450: OnceLock<Result<Manifest, InputError>> = OnceLock::new();
+    static MSA: OnceLock<Result<Manifest, InputError>> = OnceLock::new();
     let cell = match platform {
         Platform::Hm27 => HM27.get_or_init(load_hm27),
         Platform::Hm450 => HM450.get_or_init(load_hm450),
+        Platform::Msa => MSA.get_or_init(load_msa),
         _ => return None,
     };
     Some(cell.as_ref().map_err(Clone::clone))
+}
+
+fn load_msa() -> Result<Manifest, InputError> {
+    let name = "reference/arrays/MSA.ordering.tsv.gz";
+    let cname = "reference/arrays/MSA.hg38.coord.tsv.gz";
+    let mut m = sesame_with_coords(
+        name,
+        &gunzip(name, MSA_ORDERING)?,
+        cname,
+        Some(&gunzip(cname, MSA_COORD)?),
+    )?;
+    m.source = "bundled msa (sesame MSA ordering + hg38 coordinates)".into();
+    m.platform = Some(Platform::Msa);
+    Ok(m)
 }
 
 fn load_hm27() -> Result<Manifest, InputError> {
@@ -451,7 +551,7 @@ pub fn parse_sesame(path: &str, text: &str) -> Result<Manifest, InputError> {
         if id.starts_with("ctl_") {
             m.controls.push(Control {
                 address: u,
-                kind: String::new(),
+                kind: control_kind(id),
                 name: id.to_string(),
             });
             continue;
@@ -499,12 +599,27 @@ mod tests {
     #[test]
     fn bundled_files_match_their_checksums() {
         let listed = include_str!("../../../reference/arrays/MANIFEST.sha256");
-        let files: [(&str, &[u8]); 4] = [
+        let sums = super::super::install::SHA256SUMS;
+        let files: [(&str, &[u8]); 10] = [
             ("HM27.ordering.tsv.gz", super::HM27_ORDERING),
             ("HM27.hg38.coord.tsv.gz", super::HM27_COORD),
             ("hm450_manifest_probes.csv.gz", super::HM450_MAP),
             ("hm450_sex_chromosome_probes.tsv.gz", super::HM450_SEX),
+            ("MSA.ordering.tsv.gz", super::MSA_ORDERING),
+            ("MSA.hg38.coord.tsv.gz", super::MSA_COORD),
+            (
+                "EPIC.controls.sesameData.tsv",
+                super::EPIC_CONTROLS.as_bytes(),
+            ),
+            ("checksums/EPIC.SHA256SUMS", sums[0].1.as_bytes()),
+            ("checksums/EPICv2.SHA256SUMS", sums[1].1.as_bytes()),
+            ("checksums/MSA.SHA256SUMS", sums[2].1.as_bytes()),
         ];
+        // The bundled MSA files are upstream's own: their sums are in upstream's list too.
+        for name in ["MSA.ordering.tsv.gz", "MSA.hg38.coord.tsv.gz"] {
+            let hex = sha256_hex(files.iter().find(|f| f.0 == name).unwrap().1);
+            assert!(sums[2].1.contains(&format!("{hex}  {name}")), "{name}");
+        }
         assert_eq!(listed.lines().count(), files.len());
         for (name, bytes) in files {
             let hex = sha256_hex(bytes);

@@ -47,6 +47,7 @@
 //! by more than 0.15 (Cotton et al. 2015, *Hum Mol Genet* 24:1528).
 
 pub mod batch;
+pub mod install;
 pub mod manifest;
 pub mod output;
 

@@ -32,6 +32,7 @@ impl IdatInputOptions {
             manifest: self.manifest.clone(),
             platform: self.platform,
             preprocess: self.preprocess,
+            data_dir: None,
         }
     }
 }
@@ -53,6 +54,7 @@ pub fn load(path: &str, opts: &ReaderOptions) -> Result<ProbeTable, InputError> 
             manifest: o.manifest.clone(),
             platform: o.platform,
             preprocess: o.preprocess,
+            data_dir: None,
         },
     )?;
     if batch.samples.is_empty() {
