@@ -21,6 +21,7 @@ pub mod idat;
 pub mod methylation;
 pub mod mtdna;
 pub mod pipelines;
+pub mod qpcr;
 pub mod readpass;
 pub mod reads;
 pub mod synthetic;

@@ -78,6 +78,7 @@ fn main() {
         cli::Command::Merge(a) => commands::merge::run(a),
         cli::Command::Report(a) => commands::report::run(a),
         cli::Command::Idat(a) => commands::idat::run(a),
+        cli::Command::Qpcr(a) => commands::qpcr::run(a),
         cli::Command::Completions(a) => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();
             let mut text = Vec::new();

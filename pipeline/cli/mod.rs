@@ -129,6 +129,15 @@ pub enum Command {
     /// The HTML report (and MultiQC custom-content files) of a results directory.
     #[command(after_help = "Examples:\n  agemark report results/ -o results/report.html")]
     Report(ReportArgs),
+    /// qPCR plates → telomere T/S and mtDNA MT/S ratios per sample, with replicate, standard
+    /// curve and NTC QC.
+    ///
+    /// Reads Bio-Rad CFX "Quantification Cq Results" CSVs and plain well/sample/target/cq
+    /// tables. Writes <PREFIX>.qpcr.tsv/.parquet and <PREFIX>.qpcr_plates.tsv/.parquet.
+    #[command(
+        after_help = "Examples:\n  agemark qpcr tel_plate.csv scg_plate.csv --role TEL=telomere --role 36B4=single_copy -o out/cohort\n  agemark qpcr plate1.csv --role FAM=telomere --role HEX=single_copy -o out/p1   (targets named by fluorophore)\n  agemark qpcr plate.tsv --role ND1=mtdna --role B2M=single_copy --calibrator POOL -o out/mt"
+    )]
+    Qpcr(QpcrArgs),
     /// Print a shell completion script to stdout.
     #[command(
         after_help = "Examples:\n  agemark completions bash > ~/.local/share/bash-completion/completions/agemark\n  agemark completions zsh > ~/.zfunc/_agemark\n  agemark completions fish > ~/.config/fish/completions/agemark.fish"
@@ -139,6 +148,33 @@ pub enum Command {
         after_help = "Examples:\n  agemark man > agemark.1 && man ./agemark.1\n  agemark man | gzip > ~/.local/share/man/man1/agemark.1.gz"
     )]
     Man,
+}
+
+/// `agemark qpcr`.
+#[derive(Debug, Args)]
+pub struct QpcrArgs {
+    /// Plate exports (the plates of one assay set: telomere and single-copy plates together).
+    #[arg(required = true, value_name = "PLATE")]
+    pub plates: Vec<PathBuf>,
+    /// Output prefix.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: PathBuf,
+    /// NAME=telomere|single_copy|mtdna: what a target (or fluorophore) measures (repeatable).
+    #[arg(long, value_name = "NAME=ROLE", required = true)]
+    pub role: Vec<String>,
+    /// Calibrator sample: relative quantities (Pfaffl) on plates without a standard curve.
+    #[arg(long, value_name = "SAMPLE")]
+    pub calibrator: Option<String>,
+    /// TARGET=E: amplification efficiency as a fraction (1 = 100 %) for the calibrator path
+    /// (default 1; repeatable).
+    #[arg(long, value_name = "TARGET=E")]
+    pub efficiency: Vec<String>,
+    /// Cq above this counts as no amplification.
+    #[arg(long, default_value_t = 35.0, value_name = "CQ")]
+    pub max_cq: f64,
+    /// Replicate SD (cycles) above which a sample warns; drives the triplicate outlier rule.
+    #[arg(long, default_value_t = 0.3, value_name = "CYCLES")]
+    pub max_sd: f64,
 }
 
 /// `agemark completions`.

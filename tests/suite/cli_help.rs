@@ -3,7 +3,8 @@
 
 use crate::common::agemark;
 
-const SUBCOMMANDS: [&str; 14] = [
+const SUBCOMMANDS: [&str; 15] = [
+    "qpcr",
     "telomere",
     "mtdna",
     "reads",

@@ -20,6 +20,7 @@ mod peers_idat;
 mod peers_mtdna;
 mod peers_report;
 mod peers_telomere;
+mod qpcr_cli;
 mod reliability;
 mod sample_qc;
 mod telomere_cli;

@@ -1,0 +1,208 @@
+//! qPCR exports → [`Reaction`]s, the format recognised from the content:
+//!
+//! * **Bio-Rad CFX "Quantification Cq Results"** (CSV): a header row holding `Well`, `Fluor`,
+//!   `Content` and `Cq` (a blank first column is common). `Content` `Std-NN` is a standard,
+//!   `NTC`/`Neg Ctrl` a no-template control, anything else (`Unkn-NN`, `Sample`) an unknown;
+//!   `Cq` `NaN` = no amplification; a standard's quantity is `Starting Quantity (SQ)` (the SQ of
+//!   unknowns is the instrument's own computation and is ignored). The target is `Target`, or
+//!   the `Fluor` when `Target` is empty.
+//! * **A plain Cq table** (CSV, TSV or whitespace-separated): columns `well`, `sample`,
+//!   `target` (or `detector`), `cq` (or `ct`), optional `content` (`standard`/`std`, `ntc`,
+//!   else unknown) and `quantity`; any case.
+//!
+//! Errors name the file, the row and the column.
+
+use std::path::Path;
+
+use super::{Content, Reaction};
+use crate::methylation::InputError;
+
+fn split(line: &str, sep: Option<char>) -> Vec<String> {
+    match sep {
+        Some(c) => line
+            .split(c)
+            .map(|s| s.trim().trim_matches('"').to_string())
+            .collect(),
+        None => line.split_whitespace().map(str::to_string).collect(),
+    }
+}
+
+fn parse_cq(path: &str, row: u64, col: &str, s: &str) -> Result<Option<f64>, InputError> {
+    let t = s.trim();
+    if t.is_empty()
+        || t.eq_ignore_ascii_case("nan")
+        || t.eq_ignore_ascii_case("undetermined")
+        || t == "-"
+        || t.eq_ignore_ascii_case("n/a")
+    {
+        return Ok(None);
+    }
+    t.replace(',', ".")
+        .parse::<f64>()
+        .map(Some)
+        .map_err(|_| InputError::cell(path, row, col, format!("'{t}' is not a number")))
+}
+
+/// Reads one plate export; the plate is named by the file's base name.
+pub fn read_plate(path: &Path) -> Result<Vec<Reaction>, InputError> {
+    let shown = path.display().to_string();
+    let bytes =
+        std::fs::read(path).map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let plate = path
+        .file_name()
+        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    parse_plate(&shown, &plate, &text)
+}
+
+/// Parses the text of one plate export.
+pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>, InputError> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').trim_start_matches('\u{feff}'))
+        .collect();
+    // The header: the first line naming a well column and a Cq/Ct column.
+    let (hi, sep) = lines
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| {
+            let low = l.to_lowercase();
+            let sep = if l.contains('\t') {
+                Some('\t')
+            } else if l.contains(',') {
+                Some(',')
+            } else {
+                None
+            };
+            let cells = split(&low, sep);
+            let has = |n: &[&str]| cells.iter().any(|c| n.contains(&c.as_str()));
+            (has(&["well"]) && has(&["cq", "ct", "cт"])).then_some((i, sep))
+        })
+        .ok_or_else(|| {
+            InputError::file(
+                path,
+                "no header row with a Well and a Cq (or Ct) column: not a qPCR Cq export agemark reads (CFX Quantification Cq Results, or a plain well/sample/target/cq table)",
+            )
+        })?;
+    let head: Vec<String> = split(lines[hi], sep);
+    let find = |names: &[&str]| {
+        head.iter()
+            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
+    let well_c =
+        find(&["well"]).ok_or_else(|| InputError::row(path, hi as u64 + 1, "no Well column"))?;
+    let cq_c =
+        find(&["cq", "ct"]).ok_or_else(|| InputError::row(path, hi as u64 + 1, "no Cq column"))?;
+    let cfx = find(&["fluor"]).is_some() && find(&["content"]).is_some();
+    let sample_c = find(&["sample", "sample name", "sample_id"]);
+    let target_c = find(&["target", "detector", "target name"]);
+    let fluor_c = find(&["fluor"]);
+    let content_c = find(&["content", "task"]);
+    let qty_c = find(&["starting quantity (sq)", "quantity", "sq"]);
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate().skip(hi + 1) {
+        let row = i as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells = split(line, sep);
+        let get = |c: Option<usize>| {
+            c.and_then(|k| cells.get(k))
+                .map(String::as_str)
+                .unwrap_or("")
+        };
+        let well = get(Some(well_c)).to_string();
+        if well.is_empty() {
+            continue;
+        }
+        let content_s = get(content_c).to_lowercase();
+        let content = if content_s.starts_with("std") || content_s.starts_with("standard") {
+            Content::Standard
+        } else if content_s == "ntc" || content_s.starts_with("neg") {
+            Content::Ntc
+        } else {
+            Content::Unknown
+        };
+        let mut target = get(target_c).to_string();
+        if target.is_empty() {
+            target = get(fluor_c).to_string();
+        }
+        if target.is_empty() {
+            return Err(InputError::cell(
+                path,
+                row,
+                "Target",
+                "no target (and no fluorophore) for this well",
+            ));
+        }
+        let sample = get(sample_c).to_string();
+        if sample.is_empty() && content == Content::Unknown {
+            return Err(InputError::cell(
+                path,
+                row,
+                "Sample",
+                "an unknown well without a sample name (give the names in the export)",
+            ));
+        }
+        let quantity = if content == Content::Standard {
+            parse_cq(path, row, &head[qty_c.unwrap_or(cq_c)], get(qty_c))?
+        } else {
+            None
+        };
+        if content == Content::Standard && quantity.is_none() && !cfx {
+            return Err(InputError::cell(
+                path,
+                row,
+                "quantity",
+                "a standard without a quantity",
+            ));
+        }
+        out.push(Reaction {
+            plate: plate.to_string(),
+            well,
+            sample,
+            target,
+            content,
+            cq: parse_cq(path, row, &head[cq_c], get(Some(cq_c)))?,
+            quantity,
+        });
+    }
+    if out.is_empty() {
+        return Err(InputError::file(path, "no wells after the header"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfx_export_with_empty_targets_uses_the_fluorophore() {
+        let text = ",Well,Fluor,Target,Content,Sample,Biological Set Name,Cq,Cq Mean,Cq Std. Dev,Starting Quantity (SQ)\n\
+                    ,A01,SYBR,,Std-01,,,12.50,12.5,0,100\n\
+                    ,A02,SYBR,,Unkn-01,S1,,18.20,18.2,0,3.2\n\
+                    ,A03,SYBR,,NTC,,,NaN,0,0,\n";
+        let r = parse_plate("p.csv", "p.csv", text).unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].content, Content::Standard);
+        assert_eq!(r[0].quantity, Some(100.0));
+        assert_eq!(r[1].target, "SYBR");
+        // The instrument's SQ of an unknown is ignored.
+        assert_eq!(r[1].quantity, None);
+        assert_eq!(r[2].content, Content::Ntc);
+        assert_eq!(r[2].cq, None);
+    }
+
+    #[test]
+    fn errors_name_file_row_and_column() {
+        let e =
+            parse_plate("x.tsv", "x", "well\tsample\ttarget\tcq\nA1\tS1\tT\tabc\n").unwrap_err();
+        assert!(
+            e.to_string().contains("x.tsv") && e.to_string().contains("abc"),
+            "{e}"
+        );
+        let e = parse_plate("y.txt", "y", "hello\nworld\n").unwrap_err();
+        assert!(e.to_string().contains("no header row"), "{e}");
+    }
+}
