@@ -326,6 +326,35 @@ fn an_epicv2_manifest_installed_by_checksum_then_recognised_offline() {
     let (n, med) = median_abs_error(&got, &truth);
     assert_eq!(n, 6963);
     assert!(med < 0.03, "median |beta - truth| = {med}");
+    // An EPIC v1 sesame ordering table (here: the first 3,000 rows of the same subset, its sum
+    // listed as EPIC.ordering.tsv.gz) has no typed controls: the 635 EPIC controls of
+    // sesameData are attached.
+    let head: String = tsv.lines().take(3001).map(|l| format!("{l}\n")).collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(head.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let v1 = d.join("v1subset.tsv.gz");
+    fs::write(&v1, &bytes).unwrap();
+    let sums1 = d.join("V1.SHA256SUMS");
+    let sha1 = agemark::core::checksum::sha256_hex(&bytes);
+    fs::write(&sums1, format!("{sha1}  EPIC.ordering.tsv.gz\n")).unwrap();
+    let r = agemark_env(
+        [
+            "reference",
+            "install",
+            v1.to_str().unwrap(),
+            "--sha256sums",
+            sums1.to_str().unwrap(),
+        ],
+        &env,
+    );
+    r.assert_ok();
+    assert!(
+        r.stdout_text().contains("epic: installed")
+            && r.stdout_text().contains("(3000 probes, 635 controls)"),
+        "{}",
+        r.stdout_text()
+    );
 }
 
 #[test]
