@@ -162,6 +162,10 @@ pub struct QpcrArgs {
     /// NAME=telomere|single_copy|mtdna: what a target (or fluorophore) measures (repeatable).
     #[arg(long, value_name = "NAME=ROLE", required = true)]
     pub role: Vec<String>,
+    /// Plate map (CSV/TSV: well, sample; optional plate, content, quantity): names the wells of
+    /// exports without usable sample names.
+    #[arg(long, value_name = "FILE")]
+    pub plate_map: Option<PathBuf>,
     /// Calibrator sample: relative quantities (Pfaffl) on plates without a standard curve.
     #[arg(long, value_name = "SAMPLE")]
     pub calibrator: Option<String>,

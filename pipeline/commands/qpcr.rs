@@ -39,7 +39,12 @@ pub fn run(args: &QpcrArgs) -> Result<(), AppError> {
         };
         opts.efficiency.insert(t, v);
     }
-    for p in agemark::pipelines::qpcr::qpcr(&args.plates, &args.output, &opts)? {
+    for p in agemark::pipelines::qpcr::qpcr(
+        &args.plates,
+        args.plate_map.as_deref(),
+        &args.output,
+        &opts,
+    )? {
         info!("wrote {}", p.display());
     }
     Ok(())

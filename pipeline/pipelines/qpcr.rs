@@ -10,7 +10,12 @@ use crate::{
 };
 
 /// Runs the qPCR stage on `plates`; returns the files written.
-pub fn qpcr(plates: &[PathBuf], output: &Path, opts: &QpcrOptions) -> Result<Vec<PathBuf>, Error> {
+pub fn qpcr(
+    plates: &[PathBuf],
+    plate_map: Option<&Path>,
+    output: &Path,
+    opts: &QpcrOptions,
+) -> Result<Vec<PathBuf>, Error> {
     if opts.roles.is_empty() {
         return Err(Error::usage(
             "give each target a role: --role NAME=telomere|single_copy|mtdna (NAME: a target, or the fluorophore when the export names no target)",
@@ -24,6 +29,22 @@ pub fn qpcr(plates: &[PathBuf], output: &Path, opts: &QpcrOptions) -> Result<Vec
     let mut reactions = Vec::new();
     for p in plates {
         reactions.extend(parse::read_plate(p)?);
+    }
+    if let Some(m) = plate_map {
+        parse::apply_plate_map(&mut reactions, &parse::read_plate_map(m)?);
+    }
+    if let Some(r) = reactions
+        .iter()
+        .find(|r| r.sample.is_empty() && r.content == qpcr::Content::Unknown)
+    {
+        return Err(crate::methylation::InputError::file(
+            &r.plate,
+            format!(
+                "well {}: an unknown without a sample name: name the samples in the export or give --plate-map",
+                r.well
+            ),
+        )
+        .into());
     }
     for name in opts.roles.keys() {
         if !reactions.iter().any(|r| &r.target == name) {

@@ -10,6 +10,10 @@
 //!   `target` (or `detector`), `cq` (or `ct`), optional `content` (`standard`/`std`, `ntc`,
 //!   else unknown) and `quantity`; any case.
 //!
+//! A **plate map** (`--plate-map`: CSV or TSV with `well` and `sample`, optional `plate` to
+//! name one plate's wells, optional `content` and `quantity`) names or overrides wells, for
+//! exports without usable sample names.
+//!
 //! Errors name the file, the row and the column.
 
 use std::path::Path;
@@ -135,15 +139,8 @@ pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>,
                 "no target (and no fluorophore) for this well",
             ));
         }
+        // An unknown well without a sample name is named by a plate map (checked after it).
         let sample = get(sample_c).to_string();
-        if sample.is_empty() && content == Content::Unknown {
-            return Err(InputError::cell(
-                path,
-                row,
-                "Sample",
-                "an unknown well without a sample name (give the names in the export)",
-            ));
-        }
         let quantity = if content == Content::Standard {
             parse_cq(path, row, &head[qty_c.unwrap_or(cq_c)], get(qty_c))?
         } else {
@@ -204,5 +201,103 @@ mod tests {
         );
         let e = parse_plate("y.txt", "y", "hello\nworld\n").unwrap_err();
         assert!(e.to_string().contains("no header row"), "{e}");
+    }
+}
+
+/// One plate-map entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    /// The plate it applies to (`None`: every plate).
+    pub plate: Option<String>,
+    /// Well (`A1`, `A01`).
+    pub well: String,
+    /// Sample name.
+    pub sample: String,
+    /// Content, when given.
+    pub content: Option<Content>,
+    /// Standard quantity, when given.
+    pub quantity: Option<f64>,
+}
+
+/// `A01` and `A1` are the same well.
+pub fn normal_well(w: &str) -> String {
+    let w = w.trim().to_uppercase();
+    let (row, col): (String, String) = w.chars().partition(|c| c.is_ascii_alphabetic());
+    match col.trim_start_matches('0') {
+        "" => w,
+        c => format!("{row}{c}"),
+    }
+}
+
+/// Reads a plate map.
+pub fn read_plate_map(path: &Path) -> Result<Vec<MapEntry>, InputError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
+    let mut lines = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').trim_start_matches('\u{feff}'));
+    let head_line = lines
+        .next()
+        .ok_or_else(|| InputError::file(&shown, "empty plate map"))?;
+    let sep = if head_line.contains('\t') {
+        Some('\t')
+    } else {
+        Some(',')
+    };
+    let head = split(head_line, sep);
+    let find = |n: &str| head.iter().position(|h| h.eq_ignore_ascii_case(n));
+    let well_c =
+        find("well").ok_or_else(|| InputError::row(&shown, 1, "plate map has no well column"))?;
+    let sample_c = find("sample")
+        .or_else(|| find("sample_id"))
+        .ok_or_else(|| InputError::row(&shown, 1, "plate map has no sample column"))?;
+    let (plate_c, content_c, qty_c) = (find("plate"), find("content"), find("quantity"));
+    let mut out = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let row = i as u64 + 2;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells = split(line, sep);
+        let get = |c: Option<usize>| {
+            c.and_then(|k| cells.get(k))
+                .map(String::as_str)
+                .unwrap_or("")
+        };
+        let content = match get(content_c).to_lowercase().as_str() {
+            "" => None,
+            c if c.starts_with("std") || c.starts_with("standard") => Some(Content::Standard),
+            "ntc" => Some(Content::Ntc),
+            _ => Some(Content::Unknown),
+        };
+        out.push(MapEntry {
+            plate: Some(get(plate_c).to_string()).filter(|p| !p.is_empty()),
+            well: normal_well(get(Some(well_c))),
+            sample: get(Some(sample_c)).to_string(),
+            content,
+            quantity: parse_cq(&shown, row, "quantity", get(qty_c))?,
+        });
+    }
+    Ok(out)
+}
+
+/// Applies a plate map to `reactions` (an entry for a plate beats one for every plate).
+pub fn apply_plate_map(reactions: &mut [Reaction], map: &[MapEntry]) {
+    for r in reactions.iter_mut() {
+        let w = normal_well(&r.well);
+        let hit = map
+            .iter()
+            .find(|e| e.well == w && e.plate.as_deref() == Some(r.plate.as_str()))
+            .or_else(|| map.iter().find(|e| e.well == w && e.plate.is_none()));
+        if let Some(e) = hit {
+            r.sample = e.sample.clone();
+            if let Some(c) = e.content {
+                r.content = c;
+            }
+            if e.quantity.is_some() {
+                r.quantity = e.quantity;
+            }
+        }
     }
 }

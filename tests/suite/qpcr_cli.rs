@@ -220,3 +220,59 @@ fn two_synthetic_cfx_plates_give_t_over_s_with_their_qc_flags() {
         bad.stderr
     );
 }
+
+#[test]
+fn a_plate_map_names_the_wells_of_an_export_without_sample_names() {
+    let dir = tempdir();
+    let d = dir.path();
+    let s = -1.0 / 2f64.log10();
+    // SYNTHETIC: the unknowns' sample names blanked, as some exports leave them.
+    let blank = |p: String| -> String {
+        p.lines()
+            .map(|l| {
+                let mut c: Vec<&str> = l.split(',').collect();
+                if c.len() > 5 && c[4].starts_with("Unkn") {
+                    c[5] = "";
+                }
+                c.join(",") + "\n"
+            })
+            .collect()
+    };
+    fs::write(
+        d.join("t.csv"),
+        blank(cfx_plate("FAM", s, 15.0, &[("X", 8.0)], "NaN", false)),
+    )
+    .unwrap();
+    fs::write(
+        d.join("s.csv"),
+        blank(cfx_plate("HEX", s, 20.0, &[("X", 2.0)], "NaN", false)),
+    )
+    .unwrap();
+    let args = |map: Option<&str>| {
+        let mut a = vec![
+            "qpcr".to_string(),
+            d.join("t.csv").display().to_string(),
+            d.join("s.csv").display().to_string(),
+            "--role".into(),
+            "FAM=telomere".into(),
+            "--role".into(),
+            "HEX=single_copy".into(),
+            "-o".into(),
+            d.join("m").display().to_string(),
+        ];
+        if let Some(m) = map {
+            a.extend(["--plate-map".to_string(), m.to_string()]);
+        }
+        a
+    };
+    let r = agemark(args(None));
+    assert_ne!(r.code, Some(0));
+    assert!(r.stderr.contains("--plate-map"), "{}", r.stderr);
+    // Unknowns are wells 16-18 (after 15 standards): B04, B05, B06.
+    let map = d.join("map.csv");
+    fs::write(&map, "well,sample\nB4,CORD-7\nB05,CORD-7\nB06,CORD-7\n").unwrap();
+    agemark(args(Some(map.to_str().unwrap()))).assert_ok();
+    let t = Table::read(&d.join("m.qpcr.tsv"));
+    let ts: f64 = row(&t, "CORD-7", "ts_ratio")["value"].parse().unwrap();
+    assert!((ts - 4.0).abs() < 2e-3, "{ts}");
+}
