@@ -192,6 +192,35 @@ mod tests {
     }
 
     #[test]
+    fn mangled_exports_are_errors_or_reactions_never_panics() {
+        // Property test: truncations, shifted header blocks, random byte edits of a valid CFX
+        // export and of a plain table.
+        let cfx = ",Well,Fluor,Target,Content,Sample,Cq,Starting Quantity (SQ)\n,A01,SYBR,,Std-01,,12.5,100\n,A02,SYBR,,Unkn-01,S1,18.2,\n,A03,SYBR,,NTC,,NaN,\n";
+        let plain = "Well\tSample\tTarget\tCq\tContent\tQuantity\nA1\tS1\tT\t20.1\tunknown\t\nA2\tstd\tT\t15\tstandard\t10\n";
+        let mut rng = crate::core::rng::SplitMix64(15);
+        for base in [cfx, plain] {
+            for i in 0..3000 {
+                let mut b: Vec<u8> = base.as_bytes().to_vec();
+                match i % 3 {
+                    0 => b.truncate((rng.next() as usize) % (b.len() + 1)),
+                    1 => {
+                        let junk = "Run Info,x\n\nFile,plate\n";
+                        b.splice(0..0, junk.bytes().take((rng.next() % 25) as usize));
+                    }
+                    _ => {
+                        for _ in 0..1 + rng.next() % 6 {
+                            let k = (rng.next() as usize) % b.len();
+                            b[k] = b",\t\n.-NaAe9 x"[(rng.next() % 12) as usize];
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&b);
+                let _ = parse_plate("p", "p", &text);
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_file_row_and_column() {
         let e =
             parse_plate("x.tsv", "x", "well\tsample\ttarget\tcq\nA1\tS1\tT\tabc\n").unwrap_err();
