@@ -312,37 +312,63 @@ fn summary(h: &mut String, c: &Cohort) {
 fn reads_sections(h: &mut String, c: &Cohort) {
     h.push_str(r#"</section><section id="telomere"><h2>Telomere length</h2><div class="plots">"#);
     let mut any = false;
-    for (m, t, y) in [
-        ("telseq_length_kb", "TelSeq telomere length", "kb"),
+    for (a, m, t, y) in [
         (
+            "telomere",
+            "telseq_length_kb",
+            "TelSeq telomere length",
+            "kb",
+        ),
+        (
+            "telomere",
             "th_telomere_content",
             "TelomereHunter telomere content",
             "reads per million 48-52% GC reads",
         ),
+        (
+            "telomere_qpcr",
+            "ts_ratio",
+            "qPCR telomere T/S ratio",
+            "T/S",
+        ),
     ] {
-        let s = series_of(c, "telomere", m, |_| Some(0.0));
+        let s = series_of(c, a, m, |_| Some(0.0));
         if !s.is_empty() {
             any = true;
-            h.push_str(&svg::strip_plot(&format!("telomere:{m}"), t, y, &s, false));
+            h.push_str(&svg::strip_plot(&format!("{a}:{m}"), t, y, &s, false));
         }
     }
     h.push_str("</div>");
     if !any {
-        note(h, "No telomere values (no sample has reads).");
+        note(
+            h,
+            "No telomere values (no sample has reads or qPCR plates).",
+        );
     }
     h.push_str(r#"</section><section id="mtdna"><h2>mtDNA copy number</h2><div class="plots">"#);
     let s = series_of(c, "mtdna", "mtdna_cn", |_| Some(0.0));
-    if s.is_empty() {
+    let q = series_of(c, "mtdna_qpcr", "mt_s_ratio", |_| Some(0.0));
+    if s.is_empty() && q.is_empty() {
         note(
             h,
-            "No mtDNA copy-number values (no sample has aligned reads).",
+            "No mtDNA copy-number values (no sample has aligned reads or qPCR plates).",
         );
-    } else {
+    }
+    if !s.is_empty() {
         h.push_str(&svg::strip_plot(
             "mtdna:mtdna_cn",
             "mtDNA copy number",
             "copies per diploid genome",
             &s,
+            false,
+        ));
+    }
+    if !q.is_empty() {
+        h.push_str(&svg::strip_plot(
+            "mtdna_qpcr:mt_s_ratio",
+            "qPCR mtDNA content (MT/S)",
+            "MT/S",
+            &q,
             false,
         ));
     }

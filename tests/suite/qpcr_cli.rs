@@ -201,6 +201,40 @@ fn two_synthetic_cfx_plates_give_t_over_s_with_their_qc_flags() {
         "warn"
     );
     assert_eq!(row(&plates, "tel.csv", "ntc_amplified_FAM")["value"], "0");
+    // Into the cohort tables, the dyads and the report with `merge` and `report`.
+    let sheet = d.join("sheet.csv");
+    fs::write(
+        &sheet,
+        "sample_id,participant_id,family_id,role,sample_type,timepoint,age_years,gestational_age_weeks,sex\n\
+         CB-01,P1,F1,child,cord_blood,birth,0,39,\nCB-02,P2,F1,mother,maternal_blood,delivery,31,,\n",
+    )
+    .unwrap();
+    let m = d.join("merged");
+    agemark([
+        "merge",
+        d.join("cb.qpcr.tsv").to_str().unwrap(),
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "-o",
+        m.join("cohort").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let dyads = fs::read_to_string(m.join("cohort.dyads.tsv")).unwrap();
+    assert!(
+        dyads
+            .lines()
+            .any(|l| l.contains("\ttelomere_qpcr\tts_ratio\t")),
+        "{dyads}"
+    );
+    agemark([
+        "report",
+        m.to_str().unwrap(),
+        "-o",
+        m.join("report.html").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let html = fs::read_to_string(m.join("report.html")).unwrap();
+    assert!(html.contains("data-plot=\"telomere_qpcr:ts_ratio\""));
     // Bad input: a role for a target no well has, and no single-copy role.
     let bad = agemark([
         "qpcr",
