@@ -175,7 +175,7 @@ fn reason(note: &str) -> String {
             out.push(ch);
         }
     }
-    let cut: String = out.chars().take(160).collect();
+    let cut: String = out.chars().take(320).collect();
     if cut.len() < out.len() {
         cut + "…"
     } else {
@@ -422,7 +422,7 @@ fn clock_sections(h: &mut String, c: &Cohort) {
             let s = series_of(c, "clocks", clock, |_| Some(0.0));
             h.push_str(&svg::strip_plot(
                 &format!("clock:{clock}"),
-                &format!("{clock} (no age in the sheet to compare)"),
+                &format!("{clock} ({}, by sample type)", unit.replace('_', " ")),
                 &unit.replace('_', " "),
                 &s,
                 false,
@@ -1003,6 +1003,27 @@ pub fn write_multiqc(c: &Cohort, dir: &Path) -> Result<Vec<PathBuf>, WriteError>
 
 /// Writes the HTML report atomically.
 pub fn write_report(c: &Cohort, path: &Path, title: &str) -> Result<(), WriteError> {
-    let html = render(c, title);
+    write_report_with(c, path, title, None)
+}
+
+/// Writes the HTML report atomically, with `banner` (what the data are, e.g. the demo's
+/// FICTIONAL linkage and SYNTHETIC values) shown under the title when given.
+pub fn write_report_with(
+    c: &Cohort,
+    path: &Path,
+    title: &str,
+    banner: Option<&str>,
+) -> Result<(), WriteError> {
+    let mut html = render(c, title);
+    if let Some(b) = banner {
+        let at = html.find("</h1>").map_or(0, |i| i + 5);
+        html.insert_str(
+            at,
+            &format!(
+                r#"<p class="banner" style="background:#fff4d6;border:1px solid #e6ab02;padding:.5em .8em;max-width:60em">{}</p>"#,
+                esc(b)
+            ),
+        );
+    }
     write_atomic(path, |w| w.write_all(html.as_bytes()))
 }

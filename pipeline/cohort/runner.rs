@@ -116,6 +116,9 @@ pub struct RunOptions {
     pub mtdna: MtdnaOptions,
     /// Worker threads in all.
     pub threads: usize,
+    /// A banner under the report's title saying what the data are (the demo's fictional
+    /// linkage and synthetic values); not part of any table.
+    pub report_banner: Option<String>,
 }
 
 /// How a run ended without error.
@@ -1081,7 +1084,12 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     let cohort = merge::merge(rows, Some(&merge_sheet));
     let written = cohort.write_all(&out.join("cohort"))?;
     let report_path = out.join("report.html");
-    report::write_report(&cohort, &report_path, "agemark cohort report")?;
+    report::write_report_with(
+        &cohort,
+        &report_path,
+        "agemark cohort report",
+        args.report_banner.as_deref(),
+    )?;
     let mqc = report::write_multiqc(&cohort, &out.join("multiqc"))?;
     for p in written
         .iter()

@@ -428,11 +428,11 @@ pub fn box_plots(
 ) -> String {
     let f = Frame {
         w: (90.0 + 64.0 * boxes.len().max(1) as f64 + 170.0).min(MAX_WIDTH),
-        h: 330.0,
+        h: 350.0,
         left: 58.0,
         right: 170.0,
         top: 36.0,
-        bottom: 94.0,
+        bottom: 114.0,
     };
     let mut out = String::new();
     open(&mut out, &f, name, title, "");

@@ -26,6 +26,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         telomere: telomere_options(&args.telomere)?,
         mtdna: mtdna_options(&args.mtdna),
         threads,
+        report_banner: None,
     };
     if let RunOutcome::Checked { sheet, n_samples } = runner::run(&opts)? {
         println!("{sheet}: ok ({n_samples} samples)");

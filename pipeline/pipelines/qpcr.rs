@@ -65,6 +65,13 @@ pub fn qpcr(
     }
     tidy::prepare_output_dir(output)?;
     let run = qpcr::compute(&reactions, opts);
+    if run.rows.is_empty() {
+        tracing::warn!(
+            "no unknown well has a target with a role (only standards or NTCs?): {}.qpcr.tsv has no sample rows; the plate QC is in {}.qpcr_plates.tsv",
+            output.display(),
+            output.display()
+        );
+    }
     Ok(tidy::write_tables(
         output,
         &[

@@ -259,6 +259,10 @@ fn modal_length(lengths: &[u64]) -> usize {
 
 /// Below this many reads in a GC normaliser, estimates are flagged as imprecise.
 pub const MIN_GC_READS: u64 = 1000;
+/// TelSeq lengths outside this range (kb) warn: human leukocyte telomeres are about 3-15 kb
+/// and TelSeq's whole-genome estimates fall well inside 0.5-25 kb; a value outside it comes
+/// from targeted or pre-selected reads, not a genome.
+pub const PLAUSIBLE_KB: (f64, f64) = (0.5, 25.0);
 
 impl TelomereStage {
     /// Turns the merged counts into tidy rows (the stage's [`ReadStage::finish`]).
@@ -334,9 +338,15 @@ impl TelomereStage {
                 None => row.fail(
                     "no reads with 48-52% GC (TelSeq's normaliser): length cannot be computed",
                 ),
-                Some(_) => {
+                Some(kb) => {
                     if acc_reads == 0 {
                         row.add_note("no telomeric reads");
+                    }
+                    if !(PLAUSIBLE_KB.0..=PLAUSIBLE_KB.1).contains(&kb) {
+                        row.warn(&format!(
+                            "{kb:.1} kb is outside what whole-genome human data give ({}-{} kb): targeted or pre-selected reads, or not a whole genome",
+                            PLAUSIBLE_KB.0, PLAUSIBLE_KB.1
+                        ));
                     }
                     if gc_tel < MIN_GC_READS {
                         row.warn(&format!(

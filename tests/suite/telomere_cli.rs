@@ -1113,3 +1113,17 @@ fn output_directory_that_cannot_be_created_fails_cleanly() {
     assert_eq!(list_tree(dir.path()), ["afile"], "nothing else written");
     assert_eq!(fs::read_to_string(&blocker).unwrap(), "x");
 }
+
+#[test]
+fn a_telseq_length_no_genome_gives_warns_and_says_why() {
+    // The computel subset holds reads pre-selected as telomeric: TelSeq's 9,193 kb is a
+    // correct computation on data that is not a genome.
+    let t = telomere_stdout([demo("computel_DRR016840_telreads.bam")]);
+    let r = t.row("telseq_length_kb", "");
+    assert_eq!(r["qc_status"], "warn");
+    assert!(
+        r["qc_note"].contains("kb is outside what whole-genome human data give (0.5-25 kb)"),
+        "{}",
+        r["qc_note"]
+    );
+}
