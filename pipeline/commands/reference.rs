@@ -2,10 +2,7 @@
 
 use std::io::Write;
 
-use agemark::{
-    methylation::array::{install, manifest::Platform},
-    pipelines::reference::reference_list,
-};
+use agemark::{methylation::array::install, pipelines::reference::reference_list};
 
 use super::AppError;
 use crate::cli::{PlatformArg, ReferenceArgs, ReferenceCommand};
@@ -14,14 +11,7 @@ use crate::cli::{PlatformArg, ReferenceArgs, ReferenceCommand};
 pub fn run(args: &ReferenceArgs) -> Result<(), AppError> {
     match &args.command {
         ReferenceCommand::Install(a) => {
-            let platform = a.platform.and_then(|p| match p {
-                PlatformArg::Auto => None,
-                PlatformArg::Hm27 => Some(Platform::Hm27),
-                PlatformArg::Hm450 => Some(Platform::Hm450),
-                PlatformArg::Epic => Some(Platform::Epic),
-                PlatformArg::Epicv2 => Some(Platform::EpicV2),
-                PlatformArg::Msa => Some(Platform::Msa),
-            });
+            let platform = a.platform.and_then(PlatformArg::platform);
             let dir = install::data_dir(a.data_dir.as_deref());
             let done = install::install(&a.files, platform, &a.sha256sums, &dir)?;
             let stdout = std::io::stdout();

@@ -277,20 +277,13 @@ fn load_msa() -> Result<Manifest, InputError> {
 
 fn load_hm27() -> Result<Manifest, InputError> {
     let name = "reference/arrays/HM27.ordering.tsv.gz";
-    let mut m = parse_sesame(name, &gunzip(name, HM27_ORDERING)?)?;
-    // The coordinate table has no ID column: it is in the ordering table's row order.
     let cname = "reference/arrays/HM27.hg38.coord.tsv.gz";
-    let coords = gunzip(cname, HM27_COORD)?;
-    let ordering = gunzip(name, HM27_ORDERING)?;
-    let mut chrom_of = std::collections::HashMap::new();
-    for (id_line, c_line) in ordering.lines().skip(1).zip(coords.lines().skip(1)) {
-        let id = id_line.split('\t').next().unwrap_or("");
-        let chr = c_line.split('\t').next().unwrap_or("");
-        chrom_of.insert(id.to_string(), Chrom::parse(chr));
-    }
-    for p in &mut m.probes {
-        p.chrom = chrom_of.get(&p.id).copied().unwrap_or(Chrom::Unknown);
-    }
+    let mut m = sesame_with_coords(
+        name,
+        &gunzip(name, HM27_ORDERING)?,
+        cname,
+        Some(&gunzip(cname, HM27_COORD)?),
+    )?;
     m.source = "bundled hm27 (sesame HM27 ordering + hg38 coordinates)".into();
     m.platform = Some(Platform::Hm27);
     Ok(m)
