@@ -560,21 +560,6 @@ pub enum PlatformArg {
     Msa,
 }
 
-impl PlatformArg {
-    /// The library's platform (`None` for `auto`).
-    pub fn platform(self) -> Option<agemark::methylation::array::manifest::Platform> {
-        use agemark::methylation::array::manifest::Platform;
-        match self {
-            PlatformArg::Auto => None,
-            PlatformArg::Hm27 => Some(Platform::Hm27),
-            PlatformArg::Hm450 => Some(Platform::Hm450),
-            PlatformArg::Epic => Some(Platform::Epic),
-            PlatformArg::Epicv2 => Some(Platform::EpicV2),
-            PlatformArg::Msa => Some(Platform::Msa),
-        }
-    }
-}
-
 /// `agemark idat`.
 #[derive(Debug, Args)]
 pub struct IdatArgs {

@@ -6,11 +6,11 @@ use agemark::methylation::source::{
     Orientation, ReaderOptions,
 };
 
-use agemark::methylation::array::PreprocessOptions;
+use agemark::methylation::array::{manifest::Platform, PreprocessOptions};
 
 use super::AppError;
 use crate::cli::{
-    BuildArg, CallsFormatArg, CallsInputArgs, CpgLayout, IdatInputArgs, MethInputArgs,
+    BuildArg, CallsFormatArg, CallsInputArgs, CpgLayout, IdatInputArgs, MethInputArgs, PlatformArg,
 };
 
 /// Reader options from the command line.
@@ -44,7 +44,7 @@ pub fn idat_options(args: &IdatInputArgs) -> Result<IdatInputOptions, AppError> 
     }
     Ok(IdatInputOptions {
         manifest: args.manifest.clone(),
-        platform: args.platform.platform(),
+        platform: platform(args.platform),
         preprocess: PreprocessOptions {
             beta_offset: args.beta_offset,
             pval_threshold: args.detection_p,
@@ -74,4 +74,16 @@ pub fn calls_options(args: &CallsInputArgs) -> Result<CallsInputOptions, AppErro
             CallsFormatArg::Modkit => CallsFormat::Modkit,
         }),
     })
+}
+
+/// The library's platform of `--platform` (`None` for `auto`).
+pub fn platform(p: PlatformArg) -> Option<Platform> {
+    match p {
+        PlatformArg::Auto => None,
+        PlatformArg::Hm27 => Some(Platform::Hm27),
+        PlatformArg::Hm450 => Some(Platform::Hm450),
+        PlatformArg::Epic => Some(Platform::Epic),
+        PlatformArg::Epicv2 => Some(Platform::EpicV2),
+        PlatformArg::Msa => Some(Platform::Msa),
+    }
 }

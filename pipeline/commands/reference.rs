@@ -5,13 +5,13 @@ use std::io::Write;
 use agemark::{methylation::array::install, pipelines::reference::reference_list};
 
 use super::AppError;
-use crate::cli::{PlatformArg, ReferenceArgs, ReferenceCommand};
+use crate::cli::{ReferenceArgs, ReferenceCommand};
 
 /// `agemark reference`.
 pub fn run(args: &ReferenceArgs) -> Result<(), AppError> {
     match &args.command {
         ReferenceCommand::Install(a) => {
-            let platform = a.platform.and_then(PlatformArg::platform);
+            let platform = a.platform.and_then(super::methinput::platform);
             let dir = install::data_dir(a.data_dir.as_deref());
             let done = install::install(&a.files, platform, &a.sha256sums, &dir)?;
             let stdout = std::io::stdout();
