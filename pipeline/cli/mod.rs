@@ -132,10 +132,12 @@ pub enum Command {
     /// qPCR plates → telomere T/S and mtDNA MT/S ratios per sample, with replicate, standard
     /// curve and NTC QC.
     ///
-    /// Reads Bio-Rad CFX "Quantification Cq Results" CSVs and plain well/sample/target/cq
-    /// tables. Writes <PREFIX>.qpcr.tsv/.parquet and <PREFIX>.qpcr_plates.tsv/.parquet.
+    /// Reads RDML 1.0-1.3, Bio-Rad CFX "Quantification Cq Results", ABI SDS/QuantStudio results,
+    /// LightCycler 480 Abs Quant text and plain well/sample/target/cq tables. Writes
+    /// <PREFIX>.qpcr.tsv/.parquet, <PREFIX>.qpcr_plates.tsv/.parquet and
+    /// <PREFIX>.qpcr_wells.tsv.
     #[command(
-        after_help = "Examples:\n  agemark qpcr tel_plate.csv scg_plate.csv --role TEL=telomere --role 36B4=single_copy -o out/cohort\n  agemark qpcr plate1.csv --role FAM=telomere --role HEX=single_copy -o out/p1   (targets named by fluorophore)\n  agemark qpcr plate.tsv --role ND1=mtdna --role B2M=single_copy --calibrator POOL -o out/mt"
+        after_help = "Examples:\n  agemark qpcr tel_plate.csv scg_plate.csv --role TEL=telomere --role 36B4=single_copy -o out/cohort\n  agemark qpcr plate1.csv --role FAM=telomere --role HEX=single_copy -o out/p1   (targets named by fluorophore)\n  agemark qpcr plate.tsv --role ND1=mtdna --role B2M=single_copy --calibrator POOL -o out/mt\n  agemark qpcr --config telomere.conf -o out/ts   (plates, roles and calibrators in a file)\n  agemark qpcr run1.rdml run2.rdml --role TEL=telomere --role 36B4=single_copy --inter-run-calibrator POOL -o out/ts"
     )]
     Qpcr(QpcrArgs),
     /// Print a shell completion script to stdout.
@@ -153,14 +155,19 @@ pub enum Command {
 /// `agemark qpcr`.
 #[derive(Debug, Args)]
 pub struct QpcrArgs {
-    /// Plate exports (the plates of one assay set: telomere and single-copy plates together).
-    #[arg(required = true, value_name = "PLATE")]
+    /// Plate exports (the plates of one assay set: telomere and single-copy plates together);
+    /// RDML, Bio-Rad CFX, ABI SDS/QuantStudio, LightCycler 480 or a plain Cq table.
+    #[arg(value_name = "PLATE", required_unless_present = "config")]
     pub plates: Vec<PathBuf>,
     /// Output prefix.
     #[arg(long, short = 'o', value_name = "PREFIX")]
     pub output: PathBuf,
+    /// Assay config (key = value lines: plate, role, calibrator, inter_run_calibrator,
+    /// thresholds; see README "qPCR"). Options given here add to it or override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// NAME=telomere|single_copy|mtdna: what a target (or fluorophore) measures (repeatable).
-    #[arg(long, value_name = "NAME=ROLE", required = true)]
+    #[arg(long, value_name = "NAME=ROLE")]
     pub role: Vec<String>,
     /// Plate map (CSV/TSV: well, sample; optional plate, content, quantity): names the wells of
     /// exports without usable sample names.
@@ -169,16 +176,26 @@ pub struct QpcrArgs {
     /// Calibrator sample: relative quantities (Pfaffl) on plates without a standard curve.
     #[arg(long, value_name = "SAMPLE")]
     pub calibrator: Option<String>,
+    /// Inter-run calibrator: a sample run on every plate; each plate's quantities are scaled
+    /// by it (Hellemans 2007; repeatable; RDML's interRunCalibrator flag adds to these).
+    #[arg(long, value_name = "SAMPLE")]
+    pub inter_run_calibrator: Vec<String>,
     /// TARGET=E: amplification efficiency as a fraction (1 = 100 %) for the calibrator path
     /// (default 1; repeatable).
     #[arg(long, value_name = "TARGET=E")]
     pub efficiency: Vec<String>,
-    /// Cq above this counts as no amplification.
-    #[arg(long, default_value_t = 35.0, value_name = "CQ")]
-    pub max_cq: f64,
-    /// Replicate SD (cycles) above which a sample warns; drives the triplicate outlier rule.
-    #[arg(long, default_value_t = 0.3, value_name = "CYCLES")]
-    pub max_sd: f64,
+    /// Absolute telomere length (O'Callaghan & Fenech 2011): telomere standards' quantities
+    /// are kb of telomeric sequence per reaction, single-copy standards' are copies per
+    /// reaction; adds telomere_length_kb (kb per diploid genome).
+    #[arg(long)]
+    pub absolute: bool,
+    /// Cq above this counts as no amplification [default: 35].
+    #[arg(long, value_name = "CQ")]
+    pub max_cq: Option<f64>,
+    /// Replicate SD (cycles) above which a sample warns; drives the triplicate outlier rule
+    /// [default: 0.3].
+    #[arg(long, value_name = "CYCLES")]
+    pub max_sd: Option<f64>,
 }
 
 /// `agemark completions`.

@@ -1,50 +1,44 @@
 //! `agemark qpcr` (`agemark::pipelines::qpcr`).
 
-use agemark::qpcr::{QpcrOptions, Role};
+use agemark::qpcr::config::{parse_efficiency, parse_role, QpcrConfig};
 use tracing::info;
 
 use super::AppError;
 use crate::cli::QpcrArgs;
 
-/// `agemark qpcr`.
+/// `agemark qpcr`: the config file (if any), then the options given here on top of it.
 pub fn run(args: &QpcrArgs) -> Result<(), AppError> {
-    let mut opts = QpcrOptions {
-        calibrator: args.calibrator.clone(),
-        max_cq: args.max_cq,
-        max_sd: args.max_sd,
-        ..QpcrOptions::default()
+    let mut cfg = match &args.config {
+        Some(p) => QpcrConfig::read(p)?,
+        None => QpcrConfig::default(),
     };
+    cfg.plates.extend(args.plates.iter().cloned());
+    if let Some(m) = &args.plate_map {
+        cfg.plate_map = Some(m.clone());
+    }
+    let o = &mut cfg.options;
     for r in &args.role {
-        let Some((name, role)) = r.split_once('=') else {
-            return Err(AppError::Usage(format!(
-                "--role {r}: give NAME=telomere|single_copy|mtdna"
-            )));
-        };
-        let role = Role::parse(role).ok_or_else(|| {
-            AppError::Usage(format!(
-                "--role {r}: '{role}' is not telomere, single_copy or mtdna"
-            ))
-        })?;
-        opts.roles.insert(name.to_string(), role);
+        let (name, role) = parse_role(r).map_err(|m| AppError::Usage(format!("--role {m}")))?;
+        o.roles.insert(name, role);
     }
     for e in &args.efficiency {
-        let parsed = e
-            .split_once('=')
-            .and_then(|(t, v)| Some((t.to_string(), v.parse::<f64>().ok()?)))
-            .filter(|(_, v)| (0.5..=1.5).contains(v));
-        let Some((t, v)) = parsed else {
-            return Err(AppError::Usage(format!(
-                "--efficiency {e}: give TARGET=E with E a fraction between 0.5 and 1.5 (1 = 100 %)"
-            )));
-        };
-        opts.efficiency.insert(t, v);
+        let (t, v) =
+            parse_efficiency(e).map_err(|m| AppError::Usage(format!("--efficiency {m}")))?;
+        o.efficiency.insert(t, v);
     }
-    for p in agemark::pipelines::qpcr::qpcr(
-        &args.plates,
-        args.plate_map.as_deref(),
-        &args.output,
-        &opts,
-    )? {
+    if args.calibrator.is_some() {
+        o.calibrator = args.calibrator.clone();
+    }
+    o.inter_run_calibrators
+        .extend(args.inter_run_calibrator.iter().cloned());
+    o.absolute |= args.absolute;
+    if let Some(x) = args.max_cq {
+        o.max_cq = x;
+    }
+    if let Some(x) = args.max_sd {
+        o.max_sd = x;
+    }
+    for p in agemark::pipelines::qpcr::qpcr(&cfg, &args.output)? {
         info!("wrote {}", p.display());
     }
     Ok(())

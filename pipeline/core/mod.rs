@@ -9,6 +9,7 @@ pub mod hash;
 pub mod linalg;
 pub mod progress;
 pub mod rng;
+pub mod stats;
 
 use std::fmt;
 

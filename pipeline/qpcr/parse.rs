@@ -1,14 +1,32 @@
 //! qPCR exports → [`Reaction`]s, the format recognised from the content:
 //!
+//! * **RDML 1.0–1.3** (zipped or plain XML): [`super::rdml`].
 //! * **Bio-Rad CFX "Quantification Cq Results"** (CSV): a header row holding `Well`, `Fluor`,
 //!   `Content` and `Cq` (a blank first column is common). `Content` `Std-NN` is a standard,
 //!   `NTC`/`Neg Ctrl` a no-template control, anything else (`Unkn-NN`, `Sample`) an unknown;
 //!   `Cq` `NaN` = no amplification; a standard's quantity is `Starting Quantity (SQ)` (the SQ of
 //!   unknowns is the instrument's own computation and is ignored). The target is `Target`, or
 //!   the `Fluor` when `Target` is empty.
+//! * **Applied Biosystems SDS 2.x / 7500 / StepOne / QuantStudio** results text (tab or
+//!   comma): a header block (`SDS 2.1 RQ Results`, `* Block Type = …`, `[Results]`) before the
+//!   table, whose header holds `Well` (or `Well Position`, preferred when both), `Sample Name`
+//!   (or `Sample`), `Target Name` (or `Detector`), `Task` (`UNKNOWN`, `STANDARD`, `NTC`;
+//!   SDS's `Target`/`Endogenous Control` are unknowns), `Ct`/`CT`/`Cт` (`Undetermined` = no
+//!   Cq) and `Quantity`; `Omit` `true` excludes a well. A plate-ID or file-name column
+//!   (`PlateID`, `Filename`) splits a file holding several plates.
+//! * **Roche LightCycler 480** "Abs Quant" text: `Include`, `Pos`, `Name`, `Cp`,
+//!   `Concentration`, `Standard` (a number there makes the well a standard of that
+//!   quantity); `Include` `False` excludes a well. Without a target column the file holds one
+//!   target, named by the file's stem (`--role tel_run3=telomere` for `tel_run3.txt`). A raw
+//!   fluorescence export (`SamplePos`,
+//!   `Cycle#`, no Cp) is refused with what to export instead.
 //! * **A plain Cq table** (CSV, TSV or whitespace-separated): columns `well`, `sample`,
 //!   `target` (or `detector`), `cq` (or `ct`), optional `content` (`standard`/`std`, `ntc`,
-//!   else unknown) and `quantity`; any case.
+//!   else unknown), `quantity` and `plate`; any case.
+//!
+//! The table ends at the first blank line or `[Section]` line after it (QuantStudio and SDS
+//! append other sections). Excel workbooks and ABI `.eds` files are refused with what to
+//! export instead.
 //!
 //! A **plate map** (`--plate-map`: CSV or TSV with `well` and `sample`, optional `plate` to
 //! name one plate's wells, optional `content` and `quantity`) names or overrides wells, for
@@ -18,7 +36,7 @@
 
 use std::path::Path;
 
-use super::{Content, Reaction};
+use super::{rdml, unzip, Content, Reaction};
 use crate::methylation::InputError;
 
 fn split(line: &str, sep: Option<char>) -> Vec<String> {
@@ -47,67 +65,111 @@ fn parse_cq(path: &str, row: u64, col: &str, s: &str) -> Result<Option<f64>, Inp
         .map_err(|_| InputError::cell(path, row, col, format!("'{t}' is not a number")))
 }
 
-/// Reads one plate export; the plate is named by the file's base name.
+/// Reads one plate export (any format above); plates are named by the file's base name.
 pub fn read_plate(path: &Path) -> Result<Vec<Reaction>, InputError> {
     let shown = path.display().to_string();
     let bytes =
         std::fs::read(path).map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
-    let text = String::from_utf8_lossy(&bytes);
     let plate = path
         .file_name()
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
-    parse_plate(&shown, &plate, &text)
+    parse_bytes(&shown, &plate, &bytes)
 }
 
-/// Parses the text of one plate export.
+/// Parses the bytes of one plate export, recognising its format.
+pub fn parse_bytes(path: &str, plate: &str, bytes: &[u8]) -> Result<Vec<Reaction>, InputError> {
+    if unzip::is_zip(bytes) {
+        let names = unzip::names(path, bytes)?;
+        if names.iter().any(|n| n.starts_with("apldbio/")) {
+            return Err(InputError::file(
+                path,
+                "an Applied Biosystems .eds experiment file: export the results as text (File > Export > Results) or as RDML",
+            ));
+        }
+        if names.iter().any(|n| n.starts_with("xl/")) {
+            return Err(InputError::file(
+                path,
+                "an Excel workbook: save the results sheet as CSV or export RDML",
+            ));
+        }
+        let xml = rdml::document(path, bytes)?;
+        return rdml::parse(path, plate, &xml);
+    }
+    if rdml::looks_like(bytes) {
+        return rdml::parse(path, plate, &String::from_utf8_lossy(bytes));
+    }
+    parse_plate(path, plate, &String::from_utf8_lossy(bytes))
+}
+
+fn sep_of(line: &str) -> Option<char> {
+    if line.contains('\t') {
+        Some('\t')
+    } else if line.contains(',') {
+        Some(',')
+    } else {
+        None
+    }
+}
+
+/// Parses the text of one plate export (CFX, ABI, LightCycler 480 or a plain table).
 pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>, InputError> {
     let lines: Vec<&str> = text
         .lines()
         .map(|l| l.trim_end_matches('\r').trim_start_matches('\u{feff}'))
         .collect();
-    // The header: the first line naming a well column and a Cq/Ct column.
-    let (hi, sep) = lines
-        .iter()
-        .enumerate()
-        .find_map(|(i, l)| {
+    const WELL: &[&str] = &["well", "well position", "pos"];
+    const CQ: &[&str] = &["cq", "ct", "cт", "cp"];
+    // The header: the first line naming a well column and a Cq/Ct/Cp column.
+    let header = lines.iter().enumerate().find_map(|(i, l)| {
+        let sep = sep_of(l);
+        let cells = split(&l.to_lowercase(), sep);
+        let has = |n: &[&str]| cells.iter().any(|c| n.contains(&c.as_str()));
+        (has(WELL) && has(CQ)).then_some((i, sep))
+    });
+    let Some((hi, sep)) = header else {
+        let raw = lines.iter().take(5).any(|l| {
             let low = l.to_lowercase();
-            let sep = if l.contains('\t') {
-                Some('\t')
-            } else if l.contains(',') {
-                Some(',')
+            low.contains("samplepos") && low.contains("cycle")
+        });
+        return Err(InputError::file(
+            path,
+            if raw {
+                "raw fluorescence per cycle (a LightCycler 480 'Raw Data' export): agemark reads Cq values; export the Abs Quant / 2nd Derivative Max results (Pos, Name, Cp) or RDML".to_string()
             } else {
-                None
-            };
-            let cells = split(&low, sep);
-            let has = |n: &[&str]| cells.iter().any(|c| n.contains(&c.as_str()));
-            (has(&["well"]) && has(&["cq", "ct", "cт"])).then_some((i, sep))
-        })
-        .ok_or_else(|| {
-            InputError::file(
-                path,
-                "no header row with a Well and a Cq (or Ct) column: not a qPCR Cq export agemark reads (CFX Quantification Cq Results, or a plain well/sample/target/cq table)",
-            )
-        })?;
+                "no header row with a Well and a Cq (or Ct, Cp) column: not a qPCR export agemark reads (RDML, CFX Quantification Cq Results, ABI SDS/QuantStudio results, LightCycler 480 Abs Quant, or a plain well/sample/target/cq table)".to_string()
+            },
+        ));
+    };
     let head: Vec<String> = split(lines[hi], sep);
     let find = |names: &[&str]| {
-        head.iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+        names
+            .iter()
+            .find_map(|n| head.iter().position(|h| h.eq_ignore_ascii_case(n)))
     };
-    let well_c =
-        find(&["well"]).ok_or_else(|| InputError::row(path, hi as u64 + 1, "no Well column"))?;
-    let cq_c =
-        find(&["cq", "ct"]).ok_or_else(|| InputError::row(path, hi as u64 + 1, "no Cq column"))?;
+    let well_c = find(&["well position", "well", "pos"])
+        .ok_or_else(|| InputError::row(path, hi as u64 + 1, "no Well column"))?;
+    let cq_c = find(CQ).ok_or_else(|| InputError::row(path, hi as u64 + 1, "no Cq column"))?;
     let cfx = find(&["fluor"]).is_some() && find(&["content"]).is_some();
-    let sample_c = find(&["sample", "sample name", "sample_id"]);
-    let target_c = find(&["target", "detector", "target name"]);
-    let fluor_c = find(&["fluor"]);
+    let sample_c = find(&["sample name", "sample", "sample_id", "name"]);
+    let target_c = find(&["target name", "target", "detector", "gene"]);
+    let fluor_c = find(&["fluor", "reporter", "filt. comb."]);
     let content_c = find(&["content", "task"]);
     let qty_c = find(&["starting quantity (sq)", "quantity", "sq"]);
+    // LightCycler 480: a number in `Standard` makes the well a standard of that quantity.
+    let lc_std_c = find(&["standard"]);
+    let omit_c = find(&["omit"]);
+    let include_c = find(&["include"]);
+    // Plate columns: the first one filled on a row names that row's plate.
+    let plate_cs: Vec<usize> = ["plate", "plateid", "plate id", "filename"]
+        .iter()
+        .filter_map(|n| find(&[n]))
+        .collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate().skip(hi + 1) {
         let row = i as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
+        // The table ends at a blank line or the next `[Section]`.
+        if line.trim().is_empty() || line.trim_start().starts_with('[') {
+            break;
         }
         let cells = split(line, sep);
         let get = |c: Option<usize>| {
@@ -120,7 +182,14 @@ pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>,
             continue;
         }
         let content_s = get(content_c).to_lowercase();
-        let content = if content_s.starts_with("std") || content_s.starts_with("standard") {
+        let lc_qty = match get(lc_std_c) {
+            "" => None,
+            v => parse_cq(path, row, "Standard", v)?,
+        };
+        let content = if content_s.starts_with("std")
+            || content_s.starts_with("standard")
+            || lc_qty.is_some()
+        {
             Content::Standard
         } else if content_s == "ntc" || content_s.starts_with("neg") {
             Content::Ntc
@@ -130,6 +199,12 @@ pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>,
         let mut target = get(target_c).to_string();
         if target.is_empty() {
             target = get(fluor_c).to_string();
+        }
+        if target_c.is_none() && fluor_c.is_none() {
+            // LightCycler 480 Abs Quant names no target: one target per file, its stem.
+            target = Path::new(plate)
+                .file_stem()
+                .map_or_else(|| plate.to_string(), |s| s.to_string_lossy().into_owned());
         }
         if target.is_empty() {
             return Err(InputError::cell(
@@ -142,7 +217,10 @@ pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>,
         // An unknown well without a sample name is named by a plate map (checked after it).
         let sample = get(sample_c).to_string();
         let quantity = if content == Content::Standard {
-            parse_cq(path, row, &head[qty_c.unwrap_or(cq_c)], get(qty_c))?
+            match lc_qty {
+                Some(q) => Some(q),
+                None => parse_cq(path, row, &head[qty_c.unwrap_or(cq_c)], get(qty_c))?,
+            }
         } else {
             None
         };
@@ -154,14 +232,31 @@ pub fn parse_plate(path: &str, plate: &str, text: &str) -> Result<Vec<Reaction>,
                 "a standard without a quantity",
             ));
         }
+        let excluded = if get(omit_c).eq_ignore_ascii_case("true") {
+            Some("omitted in the export (Omit = true)".to_string())
+        } else if get(include_c).eq_ignore_ascii_case("false") {
+            Some("not included in the export (Include = False)".to_string())
+        } else {
+            None
+        };
+        let plate = match plate_cs
+            .iter()
+            .map(|&c| get(Some(c)))
+            .find(|p| !p.is_empty())
+        {
+            None => plate.to_string(),
+            Some(p) => format!("{plate}:{p}"),
+        };
         out.push(Reaction {
-            plate: plate.to_string(),
+            plate,
             well,
             sample,
             target,
             content,
             cq: parse_cq(path, row, &head[cq_c], get(Some(cq_c)))?,
             quantity,
+            excluded,
+            inter_run_calibrator: false,
         });
     }
     if out.is_empty() {

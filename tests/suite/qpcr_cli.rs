@@ -310,3 +310,393 @@ fn a_plate_map_names_the_wells_of_an_export_without_sample_names() {
     let ts: f64 = row(&t, "CORD-7", "ts_ratio")["value"].parse().unwrap();
     assert!((ts - 4.0).abs() < 2e-3, "{ts}");
 }
+
+/// Reads the wells table.
+fn wells(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    Table::read(path).rows
+}
+
+#[test]
+fn rdml_from_three_instruments_is_read_with_its_wells_curves_and_exclusions() {
+    let dir = tempdir();
+    let d = dir.path();
+    // ABI StepOne RDML 1.0: the standard curve's efficiency equals the one StepOne Software
+    // wrote into the file (amplificationEfficiency 93.91181 %).
+    let out = d.join("s1");
+    agemark([
+        "qpcr",
+        repo("tests/data/qpcr/stepone_std.rdml").to_str().unwrap(),
+        "--role",
+        "RNase P=single_copy",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let plates = Table::read(&d.join("s1.qpcr_plates.tsv"));
+    let e: f64 = row(&plates, "stepone_std.rdml", "efficiency_RNase P")["value"]
+        .parse()
+        .unwrap();
+    assert!((100.0 * e - 93.91181).abs() < 0.005, "{e}");
+    let w = wells(&d.join("s1.qpcr_wells.tsv"));
+    assert_eq!(w.len(), 24);
+    let a1 = &w[0];
+    assert_eq!((a1["well"].as_str(), a1["content"].as_str()), ("A1", "ntc"));
+    assert_eq!(w.iter().filter(|r| r["status"] == "standard").count(), 15);
+    // Roche LightCycler 96 RDML 1.1: numeric react ids named by the 8 × 12 pcrFormat, GUID
+    // sample ids shown by their description, standards without quantities flagged.
+    let out = d.join("lc");
+    agemark([
+        "qpcr",
+        repo("tests/data/qpcr/lc96_bACTXY.rdml").to_str().unwrap(),
+        "--role",
+        "FAM@bACT=single_copy",
+        "--role",
+        "Hex@X=telomere",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let w = wells(&d.join("lc.qpcr_wells.tsv"));
+    assert_eq!(w.len(), 96 * 4);
+    assert!(w.iter().any(|r| r["well"] == "H12"));
+    assert!(
+        w.iter().any(|r| r["sample"] == "Sample 53"),
+        "GUIDs named by description"
+    );
+    let plates = Table::read(&d.join("lc.qpcr_plates.tsv"));
+    let r = row(&plates, "lc96_bACTXY.rdml", "standard_curve_FAM@bACT");
+    assert_eq!(r["qc_status"], "fail");
+    assert!(
+        r["qc_note"].contains("10 standard well(s), 0 with a quantity"),
+        "{}",
+        r["qc_note"]
+    );
+    // Bio-Rad CFX RDML 1.1 (an archive starting with a spanning marker): two runs, two plates.
+    let out = d.join("br");
+    agemark([
+        "qpcr",
+        repo("tests/data/qpcr/BioRad_qPCR_melt.rdml")
+            .to_str()
+            .unwrap(),
+        "--role",
+        "EvaGreen=single_copy",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let w = wells(&d.join("br.qpcr_wells.tsv"));
+    assert_eq!(w.len(), 60);
+    let first = &w[0];
+    assert_eq!(
+        first["plate"],
+        "BioRad_qPCR_melt.rdml:All Wells/Amp Step 3_FAM"
+    );
+    assert_eq!(first["cq"], "27.7514537682101");
+}
+
+#[test]
+fn abi_sds_exports_with_two_plates_and_undetermined_cts_are_read() {
+    let dir = tempdir();
+    let out = dir.path().join("sds");
+    agemark([
+        "qpcr",
+        repo("tests/data/qpcr/sds21_rq_example.txt")
+            .to_str()
+            .unwrap(),
+        "--role",
+        "Gapdh-Rn99999916_s1=single_copy",
+        "--role",
+        "Il6-Rn00561420_m1=telomere",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let w = wells(&dir.path().join("sds.qpcr_wells.tsv"));
+    // Two TaqMan cards of 384 wells in one file; the section after the table is not wells.
+    assert_eq!(w.len(), 768);
+    let plates: std::collections::BTreeSet<&str> = w.iter().map(|r| r["plate"].as_str()).collect();
+    assert_eq!(plates.len(), 2, "{plates:?}");
+    let undetermined = w.iter().filter(|r| r["cq"].is_empty()).count();
+    assert_eq!(undetermined, 99, "the file's Undetermined Cts");
+    // Every Cq read equals the file's `Ct` cell of that well and card.
+    let text = std::fs::read_to_string(repo("tests/data/qpcr/sds21_rq_example.txt")).unwrap();
+    let mut checked = 0;
+    for line in text.lines().skip(13).take(768) {
+        let c: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
+        if c.len() != 26 {
+            continue;
+        }
+        let plate = format!("sds21_rq_example.txt:{}", c[25]);
+        let got = w
+            .iter()
+            .find(|r| r["plate"] == plate && r["well"] == c[0] && r["target"] == c[3])
+            .unwrap_or_else(|| panic!("{plate} {}", c[0]));
+        if c[5] == "Undetermined" {
+            assert_eq!(got["cq"], "");
+        } else {
+            assert_eq!(
+                got["cq"].parse::<f64>().unwrap(),
+                c[5].parse::<f64>().unwrap()
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 768);
+}
+
+#[test]
+fn exports_that_hold_no_cq_are_refused_with_what_to_export() {
+    let dir = tempdir();
+    let d = dir.path();
+    let r = agemark([
+        "qpcr",
+        repo("tests/data/qpcr/lc480_raw_head.txt").to_str().unwrap(),
+        "--role",
+        "x=single_copy",
+        "-o",
+        d.join("x").to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("lc480_raw_head.txt") && r.stderr.contains("Cp"),
+        "{}",
+        r.stderr
+    );
+    // A truncated RDML archive: one line naming the file.
+    let bytes = fs::read(repo("tests/data/qpcr/stepone_std.rdml")).unwrap();
+    fs::write(d.join("cut.rdml"), &bytes[..bytes.len() / 2]).unwrap();
+    let r = agemark([
+        "qpcr",
+        d.join("cut.rdml").to_str().unwrap(),
+        "--role",
+        "x=single_copy",
+        "-o",
+        d.join("x").to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("cut.rdml") && r.stderr.contains("ZIP"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+}
+
+/// A SYNTHETIC plain-table plate: standards (quantities 1000..0.1, duplicates) for each target
+/// on a perfect 100 % curve whose intercept is shifted by `shift` cycles (a plate effect),
+/// and unknowns at given quantities (duplicates).
+fn plain_plate(targets: &[(&str, f64)], unknowns: &[(&str, &str, f64)], shift: f64) -> String {
+    let slope = -1.0 / 2f64.log10();
+    let mut s = String::from("well\tsample\ttarget\tcq\tcontent\tquantity\n");
+    let mut w = 0;
+    let mut well = || {
+        w += 1;
+        format!(
+            "{}{}",
+            (b'A' + ((w - 1) / 24) as u8) as char,
+            (w - 1) % 24 + 1
+        )
+    };
+    for (t, intercept) in targets {
+        for q in [1000.0, 100.0, 10.0, 1.0, 0.1] {
+            for _ in 0..2 {
+                let cq: f64 = slope * f64::log10(q) + intercept + shift;
+                s.push_str(&format!("{}\tstd\t{t}\t{cq:.6}\tstandard\t{q}\n", well()));
+            }
+        }
+    }
+    for (name, t, q) in unknowns {
+        let intercept = targets.iter().find(|x| x.0 == *t).unwrap().1;
+        for _ in 0..2 {
+            let cq: f64 = slope * f64::log10(*q) + intercept;
+            s.push_str(&format!("{}\t{name}\t{t}\t{cq:.6}\tunknown\t\n", well()));
+        }
+    }
+    s
+}
+
+#[test]
+fn inter_run_calibration_icc_absolute_length_and_a_config_file() {
+    let dir = tempdir();
+    let d = dir.path();
+    // SYNTHETIC: two runs of the same samples. On run 2 the standards amplify 1 cycle later
+    // (a mis-diluted standard series), so its curve reads every unknown at twice its quantity
+    // for telomere and single-copy alike; the pooled DNA (POOL) on both runs reveals it.
+    let targets = [("TEL", 14.0), ("36B4", 20.0)];
+    let samples = |extra: f64| -> Vec<(String, &'static str, f64)> {
+        let mut v = Vec::new();
+        for (name, t, s) in [
+            ("CB-1", 40.0, 2.0),
+            ("CB-2", 30.0, 2.0),
+            ("CB-3", 50.0, 2.5),
+            ("POOL", 36.0, 2.0),
+        ] {
+            v.push((name.to_string(), "TEL", t * extra));
+            v.push((name.to_string(), "36B4", s));
+        }
+        v
+    };
+    let run = |shift: f64, extra: f64| {
+        let u = samples(extra);
+        let u: Vec<(&str, &str, f64)> = u.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+        plain_plate(&targets, &u, shift)
+    };
+    fs::write(d.join("run1.tsv"), run(0.0, 1.0)).unwrap();
+    // Run 2 measures CB-3's telomere 10 % higher (measurement noise for the ICC).
+    let r2 = run(1.0, 1.0).replace(
+        &format!(
+            "\tCB-3\tTEL\t{:.6}",
+            -1.0 / 2f64.log10() * 50f64.log10() + 14.0
+        ),
+        &format!(
+            "\tCB-3\tTEL\t{:.6}",
+            -1.0 / 2f64.log10() * 55f64.log10() + 14.0
+        ),
+    );
+    fs::write(d.join("run2.tsv"), r2).unwrap();
+    fs::write(
+        d.join("ts.conf"),
+        "# SYNTHETIC test config\nplate = run1.tsv\nplate = run2.tsv\nrole = TEL=telomere\nrole = 36B4=single_copy\ninter_run_calibrator = POOL\nabsolute = true\n",
+    )
+    .unwrap();
+    let out = d.join("ts");
+    agemark([
+        "qpcr",
+        "--config",
+        d.join("ts.conf").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let t = Table::read(&d.join("ts.qpcr.tsv"));
+    let v = |s: &str, m: &str| row(&t, s, m)["value"].parse::<f64>().unwrap();
+    // Calibrated, both runs agree: T/S = 40/2 for CB-1 exactly; absolute = 2 × T/S (telomere
+    // standards in kb per reaction, single-copy standards in copies: 2 copies per genome).
+    assert!(
+        (v("CB-1", "ts_ratio") - 20.0).abs() < 1e-4,
+        "{}",
+        v("CB-1", "ts_ratio")
+    );
+    assert!((v("CB-1", "telomere_length_kb") - 40.0).abs() < 1e-3);
+    assert!(row(&t, "CB-1", "ts_ratio")["method"].contains("irc_factor="));
+    let p = Table::read(&d.join("ts.qpcr_plates.tsv"));
+    let f = |plate: &str| {
+        row(&p, plate, "irc_factor_TEL")["value"]
+            .parse::<f64>()
+            .unwrap()
+    };
+    // Run 2 reads every quantity at 2×: factors 1/√2 and √2 around their geometric mean.
+    assert!(
+        (f("run2.tsv") / f("run1.tsv") - 2.0).abs() < 1e-4,
+        "{} {}",
+        f("run1.tsv"),
+        f("run2.tsv")
+    );
+    // The pool's inter-plate CV before calibration: quantities 36 and 72 → SD/mean = 0.4714.
+    let cv: f64 = row(&p, "POOL", "interplate_cv_TEL")["value"]
+        .parse()
+        .unwrap();
+    assert!((cv - (2f64.sqrt() * 18.0 / 54.0)).abs() < 1e-3, "{cv}");
+    // ICC of the per-plate T/S across the two runs: every sample agrees except CB-3.
+    let icc = row(&p, "all_samples", "icc_ts_ratio");
+    let x: f64 = icc["value"].parse().unwrap();
+    assert!(x > 0.9 && x < 1.0, "{x}");
+    assert!(icc["method"].contains("ci95=["), "{}", icc["method"]);
+    // Without the calibrator, run 2's plate effect stays and the ICC says so.
+    fs::write(
+        d.join("raw.conf"),
+        "plate = run1.tsv\nplate = run2.tsv\nrole = TEL=telomere\nrole = 36B4=single_copy\n",
+    )
+    .unwrap();
+    agemark([
+        "qpcr",
+        "--config",
+        d.join("raw.conf").to_str().unwrap(),
+        "-o",
+        d.join("raw").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let p = Table::read(&d.join("raw.qpcr_plates.tsv"));
+    let raw: f64 = row(&p, "all_samples", "icc_log10_quantity_telomere")["value"]
+        .parse()
+        .unwrap();
+    let p2 = Table::read(&d.join("ts.qpcr_plates.tsv"));
+    let cal: f64 = row(&p2, "all_samples", "icc_log10_quantity_telomere")["value"]
+        .parse()
+        .unwrap();
+    assert!(cal > raw, "calibrated {cal} vs raw {raw}");
+    // A bad config line names the file, the line and the key.
+    fs::write(
+        d.join("bad.conf"),
+        "plate = run1.tsv\nroles = TEL=telomere\n",
+    )
+    .unwrap();
+    let r = agemark([
+        "qpcr",
+        "--config",
+        d.join("bad.conf").to_str().unwrap(),
+        "-o",
+        d.join("b").to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("bad.conf") && r.stderr.contains("roles"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn quantstudio_and_lightcycler_480_results_text_are_read() {
+    // SYNTHETIC, in the layouts of QuantStudio "Results" text ([Results] section after a
+    // header block, Well Position, Omit, CT) and LightCycler 480 Abs Quant (Pos, Name, Cp,
+    // Standard, Include).
+    let dir = tempdir();
+    let d = dir.path();
+    let qs = "* Block Type = 96-Well Block (0.2mL)\n* Experiment Name = TL\n\n[Results]\nWell\tWell Position\tOmit\tSample Name\tTarget Name\tTask\tReporter\tQuencher\tCT\tCt Mean\tQuantity\n\
+1\tA1\tfalse\tS1\tTEL\tUNKNOWN\tSYBR\tNone\t15.1\t15.1\t\n\
+2\tA2\ttrue\tS1\tTEL\tUNKNOWN\tSYBR\tNone\t18.0\t15.1\t\n\
+3\tA3\tfalse\tS1\t36B4\tUNKNOWN\tSYBR\tNone\t21.0\t21.0\t\n\
+4\tA4\tfalse\t\tTEL\tNTC\tSYBR\tNone\tUndetermined\t\t\n\n[Amplification Data]\nWell\tCycle\tTarget Name\tRn\n1\t1\tTEL\t0.1\n";
+    fs::write(d.join("qs.txt"), qs).unwrap();
+    agemark([
+        "qpcr",
+        d.join("qs.txt").to_str().unwrap(),
+        "--role",
+        "TEL=telomere",
+        "--role",
+        "36B4=single_copy",
+        "--calibrator",
+        "S1",
+        "-o",
+        d.join("qs").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let w = wells(&d.join("qs.qpcr_wells.tsv"));
+    assert_eq!(w.len(), 4, "the [Amplification Data] section is not wells");
+    assert_eq!(w[1]["status"], "excluded");
+    assert_eq!(w[3]["content"], "ntc");
+    let t = Table::read(&d.join("qs.qpcr.tsv"));
+    assert!(row(&t, "S1", "cq_mean_telomere")["qc_note"].contains("1 replicate(s) excluded"));
+    let lc = "Experiment: TL run 3\nInclude\tColor\tPos\tName\tCp\tConcentration\tStandard\tStatus\n\
+True\t255\tA1\tStd 1\t12.00\t\t100\t\nTrue\t255\tA2\tStd 2\t15.32\t\t10\t\nTrue\t255\tA3\tStd 3\t18.64\t\t1\t\n\
+True\t255\tA4\tCB-9\t14.00\t\t\t\nFalse\t255\tA5\tCB-9\t19.00\t\t\t\n";
+    fs::write(d.join("lc.txt"), lc).unwrap();
+    // No target column: one target per file, named by the file's stem.
+    agemark([
+        "qpcr",
+        d.join("lc.txt").to_str().unwrap(),
+        "--role",
+        "lc=single_copy",
+        "-o",
+        d.join("lc").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let p = Table::read(&d.join("lc.qpcr_plates.tsv"));
+    let slope: f64 = row(&p, "lc.txt", "slope_lc")["value"].parse().unwrap();
+    assert!((slope + 3.32).abs() < 1e-9, "{slope}");
+    let t = Table::read(&d.join("lc.qpcr.tsv"));
+    let r = row(&t, "CB-9", "cq_mean_single_copy");
+    assert_eq!(r["value"], "14");
+    assert!(r["qc_note"].contains("excluded"), "{}", r["qc_note"]);
+}
