@@ -18,6 +18,7 @@ mod peers_celltypes;
 mod peers_clocks;
 mod peers_idat;
 mod peers_mtdna;
+mod peers_qpcr;
 mod peers_report;
 mod peers_telomere;
 mod qpcr_cli;
