@@ -218,9 +218,15 @@ pub struct RunArgs {
     /// Top-level beta matrix; the sheet's betas_column names each sample's column.
     #[arg(long, value_name = "FILE")]
     pub betas: Option<String>,
-    /// Stages to run: all, or names separated by commas (reads, idat, clocks, celltypes, nr3c1).
+    /// Stages to run: all, or names separated by commas (reads, idat, qpcr, clocks, celltypes,
+    /// nr3c1).
     #[arg(long, default_value = "all", value_name = "NAMES")]
     pub stages: String,
+    /// qPCR assay config (key = value lines: plate, role, calibrator, inter_run_calibrator, …;
+    /// README "qPCR"): the qpcr stage turns its plates into T/S and MT/S rows for the sheet's
+    /// samples (plate sample names = sample_id).
+    #[arg(long, value_name = "FILE")]
+    pub qpcr: Option<PathBuf>,
     /// Only these samples (sample ids separated by commas).
     #[arg(long, value_name = "IDS")]
     pub samples: Option<String>,

@@ -36,8 +36,8 @@ use crate::{
 
 /// Whether a wide column (`assay`, `measure`) pairs between mother and child: not the QC
 /// measures (array QC, the cell-type sum, the count of applicable clocks, the NR3C1 probe
-/// count, the placeholder), and of the read assays only the biomarkers (TelSeq length,
-/// telomere content, mtDNA-CN).
+/// count, the placeholder), and of the read and qPCR assays only the biomarkers (TelSeq length,
+/// telomere content, mtDNA-CN, T/S, MT/S, qPCR telomere length).
 /// A clock's rows pair only when the clock applies to both sample types (a table made by
 /// `agemark clocks`, which knows no sample types, may hold a mother's `knight2016_ga`).
 fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &str) -> bool {
@@ -58,6 +58,9 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
     match assay {
         "telomere" => return matches!(measure, "telseq_length_kb" | "th_telomere_content"),
         "mtdna" => return measure == "mtdna_cn",
+        // qPCR: the ratios and the absolute length, not the mean Cq behind them.
+        "telomere_qpcr" => return matches!(measure, "ts_ratio" | "telomere_length_kb"),
+        "mtdna_qpcr" => return measure == "mt_s_ratio",
         "clocks" => {}
         _ => return true,
     }

@@ -46,6 +46,8 @@ pub const READ_STAGE: &str = "reads";
 
 /// The IDAT batch stage: one `agemark idat` job per batch, before the methylation stages.
 pub const IDAT_STAGE: &str = "idat";
+/// The qPCR stage: the plates of `--qpcr CONFIG`, one job for the cohort.
+pub const QPCR_STAGE: &str = "qpcr";
 
 /// The IDAT batch of a sample with an `idat` input: the sheet's `idat_batch`, else the
 /// Sentrix (slide) barcode of the IDAT basename (the part before its first `_`:
@@ -177,7 +179,7 @@ pub fn write_plan(
 
 /// `--stages`: the stage names, `all` expanded, sorted and deduplicated.
 pub fn parse_stages(s: &str) -> Result<Vec<String>, Error> {
-    let mut known: Vec<&str> = vec![READ_STAGE, IDAT_STAGE];
+    let mut known: Vec<&str> = vec![READ_STAGE, IDAT_STAGE, QPCR_STAGE];
     known.extend(METH_STAGES.iter().copied());
     let mut out = Vec::new();
     for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {

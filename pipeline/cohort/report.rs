@@ -194,7 +194,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}tr.fail td{background:#f
 
 /// Renders the report: a summary first (samples by type, rows by assay and status, sample-QC
 /// flags), then one section per assay, then QC counted by assay × reason.
-pub fn render(c: &Cohort, title: &str) -> String {
+pub fn render(c: &Cohort, title: &str, qpcr: Option<&QpcrPlates>) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -202,12 +202,13 @@ pub fn render(c: &Cohort, title: &str) -> String {
         esc(title),
         esc(title)
     );
-    h.push_str(r##"<nav><a href="#summary">Summary</a><a href="#telomere">Telomeres</a><a href="#mtdna">mtDNA</a><a href="#clocks">Clocks</a><a href="#acceleration">Acceleration</a><a href="#celltypes">Cell types</a><a href="#nr3c1">NR3C1</a><a href="#qc">QC</a></nav>"##);
+    h.push_str(r##"<nav><a href="#summary">Summary</a><a href="#telomere">Telomeres</a><a href="#mtdna">mtDNA</a><a href="#clocks">Clocks</a><a href="#acceleration">Acceleration</a><a href="#celltypes">Cell types</a><a href="#nr3c1">NR3C1</a><a href="#qpcr">qPCR plates</a><a href="#qc">QC</a></nav>"##);
     summary(&mut h, c);
     reads_sections(&mut h, c);
     clock_sections(&mut h, c);
     celltype_section(&mut h, c);
     nr3c1_section(&mut h, c);
+    qpcr_section(&mut h, qpcr);
     qc_section(&mut h, c);
     h.push_str("</section>");
     let _ = writeln!(
@@ -1002,8 +1003,13 @@ pub fn write_multiqc(c: &Cohort, dir: &Path) -> Result<Vec<PathBuf>, WriteError>
 }
 
 /// Writes the HTML report atomically.
-pub fn write_report(c: &Cohort, path: &Path, title: &str) -> Result<(), WriteError> {
-    write_report_with(c, path, title, None)
+pub fn write_report(
+    c: &Cohort,
+    path: &Path,
+    title: &str,
+    qpcr: Option<&QpcrPlates>,
+) -> Result<(), WriteError> {
+    write_report_with(c, path, title, None, qpcr)
 }
 
 /// Writes the HTML report atomically, with `banner` (what the data are, e.g. the demo's
@@ -1013,8 +1019,9 @@ pub fn write_report_with(
     path: &Path,
     title: &str,
     banner: Option<&str>,
+    qpcr: Option<&QpcrPlates>,
 ) -> Result<(), WriteError> {
-    let mut html = render(c, title);
+    let mut html = render(c, title, qpcr);
     if let Some(b) = banner {
         let at = html.find("</h1>").map_or(0, |i| i + 5);
         html.insert_str(
@@ -1026,4 +1033,308 @@ pub fn write_report_with(
         );
     }
     write_atomic(path, |w| w.write_all(html.as_bytes()))
+}
+
+/// The qPCR plates a report draws: the wells table and the plate QC rows of a qPCR run
+/// (`<prefix>.qpcr_wells.tsv`, `<prefix>.qpcr_plates.tsv`).
+#[derive(Clone, Debug, Default)]
+pub struct QpcrPlates {
+    /// (plate, well, sample, target, role, content, cq, quantity, status) per reaction.
+    pub wells: Vec<[String; 9]>,
+    /// The plate QC rows.
+    pub qc: Vec<Row>,
+}
+
+impl QpcrPlates {
+    /// Reads `<prefix>.qpcr_wells.tsv` and `<prefix>.qpcr_plates.tsv`; `None` when the wells
+    /// table is absent (no qPCR in this run).
+    pub fn read(prefix: &Path) -> Result<Option<QpcrPlates>, crate::core::error::Error> {
+        let wells_path = PathBuf::from(format!("{}.qpcr_wells.tsv", prefix.display()));
+        if !wells_path.is_file() {
+            return Ok(None);
+        }
+        let shown = wells_path.display().to_string();
+        let text = std::fs::read_to_string(&wells_path).map_err(|e| {
+            crate::methylation::InputError::file(&shown, format!("cannot read: {e}"))
+        })?;
+        let mut lines = text.lines();
+        let head: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+        let col = |n: &str| head.iter().position(|h| *h == n);
+        let want = [
+            "plate", "well", "sample", "target", "role", "content", "cq", "quantity", "status",
+        ];
+        let idx: Vec<usize> = want
+            .iter()
+            .map(|n| {
+                col(n).ok_or_else(|| {
+                    crate::methylation::InputError::row(&shown, 1, format!("no column {n}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let mut wells = Vec::new();
+        for line in lines {
+            let c: Vec<&str> = line.split('\t').collect();
+            wells.push(std::array::from_fn(|i| {
+                c.get(idx[i]).copied().unwrap_or("").to_string()
+            }));
+        }
+        let plates_path = PathBuf::from(format!("{}.qpcr_plates.tsv", prefix.display()));
+        let qc = if plates_path.is_file() {
+            super::merge::collect_rows(&[plates_path])?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(QpcrPlates { wells, qc }))
+    }
+}
+
+/// `A1`, `A01`, `P24` → (row, column), 0-based; a bare number k counts along rows of `cols`.
+fn well_position(w: &str, cols: usize) -> Option<(usize, usize)> {
+    let w = w.trim();
+    let letters: String = w.chars().take_while(char::is_ascii_alphabetic).collect();
+    let digits = &w[letters.len()..];
+    let n: usize = digits.parse().ok()?;
+    if letters.is_empty() {
+        return (n >= 1).then(|| ((n - 1) / cols, (n - 1) % cols));
+    }
+    let up = letters.to_ascii_uppercase();
+    let row = up
+        .bytes()
+        .fold(0usize, |a, b| a * 26 + (b - b'A') as usize + 1)
+        - 1;
+    (n >= 1).then_some((row, n - 1))
+}
+
+/// Plates drawn well by well and standard curves drawn at most for this many plates.
+const MAX_PLATES_DRAWN: usize = 12;
+
+fn qpcr_section(h: &mut String, q: Option<&QpcrPlates>) {
+    h.push_str(r#"</section><section id="qpcr"><h2>qPCR plates</h2>"#);
+    let Some(q) = q else {
+        note(
+            h,
+            "No qPCR plates in this run (agemark run --qpcr CONFIG, or agemark qpcr).",
+        );
+        return;
+    };
+    let mut plates: Vec<&str> = q.wells.iter().map(|w| w[0].as_str()).collect();
+    plates.sort_by(|a, b| natural_cmp(a, b));
+    plates.dedup();
+    note(
+        h,
+        &format!(
+            "{} plate(s), {} reactions. T/S and MT/S by sample type are under Telomere length and mtDNA copy number; every well with what became of it: qpcr/cohort.qpcr_wells.tsv; every plate check: qpcr/cohort.qpcr_plates.tsv.",
+            plates.len(),
+            q.wells.len()
+        ),
+    );
+    // Plate × target QC.
+    let v = |plate: &str, m: &str| q.qc.iter().find(|r| r.sample_id == plate && r.measure == m);
+    let mut targets: Vec<(&str, &str)> = q
+        .wells
+        .iter()
+        .filter(|w| !w[4].is_empty())
+        .map(|w| (w[0].as_str(), w[3].as_str()))
+        .collect();
+    targets.sort_by(|a, b| natural_cmp(a.0, b.0).then(a.1.cmp(b.1)));
+    targets.dedup();
+    h.push_str("<table><tr><th>plate</th><th>target</th><th>slope</th><th>efficiency</th><th>R²</th><th>NTC amplified</th><th>inter-run factor</th><th>flags</th></tr>");
+    for (plate, t) in &targets {
+        let get = |m: &str| v(plate, &format!("{m}_{t}"));
+        let cell = |m: &str, digits: usize| {
+            get(m).and_then(|r| r.value).map_or("—".to_string(), |x| {
+                if m == "efficiency" {
+                    format!("{:.1} %", 100.0 * x)
+                } else {
+                    format!("{x:.digits$}")
+                }
+            })
+        };
+        let rows: Vec<&Row> = [
+            "slope",
+            "efficiency",
+            "r2",
+            "ntc_amplified",
+            "irc_factor",
+            "standard_curve",
+        ]
+        .iter()
+        .filter_map(|m| get(m))
+        .collect();
+        let worst = rows
+            .iter()
+            .map(|r| r.qc_status)
+            .max_by_key(|s| match s {
+                QcStatus::Pass => 0,
+                QcStatus::Warn => 1,
+                QcStatus::Fail => 2,
+            })
+            .unwrap_or(QcStatus::Pass);
+        let flags: Vec<&str> = rows
+            .iter()
+            .filter(|r| !r.qc_note.is_empty())
+            .map(|r| r.qc_note.as_str())
+            .collect();
+        let _ = write!(
+            h,
+            r#"<tr class="{}"><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td>{}</td></tr>"#,
+            worst.as_str(),
+            esc(plate),
+            esc(t),
+            cell("slope", 3),
+            cell("efficiency", 1),
+            cell("r2", 4),
+            cell("ntc_amplified", 0),
+            cell("irc_factor", 3),
+            esc(&flags.join("; "))
+        );
+    }
+    h.push_str("</table>");
+    // Reliability: calibrators' inter-plate CVs and the ICCs.
+    let rel: Vec<&Row> =
+        q.qc.iter()
+            .filter(|r| r.measure.starts_with("icc_") || r.measure.starts_with("interplate_cv"))
+            .collect();
+    if !rel.is_empty() {
+        h.push_str("<table><tr><th>reliability</th><th>of</th><th>value</th><th>how</th></tr>");
+        for r in rel {
+            let _ = write!(
+                h,
+                r#"<tr><td>{}</td><td>{}</td><td class="n">{}</td><td>{}</td></tr>"#,
+                esc(&r.measure),
+                esc(&r.sample_id),
+                r.value.map_or("—".to_string(), |x| format!("{x:.3}")),
+                esc(&r.method)
+            );
+        }
+        h.push_str("</table>");
+    }
+    // Each plate: its wells by position, and its standard curves.
+    for (k, plate) in plates.iter().enumerate() {
+        if k == MAX_PLATES_DRAWN {
+            note(
+                h,
+                &format!(
+                    "The first {MAX_PLATES_DRAWN} plates are drawn; the others' wells are in qpcr/cohort.qpcr_wells.tsv."
+                ),
+            );
+            break;
+        }
+        let on: Vec<&[String; 9]> = q.wells.iter().filter(|w| w[0] == *plate).collect();
+        let numeric = on.iter().all(|w| w[1].chars().all(|c| c.is_ascii_digit()));
+        let max_n = on
+            .iter()
+            .filter_map(|w| w[1].parse::<usize>().ok())
+            .max()
+            .unwrap_or(0);
+        let cols_n = if max_n > 96 { 24 } else { 12 };
+        let mut cells = Vec::new();
+        let (mut rows, mut cols) = (if numeric { max_n.div_ceil(cols_n) } else { 8 }, 12);
+        let mut by_pos: BTreeMap<(usize, usize), Vec<&[String; 9]>> = BTreeMap::new();
+        for w in &on {
+            if let Some(p) = well_position(&w[1], cols_n) {
+                by_pos.entry(p).or_default().push(w);
+            }
+        }
+        for ((r, c), ws) in &by_pos {
+            rows = rows.max(r + 1);
+            cols = cols.max(c + 1);
+            // A well with several targets (multiplex) is drawn by its first target with a role.
+            let w = ws.iter().find(|w| !w[4].is_empty()).unwrap_or(&ws[0]);
+            let title = ws
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{} {}: {} {} Cq {} ({})",
+                        w[1],
+                        w[2],
+                        w[3],
+                        w[5],
+                        if w[6].is_empty() { "none" } else { &w[6] },
+                        w[8]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            cells.push(svg::Well {
+                row: *r,
+                col: *c,
+                cq: w[6].parse().ok(),
+                title,
+                flagged: matches!(w[8].as_str(), "dropped" | "excluded"),
+                shape: match w[5].as_str() {
+                    "standard" => svg::WellShape::Standard,
+                    "ntc" => svg::WellShape::Ntc,
+                    _ => svg::WellShape::Sample,
+                },
+            });
+        }
+        if numeric {
+            cols = cols_n;
+        }
+        h.push_str(r#"<div class="plots">"#);
+        h.push_str(&svg::plate_grid(
+            &format!("qpcr:plate:{plate}"),
+            &format!("{plate}: Cq by well"),
+            rows,
+            cols,
+            &cells,
+        ));
+        // Standard curves of this plate: one series per target with a role.
+        let mut series = Vec::new();
+        let mut lines = Vec::new();
+        for (i, (_, t)) in targets.iter().filter(|(p, _)| p == plate).enumerate() {
+            let colour = svg::cell_colour(i);
+            let points: Vec<svg::Point> = on
+                .iter()
+                .filter(|w| w[3] == *t && w[5] == "standard")
+                .filter_map(|w| {
+                    let qn: f64 = w[7].parse().ok().filter(|x: &f64| *x > 0.0)?;
+                    Some(svg::Point {
+                        label: format!("{} {}", w[1], w[2]),
+                        x: qn.log10(),
+                        y: w[6].parse().ok()?,
+                        warn: false,
+                    })
+                })
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let slope = v(plate, &format!("slope_{t}")).and_then(|r| r.value);
+            let icpt = v(plate, &format!("intercept_{t}")).and_then(|r| r.value);
+            let eff = v(plate, &format!("efficiency_{t}")).and_then(|r| r.value);
+            if let (Some(a), Some(b)) = (slope, icpt) {
+                lines.push(svg::Line {
+                    slope: a,
+                    intercept: b,
+                    colour,
+                    title: format!(
+                        "{t}: Cq = {a:.3} log10(q) + {b:.2}; E = {}",
+                        eff.map_or("—".into(), |e| format!("{:.1} %", 100.0 * e))
+                    ),
+                });
+            }
+            series.push(svg::Series {
+                name: match eff {
+                    Some(e) => format!("{t}, E {:.0} %", 100.0 * e),
+                    None => t.to_string(),
+                },
+                colour,
+                points,
+            });
+        }
+        if !series.is_empty() {
+            h.push_str(&svg::scatter_lines(
+                &format!("qpcr:curve:{plate}"),
+                &format!("{plate}: standard curves"),
+                "least-squares fit of Cq on log10 quantity",
+                ("log10 quantity", "Cq"),
+                &series,
+                false,
+                &lines,
+            ));
+        }
+        h.push_str("</div>");
+    }
 }

@@ -62,7 +62,7 @@ use crate::{
         merge,
         plan::{
             batch_failures, idat_batches, idat_files, idat_prefix, mtdna_params, parse_stages,
-            telomere_params, write_plan, Job, IDAT_STAGE, READ_STAGE,
+            telomere_params, write_plan, Job, IDAT_STAGE, QPCR_STAGE, READ_STAGE,
         },
         pseudo::{install_log_scrubber, scrub_log, IdKind, Pseudonymiser, Scrubber},
         report,
@@ -119,6 +119,8 @@ pub struct RunOptions {
     /// A banner under the report's title saying what the data are (the demo's fictional
     /// linkage and synthetic values); not part of any table.
     pub report_banner: Option<String>,
+    /// qPCR assay config (`qpcr::config`: plates, roles, calibrators): the qpcr stage.
+    pub qpcr: Option<PathBuf>,
 }
 
 /// How a run ended without error.
@@ -444,6 +446,127 @@ impl Ctx<'_> {
             },
             failures,
             skipped: false,
+        }
+    }
+
+    /// The qPCR stage: the config's plates → `OUTDIR/qpcr/cohort.qpcr*.tsv`. Plate sample
+    /// names are the sheet's sample ids (a plate map renames wells); other names (standards'
+    /// pools, calibrators) stay in the plates and wells tables, never in the cohort tables.
+    fn qpcr_job(&self, config: &Path) -> Outcome {
+        let name = QPCR_STAGE.to_string();
+        let prefix = self.out.join(QPCR_STAGE).join("cohort");
+        let (tsv, pq) = tidy::output_paths(&prefix, crate::qpcr::SUFFIX);
+        let (ptsv, ppq) = tidy::output_paths(&prefix, crate::qpcr::PLATES_SUFFIX);
+        let wells = PathBuf::from(format!(
+            "{}.{}.tsv",
+            prefix.display(),
+            crate::pipelines::qpcr::WELLS_SUFFIX
+        ));
+        let outputs: Vec<String> = [&tsv, &pq, &ptsv, &ppq, &wells]
+            .iter()
+            .map(|p| self.rel(p))
+            .collect();
+        let fail = |fp: String, e: Error| -> Outcome {
+            for p in [&tsv, &pq, &ptsv, &ppq, &wells] {
+                let _ = std::fs::remove_file(p);
+            }
+            Outcome {
+                name: name.clone(),
+                entry: Entry {
+                    fingerprint: fp,
+                    status: "fail".into(),
+                    outputs: Vec::new(),
+                    sums: Vec::new(),
+                },
+                failures: vec![Failure {
+                    sample: "(qpcr plates)".into(),
+                    stage: QPCR_STAGE.to_string(),
+                    category: e.category(),
+                    reason: self.scrub.scrub(&e.to_string()),
+                }],
+                skipped: false,
+            }
+        };
+        let cfg = match crate::qpcr::config::QpcrConfig::read(config) {
+            Ok(c) => c,
+            Err(e) => return fail(String::new(), e.into()),
+        };
+        let config_s = config.display().to_string();
+        let mut inputs: Vec<String> = vec![config_s];
+        inputs.extend(cfg.plates.iter().map(|p| p.display().to_string()));
+        inputs.extend(cfg.plate_map.iter().map(|p| p.display().to_string()));
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let ids: Vec<String> = self
+            .samples
+            .iter()
+            .zip(&self.out_ids)
+            .map(|(s, o)| format!("{}={o}", s.sample_id))
+            .collect();
+        let fp = manifest::fingerprint(&format!("{QPCR_STAGE}|{}", ids.join(",")), &refs);
+        if manifest::unchanged(self.out, self.old.get(&name), &fp) {
+            return Outcome::unchanged(name, fp, outputs);
+        }
+        let result = (|| -> Result<Vec<String>, Error> {
+            let mut reactions = crate::pipelines::qpcr::load(&cfg)?;
+            let ids: BTreeMap<&str, &str> = self
+                .samples
+                .iter()
+                .zip(&self.out_ids)
+                .map(|(s, o)| (s.sample_id.as_str(), o.as_str()))
+                .collect();
+            let mut unknown: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            let special: std::collections::BTreeSet<&str> = cfg
+                .options
+                .inter_run_calibrators
+                .iter()
+                .map(String::as_str)
+                .chain(cfg.options.calibrator.as_deref())
+                .collect();
+            for r in &mut reactions {
+                match ids.get(r.sample.as_str()) {
+                    Some(o) => r.sample = o.to_string(),
+                    None => {
+                        if r.content == crate::qpcr::Content::Unknown
+                            && !r.inter_run_calibrator
+                            && !special.contains(r.sample.as_str())
+                        {
+                            unknown.insert(r.sample.clone());
+                        }
+                    }
+                }
+            }
+            let mut run = crate::qpcr::compute(&reactions, &cfg.options);
+            let sheet: std::collections::BTreeSet<&str> =
+                self.out_ids.iter().map(String::as_str).collect();
+            run.rows.retain(|r| sheet.contains(r.sample_id.as_str()));
+            self.protect(&mut run.rows);
+            self.protect(&mut run.plate_rows);
+            crate::pipelines::qpcr::write(&prefix, &run)?;
+            Ok(unknown.into_iter().collect())
+        })();
+        match result {
+            Ok(unknown) => {
+                if !unknown.is_empty() {
+                    warn!(
+                        "qpcr: {} plate sample name(s) are not sample ids of the sheet (selected samples) and stay out of the cohort tables: {}{}",
+                        unknown.len(),
+                        unknown.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
+                        if unknown.len() > 10 { ", …" } else { "" }
+                    );
+                }
+                Outcome {
+                    name,
+                    entry: Entry {
+                        fingerprint: fp,
+                        status: "ok".into(),
+                        outputs,
+                        sums: Vec::new(),
+                    },
+                    failures: Vec::new(),
+                    skipped: false,
+                }
+            }
+            Err(e) => fail(fp, e),
         }
     }
 
@@ -784,7 +907,15 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     // themselves are needed by the idat stage only.
     let reads_on = stages.iter().any(|s| s == READ_STAGE);
     let idat_on = stages.iter().any(|s| s == IDAT_STAGE);
-    let meth_on = stages.iter().any(|s| s != READ_STAGE && s != IDAT_STAGE);
+    let meth_on = stages
+        .iter()
+        .any(|s| s != READ_STAGE && s != IDAT_STAGE && s != QPCR_STAGE);
+    // With qPCR plates a sample's input may be a plate well, which the sheet does not name.
+    if args.qpcr.is_some() {
+        sheet
+            .problems
+            .retain(|p| !p.error.to_string().contains("has no inputs"));
+    }
     sheet.problems.retain(|p| match p.error.column.as_deref() {
         Some("reads" | "reads2" | "reference") => reads_on,
         Some("idat") => idat_on,
@@ -822,6 +953,19 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         }
         Some(b) if b != "-" && !Path::new(b).is_file() => {
             sheet.add_error(None, None, format!("--betas {b}: no such file"));
+        }
+        _ => {}
+    }
+    match &args.qpcr {
+        Some(q) if !q.is_file() => {
+            sheet.add_error(None, None, format!("--qpcr {}: no such file", q.display()));
+        }
+        None if args.stages.split(',').any(|s| s.trim() == QPCR_STAGE) => {
+            sheet.add_error(
+                None,
+                None,
+                "--stages qpcr: give the plates' config with --qpcr FILE".into(),
+            );
         }
         _ => {}
     }
@@ -869,7 +1013,7 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         info!("removed {stale} temporary file(s) an interrupted run left");
     }
     // Validate options once, up front.
-    if stages.iter().any(|s| s != READ_STAGE && s != IDAT_STAGE) {
+    if meth_on {
         Registry::bundled()?.select(&args.clocks)?;
     }
 
@@ -893,6 +1037,11 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
             ));
         }
     }
+    // The qpcr stage runs when its config is given and the stage is selected.
+    let qpcr_config: Option<&Path> = args
+        .qpcr
+        .as_deref()
+        .filter(|_| stages.iter().any(|s| s == QPCR_STAGE));
     let mut jobs: Vec<Job> = Vec::new();
     if stages.iter().any(|s| s == READ_STAGE) {
         jobs.extend(
@@ -940,15 +1089,16 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
             .clone()
             .unwrap_or_else(|| out.join(IDAT_STAGE)),
     };
+    let total = jobs.len() + usize::from(qpcr_config.is_some());
     info!(
         "{} samples, {} jobs ({}) on {threads} threads",
         ctx.samples.len(),
-        jobs.len(),
+        total,
         stages.join(", ")
     );
     // Jobs done of total, the running ones as the message; each read pass adds its own bar of
     // input bytes below it (crate::core::progress).
-    let bar = crate::core::progress::job_bar(jobs.len() as u64);
+    let bar = crate::core::progress::job_bar(total as u64);
     let running: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let show_running = |name: &str, start: bool| {
         let mut r = running.lock().expect("no panics while holding the lock");
@@ -965,7 +1115,6 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     };
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
-    let total = jobs.len();
     let record = |mut o: Outcome, t0: Instant| {
         // The outputs' sums (a skipped job keeps those of the run that wrote them), and the
         // job recorded durably now, so that a killed run resumes from here.
@@ -1012,6 +1161,13 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         }
         show_running(&label, false);
     });
+    if let Some(cfg) = qpcr_config {
+        let t0 = Instant::now();
+        show_running(QPCR_STAGE, true);
+        let o = ctx.qpcr_job(cfg);
+        show_running(QPCR_STAGE, false);
+        record(o, t0);
+    }
     let ks: Vec<usize> = then
         .iter()
         .filter_map(|j| match j {
@@ -1043,7 +1199,13 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
             o.entry
                 .outputs
                 .iter()
-                .filter(|p| p.ends_with(".tsv") && !p.ends_with(".failures.tsv"))
+                .filter(|p| {
+                    p.ends_with(".tsv")
+                        && !p.ends_with(".failures.tsv")
+                        // qPCR plates and wells are QC of the plates, not samples' rows.
+                        && !p.ends_with(".qpcr_plates.tsv")
+                        && !p.ends_with(".qpcr_wells.tsv")
+                })
                 .map(|p| out.join(p))
                 // A table whose writing failed (a full disk) is absent: its job's failure,
                 // with the reason, is in failures.tsv; merge what was written.
@@ -1084,11 +1246,13 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     let cohort = merge::merge(rows, Some(&merge_sheet));
     let written = cohort.write_all(&out.join("cohort"))?;
     let report_path = out.join("report.html");
+    let plates = report::QpcrPlates::read(&out.join(QPCR_STAGE).join("cohort"))?;
     report::write_report_with(
         &cohort,
         &report_path,
         "agemark cohort report",
         args.report_banner.as_deref(),
+        plates.as_ref(),
     )?;
     let mqc = report::write_multiqc(&cohort, &out.join("multiqc"))?;
     for p in written

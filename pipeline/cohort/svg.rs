@@ -336,9 +336,34 @@ pub fn scatter(
     name: &str,
     title: &str,
     subtitle: &str,
+    labels: (&str, &str),
+    series: &[Series],
+    identity: bool,
+) -> String {
+    scatter_lines(name, title, subtitle, labels, series, identity, &[])
+}
+
+/// A fitted line `y = slope · x + intercept` drawn over a scatter's x range, in a colour.
+pub struct Line {
+    /// Slope.
+    pub slope: f64,
+    /// Intercept.
+    pub intercept: f64,
+    /// Colour.
+    pub colour: &'static str,
+    /// Hover text.
+    pub title: String,
+}
+
+/// [`scatter`] with fitted lines (a qPCR plate's standard curves).
+pub fn scatter_lines(
+    name: &str,
+    title: &str,
+    subtitle: &str,
     (xlab, ylab): (&str, &str),
     series: &[Series],
     identity: bool,
+    lines: &[Line],
 ) -> String {
     let leg = series_legend(series);
     let f = Frame {
@@ -398,6 +423,19 @@ pub fn scatter(
             y(hi)
         );
         leg.push(("dashed: y = x".to_string(), "#999999", true));
+    }
+    for l in lines {
+        let (y0, y1) = (l.slope * xlo + l.intercept, l.slope * xhi + l.intercept);
+        let _ = write!(
+            out,
+            r#"<line class="fit" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{}" stroke-width="1.3"><title>{}</title></line>"#,
+            x(xlo),
+            y(y0.clamp(lo, hi)),
+            x(xhi),
+            y(y1.clamp(lo, hi)),
+            l.colour,
+            esc(&l.title)
+        );
     }
     for s in series {
         for p in &s.points {
@@ -737,5 +775,176 @@ mod tests {
             assert!(svg.contains("class=\"legend\"") && svg.contains("class=\"axis-title\""));
             assert!(svg.contains("warn row (hollow)"));
         }
+    }
+}
+
+/// One well of a plate drawing.
+pub struct Well {
+    /// Row (0 = A).
+    pub row: usize,
+    /// Column (0 = 1).
+    pub col: usize,
+    /// Cq (`None`: no amplification, grey).
+    pub cq: Option<f64>,
+    /// Hover text (well, sample, target, Cq, status).
+    pub title: String,
+    /// Drawn with a red ring (a dropped, excluded or flagged well).
+    pub flagged: bool,
+    /// A standard (square) or an NTC (diamond) rather than a sample (circle).
+    pub shape: WellShape,
+}
+
+/// What a well's mark looks like.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum WellShape {
+    /// A sample.
+    Sample,
+    /// A standard.
+    Standard,
+    /// A no-template control.
+    Ntc,
+}
+
+/// A plate drawn well by well (`rows` × `cols`), each well coloured by its Cq (dark: low Cq,
+/// much template; light: high Cq; grey: none), with a Cq scale and a shape legend.
+pub fn plate_grid(name: &str, title: &str, rows: usize, cols: usize, wells: &[Well]) -> String {
+    let cell = ((MAX_WIDTH - 260.0) / cols.max(1) as f64).clamp(10.0, 26.0);
+    let f = Frame {
+        w: 40.0 + cell * cols.max(1) as f64 + 190.0,
+        h: (40.0 + cell * rows.max(1) as f64 + 30.0).max(200.0),
+        left: 40.0,
+        right: 190.0,
+        top: 40.0,
+        bottom: 30.0,
+    };
+    let cqs: Vec<f64> = wells.iter().filter_map(|w| w.cq).collect();
+    let (lo, hi) = if cqs.is_empty() {
+        (0.0, 1.0)
+    } else {
+        let lo = cqs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = cqs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, if hi > lo { hi } else { lo + 1.0 })
+    };
+    let mut out = String::new();
+    open(&mut out, &f, name, title, "");
+    for c in 0..cols {
+        if cols <= 24 || c % 2 == 0 {
+            let _ = write!(
+                out,
+                r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle">{}</text>"#,
+                f.left + cell * (c as f64 + 0.5),
+                f.top - 4.0,
+                c + 1
+            );
+        }
+    }
+    for r in 0..rows {
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="end">{}</text>"#,
+            f.left - 5.0,
+            f.top + cell * (r as f64 + 0.5) + 3.0,
+            row_label(r)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">plate column</text><text class="axis-title" transform="translate(12,{:.1}) rotate(-90)" font-size="11" text-anchor="middle">plate row</text>"#,
+        f.left + cell * cols as f64 / 2.0,
+        f.top + cell * rows as f64 + 18.0,
+        f.top + cell * rows as f64 / 2.0
+    );
+    let rad = cell * 0.42;
+    for w in wells {
+        let (cx, cy) = (
+            f.left + cell * (w.col as f64 + 0.5),
+            f.top + cell * (w.row as f64 + 0.5),
+        );
+        let fill =
+            w.cq.map(|c| blue(0.15 + 0.85 * (hi - c) / (hi - lo)))
+                .unwrap_or_else(|| "#cccccc".into());
+        let stroke = if w.flagged { "#d7301f" } else { "#555" };
+        let sw = if w.flagged { 2.0 } else { 0.6 };
+        let open_tag = match w.shape {
+            WellShape::Sample => format!(
+                r#"<circle class="well" cx="{cx:.1}" cy="{cy:.1}" r="{rad:.1}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}""#
+            ),
+            WellShape::Standard => format!(
+                r#"<rect class="well" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}""#,
+                cx - rad,
+                cy - rad,
+                2.0 * rad,
+                2.0 * rad
+            ),
+            WellShape::Ntc => format!(
+                r#"<polygon class="well" points="{:.1},{cy:.1} {cx:.1},{:.1} {:.1},{cy:.1} {cx:.1},{:.1}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}""#,
+                cx - rad,
+                cy - rad,
+                cx + rad,
+                cy + rad
+            ),
+        };
+        let tag = match w.shape {
+            WellShape::Sample => "circle",
+            WellShape::Standard => "rect",
+            WellShape::Ntc => "polygon",
+        };
+        let _ = write!(out, "{open_tag}><title>{}</title></{tag}>", esc(&w.title));
+    }
+    // Cq scale and shapes.
+    let lx = f.w - f.right + 16.0;
+    out.push_str(r#"<g class="legend">"#);
+    let steps = 6;
+    for i in 0..steps {
+        let t = i as f64 / (steps - 1) as f64;
+        let cq = lo + (hi - lo) * t;
+        let _ = write!(
+            out,
+            r##"<rect x="{lx:.1}" y="{:.1}" width="14" height="12" fill="{}" stroke="#999" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="10">Cq {:.1}</text>"##,
+            f.top + 14.0 * i as f64,
+            blue(0.15 + 0.85 * (1.0 - t)),
+            lx + 20.0,
+            f.top + 14.0 * i as f64 + 10.0,
+            cq
+        );
+    }
+    let y0 = f.top + 14.0 * steps as f64 + 8.0;
+    let _ = write!(
+        out,
+        r##"<rect x="{lx:.1}" y="{y0:.1}" width="14" height="12" fill="#cccccc"/><text x="{:.1}" y="{:.1}" font-size="10">no Cq</text><circle cx="{:.1}" cy="{:.1}" r="5" fill="white" stroke="#555"/><text x="{:.1}" y="{:.1}" font-size="10">sample</text><rect x="{:.1}" y="{:.1}" width="10" height="10" fill="white" stroke="#555"/><text x="{:.1}" y="{:.1}" font-size="10">standard</text><polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="white" stroke="#555"/><text x="{:.1}" y="{:.1}" font-size="10">NTC</text><circle cx="{:.1}" cy="{:.1}" r="5" fill="white" stroke="#d7301f" stroke-width="2"/><text x="{:.1}" y="{:.1}" font-size="10">dropped or excluded</text>"##,
+        lx + 20.0,
+        y0 + 10.0,
+        lx + 7.0,
+        y0 + 26.0,
+        lx + 20.0,
+        y0 + 30.0,
+        lx + 2.0,
+        y0 + 38.0,
+        lx + 20.0,
+        y0 + 47.0,
+        lx + 2.0,
+        y0 + 60.0,
+        lx + 7.0,
+        y0 + 55.0,
+        lx + 12.0,
+        y0 + 60.0,
+        lx + 7.0,
+        y0 + 65.0,
+        lx + 20.0,
+        y0 + 64.0,
+        lx + 7.0,
+        y0 + 78.0,
+        lx + 20.0,
+        y0 + 82.0
+    );
+    out.push_str("</g></svg>");
+    out
+}
+
+fn row_label(r: usize) -> String {
+    if r < 26 {
+        ((b'A' + r as u8) as char).to_string()
+    } else {
+        format!("A{}", (b'A' + (r - 26) as u8 % 26) as char)
     }
 }

@@ -27,6 +27,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         mtdna: mtdna_options(&args.mtdna),
         threads,
         report_banner: None,
+        qpcr: args.qpcr.clone(),
     };
     if let RunOutcome::Checked { sheet, n_samples } = runner::run(&opts)? {
         println!("{sheet}: ok ({n_samples} samples)");

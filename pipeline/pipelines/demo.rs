@@ -202,6 +202,7 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
             .and_then(|mut w| w.flush())
             .map_err(write_err(&path))?;
     }
+    let qpcr_config = write_demo_qpcr(&dir.join("qpcr"))?;
     let cohort_dir = out.join("cohort");
     let opts = RunOptions {
         samplesheet: sheet.display().to_string(),
@@ -211,6 +212,7 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
         clocks: COHORT_CLOCKS.to_string(),
         threads,
         report_banner: Some(DEMO_BANNER.to_string()),
+        qpcr: Some(qpcr_config),
         ..RunOptions::default()
     };
     let started = std::time::Instant::now();
@@ -248,7 +250,7 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
 }
 
 /// What the demo report says about its data, under the title.
-const DEMO_BANNER: &str = "DEMO DATA. The linkage (families, roles, ids) is FICTIONAL. Real arrays: adult blood (GSE55763, the 'mothers'; the real donors are male), cord blood (PROGRESS), placenta (planet). SYNTHETIC, made by agemark: the telomere, mtDNA and sex-from-reads values (simulated whole-genome reads), the blood cell-type fractions, the NR3C1 betas, the SNP genotypes and the contamination CpGs. Real: DunedinPACE, the gestational-age clocks and the placental cell types. reference/demo/cohort/README.md in the source says which values are which.";
+const DEMO_BANNER: &str = "DEMO DATA. The linkage (families, roles, ids) is FICTIONAL. Real arrays: adult blood (GSE55763, the 'mothers'; the real donors are male), cord blood (PROGRESS), placenta (planet). SYNTHETIC, made by agemark: the telomere, mtDNA and sex-from-reads values (simulated whole-genome reads), the qPCR plates (T/S), the blood cell-type fractions, the NR3C1 betas, the SNP genotypes and the contamination CpGs. Real: DunedinPACE, the gestational-age clocks and the placental cell types. reference/demo/cohort/README.md in the source says which values are which.";
 
 /// A demo cohort sample with SYNTHETIC whole-genome-like reads (aligned to GRCh38).
 struct CohortReads {
@@ -296,3 +298,114 @@ const COHORT_BETAS: &[u8] = include_bytes!("../../reference/demo/cohort/demo_bet
 /// Clocks the demo matrix has the CpGs for.
 const COHORT_CLOCKS: &str =
     "applicable:dunedinpace2022,knight2016_ga,lee2019_rpc,lee2019_cpc,lee2019_rrpc";
+
+/// The demo's SYNTHETIC qPCR plates (Bio-Rad CFX "Quantification Cq Results" layout): the
+/// Cawthon T/S assay of the sheet's mothers and cord bloods in two runs, each run a telomere
+/// plate (`TEL`) and a single-copy plate (`36B4`) with a 3-fold standard series of a reference
+/// DNA (30 to 0.37 ng) in triplicate, an NTC, a pooled DNA (`POOL`, the inter-run calibrator)
+/// and the samples in triplicate. Run 2 repeats six run-1 samples (for the ICC), and its
+/// standards read 0.4 cycles late (a plate effect the pool corrects). T/S drawn per sample
+/// (cord blood around 1.25, mothers around 0.95), replicate noise SD 0.08 cycles, one outlier
+/// replicate. Returns the config file written beside the plates.
+fn write_demo_qpcr(dir: &Path) -> Result<PathBuf, WriteError> {
+    fs::create_dir_all(dir).map_err(write_err(dir))?;
+    let text = String::from_utf8_lossy(COHORT_SHEET);
+    let mut samples: Vec<(String, f64)> = Vec::new();
+    let mut rng = crate::core::rng::SplitMix64(2026);
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let ts = match c.get(4).copied() {
+            Some("cord_blood") => rng.normal(1.25, 0.15),
+            Some("maternal_blood") => rng.normal(0.95, 0.12),
+            _ => continue,
+        };
+        samples.push((c[0].to_string(), ts.max(0.3)));
+    }
+    // DNA input per sample (ng), the single-copy quantity.
+    let input: Vec<f64> = samples
+        .iter()
+        .map(|_| rng.normal(3.0, 0.6).max(1.0))
+        .collect();
+    let half = samples.len().div_ceil(2);
+    let run1: Vec<usize> = (0..half).collect();
+    let mut run2: Vec<usize> = (half..samples.len()).collect();
+    run2.extend(0..6.min(half));
+    let standards = [30.0, 10.0, 10.0 / 3.0, 10.0 / 9.0, 10.0 / 27.0];
+    // (target, slope, intercept): efficiencies 97 % and 99 %.
+    let assays = [("TEL", -3.40, 16.0), ("36B4", -3.35, 24.0)];
+    let mut config = String::from(
+        "# SYNTHETIC demo qPCR assay (made by agemark demo; not real measurements)\n\
+         role = TEL=telomere\nrole = 36B4=single_copy\ninter_run_calibrator = POOL\n",
+    );
+    for (run, members, shift) in [(1, &run1, 0.0), (2, &run2, 0.4)] {
+        for (target, slope, intercept) in assays {
+            let cq = |q: f64, rng: &mut crate::core::rng::SplitMix64| {
+                slope * q.log10() + intercept + rng.normal(0.0, 0.08)
+            };
+            let mut rows: Vec<String> = Vec::new();
+            let mut w = 0usize;
+            let mut well = || {
+                w += 1;
+                format!(
+                    "{}{:02}",
+                    (b'A' + ((w - 1) / 12) as u8) as char,
+                    (w - 1) % 12 + 1
+                )
+            };
+            for (k, q) in standards.iter().enumerate() {
+                for _ in 0..3 {
+                    let c = cq(*q, &mut rng) + shift;
+                    rows.push(format!(
+                        ",{},SYBR,{target},Std-{:02},REF-DNA,,{c:.2},{q:.4}",
+                        well(),
+                        k + 1
+                    ));
+                }
+            }
+            for _ in 0..3 {
+                rows.push(format!(",{},SYBR,{target},NTC,,,NaN,", well()));
+            }
+            let pool_q = if target == "TEL" { 1.1 * 3.0 } else { 3.0 };
+            for _ in 0..3 {
+                rows.push(format!(
+                    ",{},SYBR,{target},Unkn-01,POOL,,{:.2},",
+                    well(),
+                    cq(pool_q, &mut rng)
+                ));
+            }
+            for (n, &i) in members.iter().enumerate() {
+                let (name, ts) = &samples[i];
+                let q = if target == "TEL" {
+                    ts * input[i]
+                } else {
+                    input[i]
+                };
+                for r in 0..3 {
+                    let mut c = cq(q, &mut rng);
+                    if run == 1 && target == "TEL" && n == 4 && r == 2 {
+                        c += 1.1; // a pipetting outlier the triplicate rule drops
+                    }
+                    rows.push(format!(
+                        ",{},SYBR,{target},Unkn-{:02},{name},,{c:.2},",
+                        well(),
+                        n + 2
+                    ));
+                }
+            }
+            let file = format!("run{run}_{}.csv", target.to_lowercase());
+            let path = dir.join(&file);
+            let mut body = String::from(
+                ",Well,Fluor,Target,Content,Sample,Biological Set Name,Cq,Starting Quantity (SQ)\n",
+            );
+            for r in rows {
+                body.push_str(&r);
+                body.push('\n');
+            }
+            fs::write(&path, body).map_err(write_err(&path))?;
+            config.push_str(&format!("plate = {file}\n"));
+        }
+    }
+    let path = dir.join("telomere_qpcr.conf");
+    fs::write(&path, config).map_err(write_err(&path))?;
+    Ok(path)
+}

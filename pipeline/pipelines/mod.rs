@@ -397,7 +397,9 @@ pub fn report(
         }
     }
     tidy::prepare_output_dir(output)?;
-    report::write_report(&cohort, output, "agemark cohort report")?;
+    // A run's qPCR plates (OUTDIR/qpcr/cohort.qpcr_wells.tsv) get their section.
+    let plates = report::QpcrPlates::read(&dir.join("qpcr").join("cohort"))?;
+    report::write_report(&cohort, output, "agemark cohort report", plates.as_ref())?;
     let mut written = vec![output.to_path_buf()];
     let mq = multiqc_dir.map_or_else(|| dir.join("multiqc"), Path::to_path_buf);
     written.extend(report::write_multiqc(&cohort, &mq)?);

@@ -700,3 +700,115 @@ True\t255\tA4\tCB-9\t14.00\t\t\t\nFalse\t255\tA5\tCB-9\t19.00\t\t\t\n";
     assert_eq!(r["value"], "14");
     assert!(r["qc_note"].contains("excluded"), "{}", r["qc_note"]);
 }
+
+#[test]
+fn agemark_run_takes_qpcr_plates_into_the_cohort_tables_dyads_and_report() {
+    let dir = tempdir();
+    let d = dir.path();
+    // SYNTHETIC plates (two runs, a pool on both) and a two-sample sheet; X-9 is on the plates
+    // but not in the sheet.
+    let targets = [("TEL", 14.0), ("36B4", 20.0)];
+    let u = [
+        ("CB-1", "TEL", 40.0),
+        ("CB-1", "36B4", 2.0),
+        ("M-1", "TEL", 30.0),
+        ("M-1", "36B4", 2.0),
+        ("POOL", "TEL", 36.0),
+        ("POOL", "36B4", 2.0),
+        ("X-9", "TEL", 20.0),
+        ("X-9", "36B4", 2.0),
+    ];
+    fs::write(d.join("p1.tsv"), plain_plate(&targets, &u, 0.0)).unwrap();
+    fs::write(d.join("p2.tsv"), plain_plate(&targets, &u, 1.0)).unwrap();
+    fs::write(
+        d.join("q.conf"),
+        "plate = p1.tsv\nplate = p2.tsv\nrole = TEL=telomere\nrole = 36B4=single_copy\ninter_run_calibrator = POOL\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("sheet.csv"),
+        "sample_id,participant_id,family_id,role,sample_type,timepoint,age_years,gestational_age_weeks,sex\n\
+         CB-1,P1,F1,child,cord_blood,birth,0,39,\nM-1,P2,F1,mother,maternal_blood,delivery,31,,\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = || {
+        agemark([
+            "run",
+            "--samplesheet",
+            d.join("sheet.csv").to_str().unwrap(),
+            "--qpcr",
+            d.join("q.conf").to_str().unwrap(),
+            "--outdir",
+            out.to_str().unwrap(),
+        ])
+    };
+    let r = run();
+    r.assert_ok();
+    assert!(
+        r.stderr.contains("not sample ids of the sheet") && r.stderr.contains("X-9"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("has no inputs"), "{}", r.stderr);
+    let long = Table::read(&out.join("cohort.long.tsv"));
+    let ts = |s: &str| -> f64 {
+        long.rows
+            .iter()
+            .find(|r| r["sample_id"] == s && r["measure"] == "ts_ratio")
+            .unwrap()["value"]
+            .parse()
+            .unwrap()
+    };
+    assert!((ts("CB-1") - 20.0).abs() < 1e-3 && (ts("M-1") - 15.0).abs() < 1e-3);
+    assert!(long
+        .rows
+        .iter()
+        .all(|r| r["sample_id"] != "POOL" && r["sample_id"] != "X-9"));
+    // Dyads pair the ratio, not the mean Cq behind it.
+    let dyads = fs::read_to_string(out.join("cohort.dyads.tsv")).unwrap();
+    assert!(dyads.contains("\ttelomere_qpcr\tts_ratio\t"), "{dyads}");
+    assert!(!dyads.contains("cq_mean"), "{dyads}");
+    // The report's plate section: each plate's wells and standard curves.
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    for p in [
+        "qpcr:plate:p1.tsv",
+        "qpcr:curve:p1.tsv",
+        "qpcr:plate:p2.tsv",
+    ] {
+        assert!(html.contains(&format!("data-plot=\"{p}\"")), "{p}");
+    }
+    assert!(html.contains("icc_log10_quantity_telomere"));
+    // `agemark report` on the run's directory draws the same section.
+    agemark([
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        d.join("r.html").to_str().unwrap(),
+    ])
+    .assert_ok();
+    assert!(fs::read_to_string(d.join("r.html"))
+        .unwrap()
+        .contains("qpcr:plate:p2.tsv"));
+    // Unchanged plates: the job is skipped on a second run.
+    let r = run();
+    r.assert_ok();
+    assert!(
+        r.stderr
+            .contains("qpcr: unchanged since the last run, skipped"),
+        "{}",
+        r.stderr
+    );
+    // The qpcr stage without a config is a sheet error, before anything runs.
+    let r = agemark([
+        "run",
+        "--samplesheet",
+        d.join("sheet.csv").to_str().unwrap(),
+        "--stages",
+        "qpcr",
+        "--outdir",
+        d.join("o2").to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, Some(0));
+    assert!(r.stderr.contains("--qpcr FILE"), "{}", r.stderr);
+}
