@@ -71,6 +71,7 @@ fn main() {
         cli::Command::Reads(a) => commands::reads::run(a, threads),
         cli::Command::Demo(a) => commands::demo::run(a, threads),
         cli::Command::Clocks(a) => commands::clocks::run(a),
+        cli::Command::Scores(a) => commands::scores::run(a),
         cli::Command::Celltypes(a) => commands::celltypes::run(a),
         cli::Command::Nr3c1(a) => commands::nr3c1::run(a),
         cli::Command::Reference(a) => commands::reference::run(a),

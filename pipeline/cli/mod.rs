@@ -75,6 +75,16 @@ pub enum Command {
   agemark clocks betas.csv.gz --samplesheet ages.csv -o out/cohort   (+ _diff, _residual)
   agemark clocks idats/ --platform 450k -o out/cohort                (IDATs directly)")]
     Clocks(ClocksArgs),
+    /// DNA-methylation scores of early-life exposure and stress (maternal smoking in
+    /// pregnancy, glucocorticoids, inflammation) from a beta matrix, IDATs or calls.
+    ///
+    /// Writes <PREFIX>.exposure.tsv and .parquet: one row per sample × score (assay exposure,
+    /// unit score), missing CpGs imputed or refused as for the clocks. `agemark reference
+    /// list` shows the scores with their tissue, ages, citation and licence.
+    #[command(
+        after_help = "Examples:\n  agemark scores betas.csv.gz -o out/cohort                        (every bundled score)\n  agemark scores cord_betas.csv.gz --scores reese2017_maternal_smoking,provencal2020_ges -o out/cord\n  agemark scores idats/ --platform 450k -o out/cohort                (IDATs directly)"
+    )]
+    Scores(ScoresArgs),
     /// Cell composition from a beta matrix: Houseman's constrained projection onto a bundled
     /// panel of sorted-cell profiles (see `agemark reference list`).
     ///
@@ -218,8 +228,8 @@ pub struct RunArgs {
     /// Top-level beta matrix; the sheet's betas_column names each sample's column.
     #[arg(long, value_name = "FILE")]
     pub betas: Option<String>,
-    /// Stages to run: all, or names separated by commas (reads, idat, qpcr, clocks, celltypes,
-    /// nr3c1).
+    /// Stages to run: all, or names separated by commas (reads, idat, qpcr, clocks, exposure,
+    /// celltypes, identity, nr3c1).
     #[arg(long, default_value = "all", value_name = "NAMES")]
     pub stages: String,
     /// qPCR assay config (key = value lines: plate, role, calibrator, inter_run_calibrator, …;
@@ -252,6 +262,12 @@ pub struct RunArgs {
     /// say why.
     #[arg(long, default_value = "applicable", value_name = "NAMES")]
     pub clocks: String,
+    /// Exposure scores (the exposure stage). `applicable`: each sample gets the scores
+    /// developed for its sample_type and age (cord-blood scores for cord blood, adult scores
+    /// for mothers; `agemark reference list`); `all` or names: those for every sample, rows
+    /// outside a score's domain `warn`.
+    #[arg(long, default_value = "applicable", value_name = "NAMES")]
+    pub scores: String,
     /// Telomere options.
     #[command(flatten)]
     pub telomere: TelomereOpts,
@@ -472,6 +488,27 @@ pub struct ClocksArgs {
     /// `<clock>_ieaa` rows (needs --samplesheet with ages).
     #[arg(long, value_name = "TABLE", requires = "samplesheet")]
     pub celltypes: Option<String>,
+}
+
+/// `agemark scores`.
+#[derive(Debug, Args)]
+pub struct ScoresArgs {
+    /// The methylation input and how to read it.
+    #[command(flatten)]
+    pub input: MethInputArgs,
+    /// Output prefix: writes <PREFIX>.exposure.tsv and .parquet; "-" writes the TSV to stdout.
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub output: String,
+    /// Scores to compute: all, or names separated by commas (see `agemark reference list`).
+    #[arg(long, default_value = "all", value_name = "NAMES")]
+    pub scores: String,
+    /// Imputation of missing CpGs.
+    #[arg(long, value_enum, default_value_t = ImputeArg::Auto)]
+    pub impute: ImputeArg,
+    /// Refuse a sample × score when more than this fraction of the score's CpGs has no measured
+    /// value in the sample.
+    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub max_missing: f64,
 }
 
 /// `agemark celltypes`.

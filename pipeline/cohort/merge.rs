@@ -11,7 +11,11 @@
 //!   have a value / a warn / a fail row.
 //! * `PREFIX.dyads.tsv`: every child sample × every sample of a mother of the same
 //!   `family_id` (roles from the sheet), one line per measure BOTH have a valid value of
-//!   (same assay, measure and unit; QC measures left out).
+//!   (same assay, measure and unit; QC measures left out). One labelled exception: the
+//!   child's prenatal-smoking score (`reese2017_maternal_smoking` in cord blood,
+//!   `rauschert2020_prenatal_smoking` later in life) beside the mother's adult smoking score
+//!   (`elliott2014_smoking`), measure `child:<score>|mother:elliott2014_smoking`: different
+//!   measures shown side by side, never differenced.
 //!
 //! Row order is fixed (sorted by sample_id, assay, measure, read_group, method, input, unit),
 //! so the tables do not depend on the order of the inputs or on threads.
@@ -50,6 +54,7 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
         || (assay == crate::methylation::nr3c1::ASSAY
             && measure == crate::methylation::nr3c1::COVERAGE_MEASURE)
         || measure == "applicable_clocks"
+        || measure == "applicable_scores"
     {
         return false;
     }
@@ -61,7 +66,8 @@ fn dyad_comparable(assay: &str, measure: &str, child_type: &str, mother_type: &s
         // qPCR: the ratios and the absolute length, not the mean Cq behind them.
         "telomere_qpcr" => return matches!(measure, "ts_ratio" | "telomere_length_kb"),
         "mtdna_qpcr" => return measure == "mt_s_ratio",
-        "clocks" => {}
+        // Scores pair like clocks: only where the score applies to both sample types.
+        "clocks" | "exposure" => {}
         _ => return true,
     }
     let Ok(domains) = applicability::domains() else {
@@ -657,6 +663,35 @@ impl Cohort {
                         f(mv),
                     ],
                 )?;
+            }
+            // The labelled exception: the child's prenatal-smoking score beside the mother's
+            // adult smoking score (different measures, never differenced).
+            let mother_col = "exposure.elliott2014_smoking".to_string();
+            let mv = values.get(&(mother.clone(), mother_col));
+            for child_m in [
+                "reese2017_maternal_smoking",
+                "rauschert2020_prenatal_smoking",
+            ] {
+                let cv = values.get(&(child.clone(), format!("exposure.{child_m}")));
+                if let (Some(Some(c)), Some(Some(m))) = (cv, mv) {
+                    write_line(
+                        w,
+                        &[
+                            fam.clone(),
+                            child.clone(),
+                            cl.sample_type.clone(),
+                            cl.timepoint.clone(),
+                            mother.clone(),
+                            ml.sample_type.clone(),
+                            ml.timepoint.clone(),
+                            "exposure".to_string(),
+                            format!("child:{child_m}|mother:elliott2014_smoking"),
+                            "score".to_string(),
+                            format_number(*c),
+                            format_number(*m),
+                        ],
+                    )?;
+                }
             }
         }
         Ok(())

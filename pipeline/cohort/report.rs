@@ -202,10 +202,11 @@ pub fn render(c: &Cohort, title: &str, qpcr: Option<&QpcrPlates>) -> String {
         esc(title),
         esc(title)
     );
-    h.push_str(r##"<nav><a href="#summary">Summary</a><a href="#telomere">Telomeres</a><a href="#mtdna">mtDNA</a><a href="#clocks">Clocks</a><a href="#acceleration">Acceleration</a><a href="#celltypes">Cell types</a><a href="#nr3c1">NR3C1</a><a href="#qpcr">qPCR plates</a><a href="#qc">QC</a></nav>"##);
+    h.push_str(r##"<nav><a href="#summary">Summary</a><a href="#telomere">Telomeres</a><a href="#mtdna">mtDNA</a><a href="#clocks">Clocks</a><a href="#acceleration">Acceleration</a><a href="#exposure">Exposure</a><a href="#celltypes">Cell types</a><a href="#nr3c1">NR3C1</a><a href="#qpcr">qPCR plates</a><a href="#qc">QC</a></nav>"##);
     summary(&mut h, c);
     reads_sections(&mut h, c);
     clock_sections(&mut h, c);
+    exposure_section(&mut h, c);
     celltype_section(&mut h, c);
     nr3c1_section(&mut h, c);
     qpcr_section(&mut h, qpcr);
@@ -457,6 +458,38 @@ fn clock_sections(h: &mut String, c: &Cohort) {
             &unit.replace('_', " "),
             &s,
             true,
+        ));
+    }
+    h.push_str("</div>");
+}
+
+fn exposure_section(h: &mut String, c: &Cohort) {
+    h.push_str(r#"</section><section id="exposure"><h2>Exposure and stress scores</h2>"#);
+    note(
+        h,
+        "DNA-methylation scores of exposures (maternal smoking in pregnancy, glucocorticoids, inflammation), each where it was developed: newborn scores for cord blood, adult scores for mothers. Units are each score's own (not years); a score is a marker of exposure, not a diagnosis. The child's prenatal-smoking score beside the mother's smoking score: cohort.dyads.tsv.",
+    );
+    let mut measures: Vec<String> = sample_level(c)
+        .filter(|r| r.assay == "exposure" && r.measure != "applicable_scores" && r.value.is_some())
+        .map(|r| r.measure.clone())
+        .collect();
+    measures.sort();
+    measures.dedup();
+    if measures.is_empty() {
+        note(
+            h,
+            "No exposure-score values (no methylation input with the scores' CpGs).",
+        );
+    }
+    h.push_str(r#"<div class="plots">"#);
+    for m in &measures {
+        let s = series_of(c, "exposure", m, |_| Some(0.0));
+        h.push_str(&svg::strip_plot(
+            &format!("exposure:{m}"),
+            m,
+            "score",
+            &s,
+            false,
         ));
     }
     h.push_str("</div>");

@@ -76,7 +76,7 @@ use crate::{
         array::output::{write_batch, write_failures},
         models::{applicability, registry::Registry},
         source::ReaderOptions,
-        stage::{load_models, run_stages, MethJob, METH_STAGES},
+        stage::{load_run_models, run_stages, MethJob, METH_STAGES},
     },
     mtdna::{self, MtdnaOptions},
     readpass::read_pass,
@@ -121,6 +121,9 @@ pub struct RunOptions {
     pub report_banner: Option<String>,
     /// qPCR assay config (`qpcr::config`: plates, roles, calibrators): the qpcr stage.
     pub qpcr: Option<PathBuf>,
+    /// Exposure scores: `applicable` or empty (each sample its applicable scores), `all`, or
+    /// names separated by commas (those for every sample, out-of-domain rows `warn`).
+    pub scores: String,
 }
 
 /// How a run ended without error.
@@ -654,6 +657,7 @@ impl Ctx<'_> {
             let mut params = match stage {
                 "clocks" if ieaa => format!("{stage}|clocks={}|ieaa|", self.opts.clocks),
                 "clocks" => format!("{stage}|clocks={}|", self.opts.clocks),
+                "exposure" => format!("{stage}|scores={}|", self.opts.scores),
                 _ => format!("{stage}|"),
             };
             for (p, map, src) in &sources {
@@ -666,6 +670,10 @@ impl Ctx<'_> {
                             s.age_years, s.gestational_age_weeks, s.sample_type
                         ),
                         "clocks" => format!("{:?}:{:?}", s.age_years, s.gestational_age_weeks),
+                        "exposure" => format!(
+                            "{:?}:{:?}:{}",
+                            s.age_years, s.gestational_age_weeks, s.sample_type
+                        ),
                         "celltypes" | "identity" => s.sample_type.clone(),
                         _ => String::new(),
                     };
@@ -701,11 +709,14 @@ impl Ctx<'_> {
             return outcomes;
         }
         let stages: Vec<&str> = todo.iter().map(|t| t.stage).collect();
-        let models = if stages.contains(&"clocks") {
-            load_models(&self.opts.clocks)
-        } else {
-            Ok(Vec::new())
-        };
+        let models = load_run_models(
+            stages
+                .contains(&"clocks")
+                .then_some(self.opts.clocks.as_str()),
+            stages
+                .contains(&"exposure")
+                .then_some(self.opts.scores.as_str()),
+        );
         // Each input once for all stages (inputs in parallel; results kept in input order).
         let results: Vec<Vec<Result<Vec<Row>, Error>>> = sources
             .par_iter()
@@ -727,6 +738,7 @@ impl Ctx<'_> {
                     ages: &ages,
                     sample_types: &sample_types,
                     forced_clocks: applicability::forces(&self.opts.clocks),
+                    forced_scores: applicability::forces(&self.opts.scores),
                 };
                 run_stages(&stages, &job, &models, ieaa)
             })
@@ -1015,6 +1027,7 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
     // Validate options once, up front.
     if meth_on {
         Registry::bundled()?.select(&args.clocks)?;
+        load_run_models(None, Some(&args.scores))?;
     }
 
     let samples: Vec<&CohortSample> = sheet

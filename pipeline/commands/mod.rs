@@ -13,6 +13,7 @@ pub mod reads;
 pub mod reference;
 pub mod report;
 pub mod run;
+pub mod scores;
 pub mod telomere;
 
 use std::fmt;

@@ -23,6 +23,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         plan: args.plan.clone(),
         pseudonymise: args.pseudonymise.clone(),
         clocks: args.clocks.clone(),
+        scores: args.scores.clone(),
         telomere: telomere_options(&args.telomere)?,
         mtdna: mtdna_options(&args.mtdna),
         threads,

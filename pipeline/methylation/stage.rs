@@ -44,7 +44,7 @@ use crate::{
 };
 
 /// The methylation stages, in order (each name is also the table suffix).
-pub const METH_STAGES: &[&str] = &["celltypes", "clocks", "identity", "nr3c1"];
+pub const METH_STAGES: &[&str] = &["celltypes", "clocks", "exposure", "identity", "nr3c1"];
 
 /// One methylation input for the stages.
 pub struct MethJob<'a> {
@@ -60,6 +60,9 @@ pub struct MethJob<'a> {
     /// rows `warn`. Otherwise (`applicable`) each sample gets its in-domain clocks only
     /// ([`applicability`](crate::methylation::models::applicability)).
     pub forced_clocks: bool,
+    /// Exposure scores were named (`--scores all` or a list): computed for every sample,
+    /// out-of-domain rows `warn`; otherwise each sample gets its applicable scores only.
+    pub forced_scores: bool,
 }
 
 /// A stage's part of one read of an input: what it asks the reader for, and how it turns the
@@ -67,6 +70,9 @@ pub struct MethJob<'a> {
 pub enum MethStage<'m> {
     /// Clocks: held and streamed CpGs, the streamed ones folded by the plan while reading.
     Clocks(Box<ClocksPlan<'m>>),
+    /// Exposure scores ([`Registry::bundled_scores`]): the clocks' linear engine, rows of
+    /// assay `exposure`, kept by each sample's applicability ([`exposure_rows`]).
+    Exposure(Box<ClocksPlan<'m>>),
     /// Cell composition: one request per candidate panel (each sample against the panel of its
     /// sample type's tissue that the input covers best, [`celltypes::panels_for`]); a sample
     /// type without a panel gets one `warn` row.
@@ -107,6 +113,45 @@ pub fn load_models(clocks: &str) -> Result<Vec<ClockModel>, Error> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The models of a run's clocks and exposure stages, loaded once for all inputs: the clocks
+/// of `clocks` (when `with_clocks`), then the scores of `scores` (when `with_scores`); the
+/// stages split them by `assay`.
+pub fn load_run_models(
+    clocks: Option<&str>,
+    scores: Option<&str>,
+) -> Result<Vec<ClockModel>, Error> {
+    let mut out = match clocks {
+        Some(c) => load_models(c)?,
+        None => Vec::new(),
+    };
+    if let Some(spec) = scores {
+        let reg = Registry::bundled_scores()?;
+        let infos = reg.select(spec).map_err(|e| {
+            Error::usage(
+                e.to_string()
+                    .replace("--clocks: unknown clock", "--scores: unknown score"),
+            )
+        })?;
+        for i in &infos {
+            out.push(reg.load(i)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The models of one assay (`clocks` or `exposure`) in a run's model list.
+fn models_of<'m>(models: &'m [ClockModel], assay: &str) -> &'m [ClockModel] {
+    let split = models
+        .iter()
+        .position(|m| m.info.assay == crate::methylation::models::registry::EXPOSURE_ASSAY)
+        .unwrap_or(models.len());
+    if assay == crate::methylation::models::registry::EXPOSURE_ASSAY {
+        &models[split..]
+    } else {
+        &models[..split]
+    }
+}
+
 impl<'m> MethStage<'m> {
     /// Sets a stage up for one input (`models`: `--clocks`, loaded once).
     fn new(
@@ -121,7 +166,21 @@ impl<'m> MethStage<'m> {
                     impute: Impute::Auto,
                     max_missing: 0.2,
                 };
-                Ok(MethStage::Clocks(Box::new(ClocksPlan::new(models, &opts)?)))
+                Ok(MethStage::Clocks(Box::new(ClocksPlan::new(
+                    models_of(models, "clocks"),
+                    &opts,
+                )?)))
+            }
+            "exposure" => {
+                let models = models.as_ref().map_err(Error::duplicate)?;
+                let opts = ClockOptions {
+                    impute: Impute::Auto,
+                    max_missing: 0.2,
+                };
+                Ok(MethStage::Exposure(Box::new(ClocksPlan::new(
+                    models_of(models, crate::methylation::models::registry::EXPOSURE_ASSAY),
+                    &opts,
+                )?)))
             }
             "celltypes" => {
                 let opts = celltypes::CellOptions::default();
@@ -185,7 +244,7 @@ impl<'m> MethStage<'m> {
     /// The stage's requests to the reader (one per panel for cell types).
     fn requests(&mut self) -> Vec<Request<'_>> {
         match self {
-            MethStage::Clocks(plan) => {
+            MethStage::Clocks(plan) | MethStage::Exposure(plan) => {
                 let sample_moments = plan.needs_moments();
                 let (dense, streamed, sink) = plan.request();
                 vec![Request {
@@ -230,6 +289,13 @@ impl<'m> MethStage<'m> {
                 })?;
                 let run = plan.finish(view)?;
                 Ok(clock_rows(&run, job, cells))
+            }
+            MethStage::Exposure(plan) => {
+                let view = views.first().ok_or_else(|| {
+                    Error::new(Category::Internal, "internal: no view for exposure")
+                })?;
+                let run = plan.finish(view)?;
+                Ok(exposure_rows(&run, job))
             }
             MethStage::Cells {
                 panels,
@@ -338,6 +404,79 @@ impl<'m> MethStage<'m> {
 
 /// The covered CpGs of the NR3C1 promoter in a calls file (or why they are not known).
 type RegionAnswer = Result<Vec<calls_input::CoveredCpg>, crate::methylation::InputError>;
+
+/// Exposure-score rows of one input: each sample's applicable scores (its sample type and age
+/// in the score's development domain, `reference/scores/applicability.tsv`); with named scores
+/// (`forced_scores`) every score, the out-of-domain rows `warn` with the reason. Without sample
+/// types (no sheet) every score. No acceleration: a score is not an age.
+pub fn exposure_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
+    let rows = models::to_rows(run, &file_name_of(job.path), &[]);
+    if job.sample_types.is_empty() {
+        return rows;
+    }
+    let type_of = |s: &str| {
+        job.sample_types
+            .get(s)
+            .or_else(|| job.sample_types.get(""))
+            .map(String::as_str)
+    };
+    let ages_of = |s: &str| {
+        job.ages
+            .get(s)
+            .or_else(|| job.ages.get(""))
+            .copied()
+            .unwrap_or((None, None))
+    };
+    let samples: Vec<String> = run.samples.clone();
+    let mut kept: Vec<Row> = rows
+        .into_iter()
+        .filter_map(|mut r| {
+            let Ok(Some(d)) = applicability::domain_of(&r.measure) else {
+                return Some(r);
+            };
+            let Some(ty) = type_of(&r.sample_id) else {
+                return Some(r);
+            };
+            let (years, ga) = ages_of(&r.sample_id);
+            match d.check(ty, years, ga) {
+                applicability::Fit::In => Some(r),
+                applicability::Fit::Out(why) if job.forced_scores => {
+                    if r.qc_status == QcStatus::Pass {
+                        r.qc_status = QcStatus::Warn;
+                    }
+                    r.add_note(&why.replace("the clock's", "the score's"));
+                    Some(r)
+                }
+                applicability::Fit::Out(_) => None,
+            }
+        })
+        .collect();
+    // A sample no score applies to gets one row saying so (and that the stage saw it).
+    let with_rows: std::collections::HashSet<String> =
+        kept.iter().map(|r| r.sample_id.clone()).collect();
+    let input = file_name_of(job.path);
+    for s in samples.iter().filter(|s| !with_rows.contains(*s)) {
+        let ty = type_of(s).unwrap_or("unknown");
+        let prov = crate::core::Provenance {
+            sample_id: s.clone(),
+            input: input.clone(),
+            reference_build: String::new(),
+        };
+        let mut r = Row::new(
+            &prov,
+            crate::methylation::models::registry::EXPOSURE_ASSAY,
+            "applicable_scores",
+            0.0,
+            "count",
+            "run: exposure scores by development domain (reference/scores/applicability.tsv)",
+        );
+        r.add_note(&format!(
+            "no bundled exposure score was developed for sample_type '{ty}'; see `agemark reference list`, or name scores with --scores to compute them anyway"
+        ));
+        kept.push(r);
+    }
+    kept
+}
 
 /// Clock rows with age acceleration from the sheet's ages, and `_ieaa` rows when `cells` (the
 /// celltypes stage's rows on the same input) is given ([`ieaa_by_panel`]).

@@ -250,7 +250,7 @@ pub fn run_demo(out: &Path, threads: usize) -> Result<DemoOutcome, Error> {
 }
 
 /// What the demo report says about its data, under the title.
-const DEMO_BANNER: &str = "DEMO DATA. The linkage (families, roles, ids) is FICTIONAL. Real arrays: adult blood (GSE55763, the 'mothers'; the real donors are male), cord blood (PROGRESS), placenta (planet). SYNTHETIC, made by agemark: the telomere, mtDNA and sex-from-reads values (simulated whole-genome reads), the qPCR plates (T/S), the blood cell-type fractions, the NR3C1 betas, the SNP genotypes and the contamination CpGs. Real: DunedinPACE, the gestational-age clocks and the placental cell types. reference/demo/cohort/README.md in the source says which values are which.";
+const DEMO_BANNER: &str = "DEMO DATA. The linkage (families, roles, ids) is FICTIONAL. Real arrays: adult blood (GSE55763, the 'mothers'; the real donors are male), cord blood (PROGRESS), placenta (planet). SYNTHETIC, made by agemark: the telomere, mtDNA and sex-from-reads values (simulated whole-genome reads), the qPCR plates (T/S), the blood cell-type fractions, the NR3C1 betas, the SNP genotypes, the contamination CpGs and the exposure-score CpGs. Real: DunedinPACE, the gestational-age clocks and the placental cell types. reference/demo/cohort/README.md in the source says which values are which.";
 
 /// A demo cohort sample with SYNTHETIC whole-genome-like reads (aligned to GRCh38).
 struct CohortReads {

@@ -207,6 +207,80 @@ pub fn clocks(args: &ClocksRequest) -> Result<Vec<PathBuf>, Error> {
     Ok(tidy::write_rows(&args.output, models::SUFFIX, &rows)?)
 }
 
+/// What `agemark scores` was asked to do.
+#[derive(Clone, Debug)]
+pub struct ScoresRequest {
+    /// The input: beta matrix, IDAT directory/prefix or sequencing calls (`-`: stdin).
+    pub input: String,
+    /// Output prefix (`-`: the TSV to stdout).
+    pub output: String,
+    /// Scores, comma-separated, or `all`.
+    pub scores: String,
+    /// How missing CpGs are filled.
+    pub impute: Impute,
+    /// Largest fraction of a score's CpGs that may be missing.
+    pub max_missing: f64,
+    /// How the input is read.
+    pub reader: ReaderOptions,
+}
+
+/// `agemark scores`: the bundled DNA-methylation exposure scores (`reference/scores/`,
+/// [`crate::methylation::models::registry::Registry::bundled_scores`]) on one input, with the
+/// clocks' missing-CpG rules; a score none of whose CpGs the input has gets failed rows (the
+/// command still succeeds). Rows: assay `exposure`, unit `score`. Returns the files written.
+pub fn scores(args: &ScoresRequest) -> Result<Vec<PathBuf>, Error> {
+    if !(0.0..=1.0).contains(&args.max_missing) {
+        return Err(Error::usage(format!(
+            "--max-missing must be a fraction between 0 and 1, not {}",
+            args.max_missing
+        )));
+    }
+    let started = Instant::now();
+    let reg = Registry::bundled_scores()?;
+    let infos = reg.select(&args.scores).map_err(|e| {
+        Error::usage(
+            e.to_string()
+                .replace("--clocks: unknown clock", "--scores: unknown score"),
+        )
+    })?;
+    let models = infos
+        .iter()
+        .map(|i| reg.load(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.output != "-" {
+        tidy::prepare_output_dir(std::path::Path::new(&args.output))?;
+    }
+    let opts = ClockOptions {
+        impute: args.impute,
+        max_missing: args.max_missing,
+    };
+    let run = models::run_clocks(&args.input, &models, &opts, &args.reader)?;
+    let shown = if args.input == "-" {
+        "stdin".to_string()
+    } else {
+        args.input.clone()
+    };
+    for r in run.results.iter().filter(|r| r.n_present == 0) {
+        warn!(
+            "{shown}: none of the {} CpGs of {} are in the input: its rows fail",
+            r.n_cpgs, r.info.name
+        );
+    }
+    let rows = models::to_rows(&run, &file_name_of(&args.input), &[]);
+    info!(
+        "{shown}: {} samples × {} scores in {:.2} s (imputation {})",
+        run.samples.len(),
+        run.results.len(),
+        started.elapsed().as_secs_f64(),
+        run.impute.as_str()
+    );
+    Ok(tidy::write_rows(
+        &args.output,
+        crate::methylation::models::registry::EXPOSURE_ASSAY,
+        &rows,
+    )?)
+}
+
 /// `agemark celltypes`: cell fractions of every sample of one input against one panel;
 /// returns the files written.
 pub fn celltypes(

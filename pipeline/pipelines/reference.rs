@@ -41,8 +41,18 @@ pub fn reference_list(
     data_dir: Option<&Path>,
 ) -> Result<Vec<String>, Error> {
     let reg = registry(models_dir)?;
+    let scores = crate::methylation::models::registry::Registry::bundled_scores()?;
     let mut lines = vec![COLUMNS.join("\t")];
-    for m in &reg.models {
+    let both: Vec<(
+        &crate::methylation::models::registry::Registry,
+        &crate::methylation::models::registry::ModelInfo,
+    )> = reg
+        .models
+        .iter()
+        .map(|m| (&reg, m))
+        .chain(scores.models.iter().map(|m| (&scores, m)))
+        .collect();
+    for (reg, m) in both {
         // Loading checks the sha256 and counts the CpGs.
         let model = reg.load(m)?;
         let (applies, trained) = match applicability::domain_of(&m.name)? {
@@ -68,7 +78,11 @@ pub fn reference_list(
         lines.push(
             [
                 m.name.clone(),
-                "clock".into(),
+                if m.assay == crate::methylation::models::registry::EXPOSURE_ASSAY {
+                    "exposure_score".into()
+                } else {
+                    "clock".into()
+                },
                 model.cpgs.len().to_string(),
                 m.unit.clone(),
                 applies.clone(),
@@ -89,6 +103,7 @@ pub fn reference_list(
             .join("\t"),
         );
     }
+    let reg = registry(models_dir)?;
     let pace = reg.models.iter().find(|m| m.name == "dunedinpace2022");
     for aux in aux_tables() {
         embedded(&aux.file)?;

@@ -24,6 +24,7 @@ mod peers_telomere;
 mod qpcr_cli;
 mod reliability;
 mod sample_qc;
+mod scores_cli;
 mod telomere_cli;
 mod threads;
 mod workflows_nextflow;

@@ -954,7 +954,7 @@ fn cohort_modules_run_the_demo_cohort_as_the_subworkflow_does() {
         &Case {
             module: "run",
             meta_id: "cohort",
-            ext_args: Some("--stages clocks,celltypes,identity,nr3c1"),
+            ext_args: Some("--stages clocks,exposure,celltypes,identity,nr3c1"),
             meta_extra: vec![],
             inputs: vec![
                 ("samplesheet", vec![sheet_path.clone()]),

@@ -23,7 +23,7 @@ inputs:
   idat_prefixes: {type: {type: array, items: {type: array, items: string}}, default: [], doc: "Per batch: the IDAT prefixes"}
   idat_sample_ids: {type: {type: array, items: {type: array, items: string}}, default: [], doc: "Per batch: the sample id of each prefix"}
   idat_files: {type: {type: array, items: {type: array, items: File}}, default: [], doc: "Per batch: the IDAT files"}
-  methylation_stages: {type: string, default: "clocks,celltypes,identity,nr3c1", doc: "agemark run --stages of the methylation job"}
+  methylation_stages: {type: string, default: "clocks,exposure,celltypes,identity,nr3c1", doc: "agemark run --stages of the methylation job"}
   threads: {type: int, default: 2}
 steps:
   check:

@@ -3,7 +3,7 @@ cwlVersion: v1.2
 class: CommandLineTool
 label: "agemark run: the cohort job (here: the methylation stages) on a sample sheet"
 doc: |
-  With `stages: clocks,celltypes,identity,nr3c1` this is the one cohort methylation job (cohort imputation,
+  With `stages: clocks,exposure,celltypes,identity,nr3c1` this is the one cohort methylation job (cohort imputation,
   DunedinPACE and age-acceleration residuals need every sample at once). The sheet's files are
   staged beside it (relative paths in a sheet are resolved against its directory); IDAT samples
   are read from their batch's betas (`idat_betas`, written by agemark-idat.cwl).
@@ -30,7 +30,7 @@ inputs:
   samplesheet: {type: File}
   inputs: {type: "File[]", default: [], doc: "Every file the sheet points to"}
   betas: {type: File?, inputBinding: {position: 3, prefix: --betas}}
-  stages: {type: string, default: "clocks,celltypes,identity,nr3c1", inputBinding: {position: 4, prefix: --stages}}
+  stages: {type: string, default: "clocks,exposure,celltypes,identity,nr3c1", inputBinding: {position: 4, prefix: --stages}}
   idat_betas:
     type: "File[]"
     default: []

@@ -119,10 +119,17 @@ pub fn is_measure_of(measure: &str, clock: &str) -> bool {
 /// The bundled domains, read once (sha256-checked with the other clock files).
 pub fn domains() -> Result<&'static [Domain], InputError> {
     static CELL: OnceLock<Result<Vec<Domain>, InputError>> = OnceLock::new();
-    CELL.get_or_init(|| parse(&embedded("applicability.tsv")?))
-        .as_ref()
-        .map(Vec::as_slice)
-        .map_err(Clone::clone)
+    CELL.get_or_init(|| {
+        // The clocks' table, then the exposure scores' (reference/scores/applicability.tsv).
+        let mut d = parse(&embedded("applicability.tsv")?)?;
+        d.extend(parse(&super::registry::embedded_score(
+            "applicability.tsv",
+        )?)?);
+        Ok(d)
+    })
+    .as_ref()
+    .map(Vec::as_slice)
+    .map_err(Clone::clone)
 }
 
 /// The domain of `clock`; `None` for a clock the table does not list (a user model).
@@ -193,7 +200,21 @@ mod tests {
             let ga = m.unit.contains("gestational");
             assert_eq!(ga, d.age_unit == AgeUnit::GestationalWeeks, "{}", m.name);
         }
-        assert_eq!(domains().unwrap().len(), reg.models.len());
+        // The clocks' domains and the exposure scores' (reference/scores/applicability.tsv).
+        let scores = Registry::bundled_scores().unwrap();
+        assert_eq!(
+            domains().unwrap().len(),
+            reg.models.len() + scores.models.len()
+        );
+        for d in domains().unwrap() {
+            for t in &d.sample_types {
+                assert!(
+                    crate::cohort::samplesheet::SAMPLE_TYPES.contains(&t.as_str()),
+                    "{}: {t}",
+                    d.clock
+                );
+            }
+        }
     }
 
     #[test]

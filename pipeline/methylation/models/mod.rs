@@ -28,6 +28,7 @@ pub mod acceleration;
 pub mod applicability;
 pub mod dunedinpace;
 pub mod registry;
+pub mod scores;
 pub mod transforms;
 pub mod zhang;
 
@@ -509,15 +510,24 @@ impl<'m> ClocksPlan<'m> {
                     } else {
                         LinAcc::new(rule_for(m.info.transform, impute), n)
                     };
-                    for ((c, &coef), loc) in m.cpgs.iter().zip(&m.coefs).zip(&self.locs[k]) {
+                    for (j, ((c, &coef), loc)) in
+                        m.cpgs.iter().zip(&m.coefs).zip(&self.locs[k]).enumerate()
+                    {
+                        // The model's own reference beta first, then the bundled means.
+                        let r = m
+                            .ref_means
+                            .get(j)
+                            .copied()
+                            .flatten()
+                            .or_else(|| ref_means.get(probe_base(c).0).copied());
                         match *loc {
                             Loc::Held(i) => {
                                 let vals = view.is_present(i).then(|| view.row(i));
-                                acc.fold(coef, vals, ref_means.get(probe_base(c).0).copied());
+                                acc.fold(coef, vals, r);
                             }
                             Loc::Streamed(i) => {
                                 if !streamer.seen[i] {
-                                    acc.fold(coef, None, ref_means.get(probe_base(c).0).copied());
+                                    acc.fold(coef, None, r);
                                 }
                             }
                         }
@@ -599,9 +609,15 @@ fn finish_linear(
                 });
             }
             if iref > 0 {
-                e.notes.push(format!(
-                    "{iref} of {total} CpGs imputed with the bundled reference means (DunedinPACE gold standard, blood)"
-                ));
+                e.notes.push(if m.ref_means.iter().any(Option::is_some) {
+                    format!(
+                        "{iref} of {total} CpGs imputed with the model's own reference betas (its reference_beta column)"
+                    )
+                } else {
+                    format!(
+                        "{iref} of {total} CpGs imputed with the bundled reference means (DunedinPACE gold standard, blood)"
+                    )
+                });
             }
             if dropped > 0 {
                 e.notes.push(format!(
@@ -693,6 +709,7 @@ pub fn to_rows(
         for (k, r) in run.results.iter().enumerate() {
             rows.push(estimate_row(
                 &prov,
+                r.info.assay,
                 &r.info.name,
                 &r.info.unit,
                 &r.method,
@@ -703,6 +720,7 @@ pub fn to_rows(
                 let name = &r.info.name;
                 rows.push(estimate_row(
                     &prov,
+                    r.info.assay,
                     &format!("{name}_diff"),
                     &r.info.unit,
                     &a.diff_method,
@@ -711,6 +729,7 @@ pub fn to_rows(
                 ));
                 rows.push(estimate_row(
                     &prov,
+                    r.info.assay,
                     &format!("{name}_residual"),
                     &r.info.unit,
                     &a.residual_method,
@@ -720,6 +739,7 @@ pub fn to_rows(
                 if let Some((ieaa, method)) = &a.ieaa {
                     rows.push(estimate_row(
                         &prov,
+                        r.info.assay,
                         &format!("{name}_ieaa"),
                         &r.info.unit,
                         method,
@@ -736,13 +756,14 @@ pub fn to_rows(
 /// One tidy row from an estimate.
 pub fn estimate_row(
     prov: &Provenance,
+    assay: &str,
     measure: &str,
     unit: &str,
     method: &str,
     e: &Estimate,
     extra_notes: &[String],
 ) -> Row {
-    let mut row = Row::new(prov, ASSAY, measure, f64::NAN, unit, method);
+    let mut row = Row::new(prov, assay, measure, f64::NAN, unit, method);
     row.value = None;
     row.qc_status = e.qc_status;
     row.qc_note.clear();

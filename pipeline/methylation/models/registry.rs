@@ -123,6 +123,66 @@ static EMBEDDED: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// Files of `reference/scores/` (the exposure scores), embedded.
+static SCORES_EMBEDDED: &[(&str, &[u8])] = &[
+    (
+        "scores.tsv",
+        include_bytes!("../../../reference/scores/scores.tsv"),
+    ),
+    (
+        "MANIFEST.sha256",
+        include_bytes!("../../../reference/scores/MANIFEST.sha256"),
+    ),
+    (
+        "applicability.tsv",
+        include_bytes!("../../../reference/scores/applicability.tsv"),
+    ),
+    (
+        "reese2017_maternal_smoking.csv",
+        include_bytes!("../../../reference/scores/reese2017_maternal_smoking.csv"),
+    ),
+    (
+        "rauschert2020_prenatal_smoking.csv",
+        include_bytes!("../../../reference/scores/rauschert2020_prenatal_smoking.csv"),
+    ),
+    (
+        "rauschert2020_prenatal_smoking_epic.csv",
+        include_bytes!("../../../reference/scores/rauschert2020_prenatal_smoking_epic.csv"),
+    ),
+    (
+        "provencal2020_ges.csv",
+        include_bytes!("../../../reference/scores/provencal2020_ges.csv"),
+    ),
+    (
+        "elliott2014_smoking.csv",
+        include_bytes!("../../../reference/scores/elliott2014_smoking.csv"),
+    ),
+    (
+        "stevenson2021_dnam_il6.csv",
+        include_bytes!("../../../reference/scores/stevenson2021_dnam_il6.csv"),
+    ),
+    (
+        "jung2023_dnam_stress.csv",
+        include_bytes!("../../../reference/scores/jung2023_dnam_stress.csv"),
+    ),
+    (
+        "gadd2022_crp_episcore.csv",
+        include_bytes!("../../../reference/scores/gadd2022_crp_episcore.csv"),
+    ),
+];
+
+const BUNDLED_SCORES: &str = "reference/scores (embedded)";
+
+/// The `assay` of clock rows.
+pub const CLOCKS_ASSAY: &str = "clocks";
+/// The `assay` of exposure-score rows.
+pub const EXPOSURE_ASSAY: &str = "exposure";
+
+/// An embedded file of `reference/scores/` after its sha256 check.
+pub fn embedded_score(name: &str) -> Result<Vec<u8>, InputError> {
+    embedded_from(SCORES_EMBEDDED, BUNDLED_SCORES, name)
+}
+
 /// DunedinPACE's gold-standard means (20,000 probes; the quantile-normalisation target and
 /// the values of absent probes).
 pub const DUNEDINPACE_GOLD: &str = "dunedinpace2022_gold_standard_means.csv.gz";
@@ -171,6 +231,8 @@ pub struct ModelInfo {
     pub sha256: String,
     /// Bundled or user model.
     pub origin: Origin,
+    /// The rows' `assay`: `clocks`, or `exposure` for the exposure scores.
+    pub assay: &'static str,
 }
 
 /// A loaded model: intercept and coefficients.
@@ -184,6 +246,10 @@ pub struct ClockModel {
     pub cpgs: Vec<String>,
     /// Coefficients, parallel to `cpgs`.
     pub coefs: Vec<f64>,
+    /// The model's own reference betas (a third `reference_beta` column: Elliott's
+    /// never-smoker medians, the EpiScores' training means), parallel to `cpgs`; empty when the
+    /// table has none. `reference` imputation uses them before any bundled means.
+    pub ref_means: Vec<Option<f64>>,
 }
 
 /// A reference table that is not a clock (DunedinPACE's means), for `reference list`.
@@ -225,7 +291,12 @@ impl Registry {
     /// The bundled models (index checked against the manifest).
     pub fn bundled() -> Result<Registry, InputError> {
         let index = embedded("clocks.tsv")?;
-        let models = parse_index(&format!("{BUNDLED}/clocks.tsv"), &index, &Origin::Bundled)?;
+        let models = parse_index(
+            &format!("{BUNDLED}/clocks.tsv"),
+            &index,
+            &Origin::Bundled,
+            CLOCKS_ASSAY,
+        )?;
         let man = manifest();
         for m in &models {
             if man.get(m.file.as_str()).copied() != Some(m.sha256.as_str()) {
@@ -235,6 +306,19 @@ impl Registry {
                 ));
             }
         }
+        Ok(Registry { models })
+    }
+
+    /// The bundled exposure scores (`reference/scores/`; index and tables checked against its
+    /// manifest), in the clocks' format.
+    pub fn bundled_scores() -> Result<Registry, InputError> {
+        let index = embedded_score("scores.tsv")?;
+        let models = parse_index(
+            &format!("{BUNDLED_SCORES}/scores.tsv"),
+            &index,
+            &Origin::Bundled,
+            EXPOSURE_ASSAY,
+        )?;
         Ok(Registry { models })
     }
 
@@ -254,7 +338,12 @@ impl Registry {
                 },
             )
         })?;
-        let models = parse_index(&shown, &bytes, &Origin::Dir(dir.to_path_buf()))?;
+        let models = parse_index(
+            &shown,
+            &bytes,
+            &Origin::Dir(dir.to_path_buf()),
+            CLOCKS_ASSAY,
+        )?;
         for m in models {
             if self.models.iter().any(|x| x.name == m.name) {
                 return Err(InputError::file(
@@ -305,6 +394,10 @@ impl Registry {
     /// Loads a model's table (checking its sha256).
     pub fn load(&self, info: &ModelInfo) -> Result<ClockModel, InputError> {
         let (path, bytes) = match &info.origin {
+            Origin::Bundled if info.assay == EXPOSURE_ASSAY => (
+                format!("{BUNDLED_SCORES}/{}", info.file),
+                embedded_score(&info.file)?,
+            ),
             Origin::Bundled => (format!("{BUNDLED}/{}", info.file), embedded(&info.file)?),
             Origin::Dir(dir) => {
                 let p = dir.join(&info.file);
@@ -331,7 +424,7 @@ impl Registry {
                 (shown, d)
             }
         };
-        let (intercept, cpgs, coefs) = parse_table(&path, &bytes, true)?;
+        let (intercept, cpgs, coefs, ref_means) = parse_table(&path, &bytes, true)?;
         if let Some(n) = info.n_cpgs {
             if n != cpgs.len() {
                 return Err(InputError::file(
@@ -345,6 +438,7 @@ impl Registry {
             intercept: intercept.unwrap_or(0.0),
             cpgs,
             coefs,
+            ref_means,
         })
     }
 }
@@ -377,15 +471,16 @@ pub fn aux_tables() -> Vec<AuxInfo> {
 /// A two-column `cpg_id,value` table from the embedded files, in file order.
 pub fn means_table(name: &str) -> Result<Vec<(String, f64)>, InputError> {
     let bytes = embedded(name)?;
-    let (_, cpgs, vals) = parse_table(&format!("{BUNDLED}/{name}"), &bytes, false)?;
+    let (_, cpgs, vals, _) = parse_table(&format!("{BUNDLED}/{name}"), &bytes, false)?;
     Ok(cpgs.into_iter().zip(vals).collect())
 }
 
-/// A parsed coefficient table: intercept, CpG ids, weights.
-type ParsedTable = (Option<f64>, Vec<String>, Vec<f64>);
+/// A parsed coefficient table: intercept, CpG ids, weights, reference betas (empty without
+/// that column).
+type ParsedTable = (Option<f64>, Vec<String>, Vec<f64>, Vec<Option<f64>>);
 
-/// Parses `cpg_id,value` CSV (header first). With `intercept`, the first data row must be
-/// `(Intercept)`.
+/// Parses `cpg_id,value[,reference_beta]` CSV (header first). With `intercept`, the first data
+/// row must be `(Intercept)`.
 fn parse_table(path: &str, bytes: &[u8], intercept: bool) -> Result<ParsedTable, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|_| InputError::file(path, "not UTF-8 text"))?;
     let mut lines = text.lines().enumerate();
@@ -393,6 +488,17 @@ fn parse_table(path: &str, bytes: &[u8], intercept: bool) -> Result<ParsedTable,
         return Err(InputError::file(path, "empty file"));
     };
     let delim = if header.contains('\t') { '\t' } else { ',' };
+    let width = if header
+        .split(delim)
+        .nth(2)
+        .map(|c| c.trim().trim_matches('"'))
+        == Some("reference_beta")
+    {
+        3
+    } else {
+        2
+    };
+    let mut refs: Vec<Option<f64>> = Vec::new();
     let mut icpt = None;
     let mut cpgs = Vec::new();
     let mut coefs = Vec::new();
@@ -406,11 +512,15 @@ fn parse_table(path: &str, bytes: &[u8], intercept: bool) -> Result<ParsedTable,
             .split(delim)
             .map(|c| c.trim().trim_matches('"'))
             .collect();
-        if cells.len() != 2 {
+        if cells.len() != width {
             return Err(InputError::row(
                 path,
                 row,
-                format!("{} cells; expected 2 (cpg_id, coefficient)", cells.len()),
+                format!(
+                    "{} cells; expected {width} (cpg_id, coefficient{})",
+                    cells.len(),
+                    if width == 3 { ", reference_beta" } else { "" }
+                ),
             ));
         }
         let v: f64 = cells[1]
@@ -456,11 +566,28 @@ fn parse_table(path: &str, bytes: &[u8], intercept: bool) -> Result<ParsedTable,
         }
         cpgs.push(cells[0].to_string());
         coefs.push(v);
+        if width == 3 {
+            let r =
+                match cells[2] {
+                    "" | "NA" => None,
+                    t => Some(t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(
+                        || {
+                            InputError::cell(
+                                path,
+                                row,
+                                "reference_beta",
+                                format!("not a number: '{t}'"),
+                            )
+                        },
+                    )?),
+                };
+            refs.push(r);
+        }
     }
     if cpgs.is_empty() {
         return Err(InputError::file(path, "no CpG rows"));
     }
-    Ok((icpt, cpgs, coefs))
+    Ok((icpt, cpgs, coefs, refs))
 }
 
 /// Reported unit and factor for a model unit: gestational days become weeks.
@@ -471,7 +598,12 @@ fn reported_unit(model_unit: &str) -> (String, f64) {
     }
 }
 
-fn parse_index(path: &str, bytes: &[u8], origin: &Origin) -> Result<Vec<ModelInfo>, InputError> {
+fn parse_index(
+    path: &str,
+    bytes: &[u8],
+    origin: &Origin,
+    assay: &'static str,
+) -> Result<Vec<ModelInfo>, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|_| InputError::file(path, "not UTF-8 text"))?;
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
@@ -592,6 +724,7 @@ fn parse_index(path: &str, bytes: &[u8], origin: &Origin) -> Result<Vec<ModelInf
             source: get(col("source")),
             sha256: get(col("sha256")).to_lowercase(),
             origin: origin.clone(),
+            assay,
         });
     }
     Ok(out)

@@ -22,7 +22,13 @@ synthetic):
   * Morin 2017 maternal-contamination CpGs (cord bloods): threshold x U(0.3, 0.8) (no
     contamination);
   * the 65 SNP probes: genotypes per participant (allele frequency U(0.2, 0.8) per SNP; a child
-    inherits one allele from its mother), beta 0.08 / 0.50 / 0.92 by genotype + N(0, 0.03).
+    inherits one allele from its mother), beta 0.08 / 0.50 / 0.92 by genotype + N(0, 0.03);
+  * the exposure scores' CpGs (reference/scores; own random stream, so the blocks above are
+    unchanged): cord bloods get the newborn scores' CpGs (Reese 2017, Provencal 2020 GES),
+    mothers the adult scores' (Elliott 2014, Rauschert 2020, Stevenson 2021, Jung 2023,
+    Gadd 2022): the score's reference beta where it has one (Elliott's never-smoker medians,
+    the EpiScore's training means) + N(0, 0.03), else U(0.2, 0.8). Made-up values, so the
+    scores they give are demo numbers only.
 """
 import csv
 import gzip
@@ -69,6 +75,19 @@ def read(path, ncols=None, names=None):
     return [header[i] for i in keep], data
 
 
+def score_cpgs(name):
+    """(cpg, reference beta or None) of a bundled exposure score."""
+    with open(f"reference/scores/{name}.csv") as f:
+        rows = list(csv.reader(f))[1:]
+    return [(r[0], float(r[2]) if len(r) > 2 and r[2] else None) for r in rows
+            if r[0].startswith("cg")]
+
+
+CORD_SCORES = ["reese2017_maternal_smoking", "provencal2020_ges"]
+ADULT_SCORES = ["elliott2014_smoking", "rauschert2020_prenatal_smoking",
+                "stevenson2021_dnam_il6", "jung2023_dnam_stress", "gadd2022_crp_episcore"]
+
+
 def gold_cpgs():
     with gzip.open("reference/clocks/dunedinpace2022_gold_standard_means.csv.gz", "rt") as f:
         return {r[0] for r in list(csv.reader(f))[1:] if r[0].startswith("cg")}
@@ -110,6 +129,7 @@ wanted = (
     | set(panel("placenta_third_trimester")[1])
     | {p["probe_id"] for p in nr3c1_probes()}
     | {c for c, _ in morin()}
+    | {c for n in CORD_SCORES + ADULT_SCORES for c, _ in score_cpgs(n)}
 )
 
 rng = random.Random(SEED)
@@ -202,6 +222,17 @@ for j, r in enumerate(sheet):
             f"{min(max((0.08, 0.50, 0.92)[a + b] + rng.gauss(0, 0.03), 0.001), 0.999):.4f}")
 for snp in snps:
     real.pop(snp, None)
+# Exposure-score CpGs, from their own stream (the blocks above keep their values).
+srng = random.Random(SEED + 20)
+for j, k in enumerate(kind):
+    names = CORD_SCORES if k == "cord" else ADULT_SCORES if k == "adult" else []
+    done = set()
+    for n in names:
+        for cpg, ref in score_cpgs(n):
+            if cpg in done:
+                continue
+            done.add(cpg)
+            fill(cpg, j, ref + srng.gauss(0, 0.03) if ref is not None else srng.uniform(0.2, 0.8))
 
 rows = dict(real)
 for cpg, vals in synthetic.items():

@@ -48,6 +48,8 @@ process AGEMARK_RUN {
     mkdir -p methylation multiqc
     touch methylation/cohort.clocks.tsv
     touch methylation/cohort.clocks.parquet
+    touch methylation/cohort.exposure.tsv
+    touch methylation/cohort.exposure.parquet
     touch methylation/cohort.celltypes.tsv
     touch methylation/cohort.celltypes.parquet
     touch methylation/cohort.identity.tsv
