@@ -6,6 +6,7 @@ pub mod engine;
 pub mod error;
 pub mod indexed;
 pub mod input;
+pub mod modbam;
 pub mod view;
 
 pub use engine::{
