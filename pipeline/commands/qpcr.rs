@@ -19,7 +19,14 @@ pub fn run(args: &QpcrArgs) -> Result<(), AppError> {
     let o = &mut cfg.options;
     for r in &args.role {
         let (name, role) = parse_role(r).map_err(|m| AppError::Usage(format!("--role {m}")))?;
-        o.roles.insert(name, role);
+        if let Some(old) = o.roles.insert(name.clone(), role) {
+            if old != role {
+                return Err(AppError::Usage(format!(
+                    "--role {r}: {name} already has the role {}: one role per target",
+                    old.name()
+                )));
+            }
+        }
     }
     for e in &args.efficiency {
         let (t, v) =

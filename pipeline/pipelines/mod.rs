@@ -266,6 +266,19 @@ pub fn scores(args: &ScoresRequest) -> Result<Vec<PathBuf>, Error> {
             r.n_cpgs, r.info.name
         );
     }
+    for r in run.results.iter().filter(|r| r.n_present > 0) {
+        let failed: Vec<&models::Estimate> =
+            r.estimates.iter().filter(|e| e.value.is_none()).collect();
+        if let Some(first) = failed.first() {
+            warn!(
+                "{shown}: {} of {} samples have no {} ({})",
+                failed.len(),
+                r.estimates.len(),
+                r.info.name,
+                first.notes.last().map_or("", String::as_str)
+            );
+        }
+    }
     let rows = models::to_rows(&run, &file_name_of(&args.input), &[]);
     info!(
         "{shown}: {} samples × {} scores in {:.2} s (imputation {})",

@@ -33,9 +33,42 @@ pub fn load(cfg: &QpcrConfig) -> Result<Vec<Reaction>, Error> {
             "no plate: give plate exports (or plate = … lines in --config)",
         ));
     }
+    check_options(opts)?;
+    // Each plate once; plates are named by their file name, or by the path as given when two
+    // plates share a file name (runs exported into per-run folders).
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &cfg.plates {
+        let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        if !seen.insert(key) {
+            return Err(Error::usage(format!(
+                "plate {} is given twice: give each plate once (its wells would count twice)",
+                p.display()
+            )));
+        }
+    }
+    let name_of = |p: &Path| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
     let mut reactions = Vec::new();
     for p in &cfg.plates {
-        reactions.extend(parse::read_plate(p)?);
+        let shared = cfg
+            .plates
+            .iter()
+            .filter(|q| name_of(q) == name_of(p))
+            .count()
+            > 1;
+        let name = if shared {
+            p.display().to_string()
+        } else {
+            name_of(p)
+        };
+        let shown = p.display().to_string();
+        let bytes =
+            std::fs::read(p).map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
+        reactions.extend(parse::parse_bytes(&shown, &name, &bytes)?);
     }
     if let Some(m) = &cfg.plate_map {
         parse::apply_plate_map(&mut reactions, &parse::read_plate_map(m)?);
@@ -52,6 +85,13 @@ pub fn load(cfg: &QpcrConfig) -> Result<Vec<Reaction>, Error> {
             ),
         )
         .into());
+    }
+    for name in opts.efficiency.keys() {
+        if !reactions.iter().any(|r| &r.target == name) {
+            return Err(Error::usage(format!(
+                "efficiency {name}=…: no well has target (or fluorophore) {name}"
+            )));
+        }
     }
     for name in opts.roles.keys() {
         if !reactions.iter().any(|r| &r.target == name) {
@@ -84,7 +124,46 @@ pub fn load(cfg: &QpcrConfig) -> Result<Vec<Reaction>, Error> {
             )));
         }
     }
+    if !opts
+        .roles
+        .values()
+        .any(|r| matches!(r, Role::Telomere | Role::Mtdna))
+    {
+        tracing::warn!(
+            "no --role NAME=telomere or NAME=mtdna: no T/S or MT/S; only the plates' curves and checks and the mean Cq are written"
+        );
+    }
     Ok(reactions)
+}
+
+/// Refuses thresholds that cannot mean what they say.
+fn check_options(o: &crate::qpcr::QpcrOptions) -> Result<(), Error> {
+    let bad = |m: String| Err(Error::usage(m));
+    if !(o.max_cq > 0.0 && o.max_cq <= 100.0) {
+        return bad(format!(
+            "max_cq {}: give a cycle number between 0 and 100",
+            o.max_cq
+        ));
+    }
+    if !(o.max_sd > 0.0 && o.max_sd < 10.0) {
+        return bad(format!(
+            "max_sd {}: give cycles above 0 (default 0.3)",
+            o.max_sd
+        ));
+    }
+    if !(o.min_r2 > 0.0 && o.min_r2 <= 1.0) {
+        return bad(format!(
+            "min_r2 {}: give a fraction between 0 and 1 (default 0.98)",
+            o.min_r2
+        ));
+    }
+    if !(o.min_efficiency > 0.0 && o.min_efficiency < o.max_efficiency && o.max_efficiency <= 2.0) {
+        return bad(format!(
+            "efficiency_range {}-{}: give MIN-MAX as fractions, MIN below MAX (default 0.9-1.1)",
+            o.min_efficiency, o.max_efficiency
+        ));
+    }
+    Ok(())
 }
 
 /// Writes the three tables of `run` at `output`; returns the files written.
@@ -107,6 +186,24 @@ pub fn write(output: &Path, run: &QpcrRun) -> Result<Vec<PathBuf>, Error> {
 pub fn qpcr(cfg: &QpcrConfig, output: &Path) -> Result<Vec<PathBuf>, Error> {
     let reactions = load(cfg)?;
     let run = qpcr::compute(&reactions, &cfg.options);
+    let ratios: Vec<&crate::tidy::Row> = run
+        .rows
+        .iter()
+        .filter(|r| matches!(r.measure.as_str(), "ts_ratio" | "mt_s_ratio"))
+        .collect();
+    let failed: Vec<&&crate::tidy::Row> = ratios
+        .iter()
+        .filter(|r| r.qc_status == crate::core::QcStatus::Fail)
+        .collect();
+    if !failed.is_empty() {
+        tracing::warn!(
+            "{} of {} ratios failed (the first, {}: {})",
+            failed.len(),
+            ratios.len(),
+            failed[0].sample_id,
+            failed[0].qc_note
+        );
+    }
     if run.rows.is_empty() {
         tracing::warn!(
             "no unknown well has a target with a role (only standards or NTCs?): {}.qpcr.tsv has no sample rows; the plate QC is in {}.qpcr_plates.tsv",

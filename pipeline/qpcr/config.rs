@@ -104,7 +104,14 @@ impl QpcrConfig {
                 "plate_map" => c.plate_map = Some(base.join(value)),
                 "role" => {
                     let (n, r) = parse_role(value).map_err(&bad)?;
-                    o.roles.insert(n, r);
+                    if let Some(old) = o.roles.insert(n.clone(), r) {
+                        if old != r {
+                            return Err(bad(format!(
+                                "{n} already has the role {}: one role per target",
+                                old.name()
+                            )));
+                        }
+                    }
                 }
                 "calibrator" => o.calibrator = Some(value.to_string()),
                 "inter_run_calibrator" => {

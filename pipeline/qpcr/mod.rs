@@ -785,9 +785,14 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
                     }
                     None => {
                         q.all_curves = false;
-                        q.notes.push(format!(
-                            "{target} on {plate}: no standard curve and no calibrator: no quantity"
-                        ));
+                        q.notes.push(match &opts.calibrator {
+                            Some(c) => format!(
+                                "{target} on {plate}: no standard curve, and the calibrator {c} has no Cq on this plate: no quantity"
+                            ),
+                            None => format!(
+                                "{target} on {plate}: no standard curve and no calibrator: no quantity"
+                            ),
+                        });
                     }
                 }
                 if let Some(f) = plate_flags.get(&(plate.clone(), target.clone())) {
@@ -820,7 +825,7 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
                     &pv,
                     assay_of(*role),
                     &format!("cq_mean_{}", role.name()),
-                    reps.mean.unwrap_or(f64::NAN),
+                    reps.mean.unwrap_or(0.0),
                     "cycles",
                     &format!("mean_of_replicates(target={target};sd={:.3})", reps.sd),
                 );
@@ -829,6 +834,7 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
                     r.add_note(n);
                 }
                 if reps.mean.is_none() {
+                    r.value = None;
                     r.fail("no replicate amplified");
                 } else if reps.warn {
                     r.qc_status = QcStatus::Warn;
@@ -841,7 +847,8 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
             let Some(n) = qty.get(&num) else { continue };
             let assay = assay_of(num);
             let Some(d) = qty.get(&Role::SingleCopy) else {
-                let mut r = Row::new(&pv, assay, measure, f64::NAN, "ratio", "quantity_ratio");
+                let mut r = Row::new(&pv, assay, measure, 0.0, "ratio", "quantity_ratio");
+                r.value = None;
                 r.fail("no single-copy gene measured for this sample: no ratio");
                 out.rows.push(r);
                 continue;
@@ -859,13 +866,18 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
                 (Some(a), Some(b)) if b > 0.0 => a / b,
                 _ => f64::NAN,
             };
+            let method = if n.methods.is_empty() && d.methods.is_empty() {
+                "quantity_ratio".to_string()
+            } else {
+                format!("quantity_ratio({};{})", n.methods, d.methods)
+            };
             let mut r = Row::new(
                 &pv,
                 assay,
                 measure,
-                value,
+                if value.is_finite() { value } else { 0.0 },
                 "ratio",
-                &format!("quantity_ratio({};{})", n.methods, d.methods),
+                &method,
             );
             r.n_used = Some((n.n_used + d.n_used) as u64);
             for x in n.notes.iter().chain(d.notes.iter()) {

@@ -59,10 +59,12 @@ fn parse_cq(path: &str, row: u64, col: &str, s: &str) -> Result<Option<f64>, Inp
     {
         return Ok(None);
     }
-    t.replace(',', ".")
+    let v = t
+        .replace(',', ".")
         .parse::<f64>()
-        .map(Some)
-        .map_err(|_| InputError::cell(path, row, col, format!("'{t}' is not a number")))
+        .map_err(|_| InputError::cell(path, row, col, format!("'{t}' is not a number")))?;
+    // Zero, negative (RDML's −1 = not available) and infinite values are no value.
+    Ok(v.is_finite().then_some(v).filter(|x| *x > 0.0))
 }
 
 /// Reads one plate export (any format above); plates are named by the file's base name.

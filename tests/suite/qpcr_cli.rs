@@ -625,6 +625,33 @@ fn inter_run_calibration_icc_absolute_length_and_a_config_file() {
         .parse()
         .unwrap();
     assert!(cal > raw, "calibrated {cal} vs raw {raw}");
+    // MT/S: an mtDNA gene (ND1) on the same SYNTHETIC plates, by the same arithmetic.
+    let mt_targets = [("ND1", 12.0), ("36B4", 20.0)];
+    let mt_u = [
+        ("CB-1", "ND1", 400.0),
+        ("CB-1", "36B4", 2.0),
+        ("CB-2", "ND1", 300.0),
+        ("CB-2", "36B4", 1.5),
+    ];
+    fs::write(d.join("mt.tsv"), plain_plate(&mt_targets, &mt_u, 0.0)).unwrap();
+    agemark([
+        "qpcr",
+        d.join("mt.tsv").to_str().unwrap(),
+        "--role",
+        "ND1=mtdna",
+        "--role",
+        "36B4=single_copy",
+        "-o",
+        d.join("mt").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let t = Table::read(&d.join("mt.qpcr.tsv"));
+    let r = row(&t, "CB-2", "mt_s_ratio");
+    assert_eq!(r["assay"], "mtdna_qpcr");
+    assert!(
+        (r["value"].parse::<f64>().unwrap() - 200.0).abs() < 1e-3,
+        "{r:?}"
+    );
     // A bad config line names the file, the line and the key.
     fs::write(
         d.join("bad.conf"),
@@ -811,4 +838,93 @@ fn agemark_run_takes_qpcr_plates_into_the_cohort_tables_dyads_and_report() {
     ]);
     assert_ne!(r.code, Some(0));
     assert!(r.stderr.contains("--qpcr FILE"), "{}", r.stderr);
+}
+
+#[test]
+fn same_named_plates_stay_apart_and_contradictory_options_are_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    // SYNTHETIC: two runs exported under the same file name into per-run folders.
+    let targets = [("TEL", 14.0), ("36B4", 20.0)];
+    let u = [
+        ("CB-1", "TEL", 40.0),
+        ("CB-1", "36B4", 2.0),
+        ("POOL", "TEL", 36.0),
+        ("POOL", "36B4", 2.0),
+    ];
+    for (run, shift) in [("run1", 0.0), ("run2", 1.0)] {
+        fs::create_dir_all(d.join(run)).unwrap();
+        fs::write(
+            d.join(run).join("plate.tsv"),
+            plain_plate(&targets, &u, shift),
+        )
+        .unwrap();
+    }
+    let p1 = d.join("run1/plate.tsv");
+    let p2 = d.join("run2/plate.tsv");
+    let (p1, p2) = (p1.to_str().unwrap(), p2.to_str().unwrap());
+    let out = d.join("o");
+    let base = |extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "qpcr",
+            p1,
+            p2,
+            "--role",
+            "TEL=telomere",
+            "--role",
+            "36B4=single_copy",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.extend(["-o".to_string(), out.display().to_string()]);
+        a
+    };
+    agemark(base(&["--inter-run-calibrator", "POOL"])).assert_ok();
+    let p = Table::read(&d.join("o.qpcr_plates.tsv"));
+    let f = |plate: &str| -> f64 { row(&p, plate, "irc_factor_TEL")["value"].parse().unwrap() };
+    assert!(
+        (f(p2) / f(p1) - 2.0).abs() < 1e-4,
+        "two plates, each its own curve and factor"
+    );
+    for (extra, why) in [
+        (vec!["--role", "TEL=single_copy"], "one role per target"),
+        (vec!["--max-sd=-1"], "max_sd"),
+        (vec!["--efficiency", "TELX=0.9"], "no well has target"),
+    ] {
+        let r = agemark(base(&extra));
+        assert_eq!(r.code, Some(2), "{extra:?}");
+        assert!(r.stderr.contains(why), "{extra:?}: {}", r.stderr);
+    }
+    let r = agemark([
+        "qpcr",
+        p1,
+        p1,
+        "--role",
+        "TEL=telomere",
+        "--role",
+        "36B4=single_copy",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(r.stderr.contains("given twice"), "{}", r.stderr);
+    // Zero or negative Cq values are no Cq, never a value.
+    let zero = plain_plate(&targets, &u, 0.0).replacen("\tCB-1\tTEL\t", "\tCB-1\tTEL\t-", 1);
+    fs::write(d.join("z.tsv"), zero).unwrap();
+    agemark([
+        "qpcr",
+        d.join("z.tsv").to_str().unwrap(),
+        "--role",
+        "TEL=telomere",
+        "--role",
+        "36B4=single_copy",
+        "-o",
+        d.join("z").to_str().unwrap(),
+    ])
+    .assert_ok();
+    let w = wells(&d.join("z.qpcr_wells.tsv"));
+    assert!(w
+        .iter()
+        .any(|r| r["sample"] == "CB-1" && r["target"] == "TEL" && r["status"] == "no_cq"));
 }

@@ -633,6 +633,13 @@ fn finish_linear(
                 ));
                 return e;
             }
+            if observed == 0 {
+                e.qc_status = QcStatus::Fail;
+                e.notes.push(format!(
+                    "not computed: none of the {total} CpGs has a measured value in this sample"
+                ));
+                return e;
+            }
             let lin = match acc.rule {
                 Rule::Zhang => {
                     let Some(mo) = moments else {
