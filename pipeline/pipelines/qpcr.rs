@@ -184,6 +184,11 @@ pub fn write(output: &Path, run: &QpcrRun) -> Result<Vec<PathBuf>, Error> {
 
 /// Runs the qPCR stage: `cfg`'s plates → the tables at `output`; returns the files written.
 pub fn qpcr(cfg: &QpcrConfig, output: &Path) -> Result<Vec<PathBuf>, Error> {
+    if output.as_os_str() == "-" {
+        return Err(Error::usage(
+            "-o -: agemark qpcr writes three tables; give a prefix (e.g. -o out/plates)",
+        ));
+    }
     let reactions = load(cfg)?;
     let run = qpcr::compute(&reactions, &cfg.options);
     let ratios: Vec<&crate::tidy::Row> = run

@@ -16,7 +16,8 @@
 //!   `Cq = slope · log10(Q) + intercept`, R², efficiency `E = 10^(−1/slope) − 1` (Bustin et al.
 //!   2009, MIQE, Clin Chem 55:611, doi:10.1373/clinchem.2008.112797; Pfaffl 2001). E outside
 //!   90–110 % or R² below 0.98 warns. An unknown's quantity is `10^((Cq − intercept)/slope)`
-//!   from its own plate's curve for that target, never from an instrument's computed SQ.
+//!   from its own plate's curve for that target, never from an instrument's computed SQ; an
+//!   unknown more than half a cycle outside the standards' Cq range warns (extrapolated).
 //! * **Without a curve**, relative to a calibrator sample (`--calibrator`), efficiency-
 //!   corrected (Pfaffl 2001, Nucleic Acids Res 29:e45, doi:10.1093/nar/29.9.e45): quantity
 //!   `(1 + E)^(Cq_calibrator − Cq)` with E from `--efficiency TARGET=E` or 1 (100 %), which
@@ -444,6 +445,8 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
     };
     // Plate × target curves and NTC checks.
     let mut curves: BTreeMap<(String, String), Curve> = BTreeMap::new();
+    // The Cq range of each curve's standards (an unknown outside it is extrapolated).
+    let mut std_range: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
     let mut plate_flags: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut plates: Vec<(String, String)> = kept
         .iter()
@@ -504,6 +507,9 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
             out.plate_rows.push(add("intercept", c.intercept, "cycles"));
             out.plate_rows.push(e);
             out.plate_rows.push(r2);
+            let lo = std.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            let hi = std.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            std_range.insert((plate.clone(), target.clone()), (lo, hi));
             curves.insert((plate.clone(), target.clone()), c);
         }
         let n_std = on(Content::Standard).count();
@@ -775,6 +781,15 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
                 match raw_quantity(target, plate, cq) {
                     Some((raw, m, curve)) => {
                         q.all_curves &= curve;
+                        // More than half a cycle beyond the standards: extrapolated.
+                        if let Some(&(lo, hi)) = std_range.get(&(plate.clone(), target.clone())) {
+                            if curve && (cq < lo - 0.5 || cq > hi + 0.5) {
+                                q.warn = true;
+                                q.notes.push(format!(
+                                    "{target} on {plate}: mean Cq {cq:.2} outside the standards' Cq range {lo:.2}-{hi:.2}: the quantity is extrapolated"
+                                ));
+                            }
+                        }
                         let f = irc_factor.get(&(plate.clone(), target.clone())).copied();
                         let value = raw / f.unwrap_or(1.0);
                         q.per_plate.insert(plate.clone(), value);

@@ -927,4 +927,33 @@ fn same_named_plates_stay_apart_and_contradictory_options_are_refused() {
     assert!(w
         .iter()
         .any(|r| r["sample"] == "CB-1" && r["target"] == "TEL" && r["status"] == "no_cq"));
+    // A sample far beyond the standards (0.001 against 1000..0.1) warns: extrapolated.
+    let far = [("FAR", "TEL", 0.001), ("FAR", "36B4", 2.0)];
+    fs::write(d.join("far.tsv"), plain_plate(&targets, &far, 0.0)).unwrap();
+    let far_tsv = d.join("far.tsv");
+    let far_out = d.join("far");
+    let args = |o: &str| {
+        vec![
+            "qpcr".to_string(),
+            far_tsv.display().to_string(),
+            "--role".into(),
+            "TEL=telomere".into(),
+            "--role".into(),
+            "36B4=single_copy".into(),
+            "-o".into(),
+            o.to_string(),
+        ]
+    };
+    agemark(args(far_out.to_str().unwrap())).assert_ok();
+    let t = Table::read(&d.join("far.qpcr.tsv"));
+    let r = row(&t, "FAR", "ts_ratio");
+    assert_eq!(r["qc_status"], "warn");
+    assert!(
+        r["qc_note"].contains("outside the standards' Cq range"),
+        "{}",
+        r["qc_note"]
+    );
+    // `-o -` is refused: three tables need a prefix.
+    let r = agemark(args("-"));
+    assert!(r.stderr.contains("give a prefix"), "{}", r.stderr);
 }
