@@ -1,14 +1,11 @@
 //! `agemark clocks`: epigenetic clocks (and age acceleration) from one methylation input
 //! (`agemark::pipelines::clocks`).
 
-use agemark::{
-    methylation::models::Impute,
-    pipelines::{self, ClocksRequest},
-};
+use agemark::pipelines::{self, ClocksRequest};
 use tracing::info;
 
 use super::{methinput, AppError};
-use crate::cli::{ClocksArgs, ImputeArg};
+use crate::cli::ClocksArgs;
 
 /// `agemark clocks`.
 pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
@@ -17,12 +14,7 @@ pub fn run(args: &ClocksArgs) -> Result<(), AppError> {
         output: args.output.clone(),
         clocks: args.clocks.clone(),
         models_dir: args.models_dir.clone(),
-        impute: match args.impute {
-            ImputeArg::Auto => Impute::Auto,
-            ImputeArg::CohortMean => Impute::CohortMean,
-            ImputeArg::Reference => Impute::Reference,
-            ImputeArg::None => Impute::None,
-        },
+        impute: methinput::impute(args.impute),
         max_missing: args.max_missing,
         samplesheet: args.samplesheet.clone(),
         celltypes: args.celltypes.clone(),

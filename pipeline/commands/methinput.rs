@@ -87,3 +87,15 @@ pub fn platform(p: PlatformArg) -> Option<Platform> {
         PlatformArg::Msa => Some(Platform::Msa),
     }
 }
+
+/// `--impute` → the library's policy (`agemark clocks`, `agemark scores`).
+pub fn impute(a: crate::cli::ImputeArg) -> agemark::methylation::models::Impute {
+    use crate::cli::ImputeArg;
+    use agemark::methylation::models::Impute;
+    match a {
+        ImputeArg::Auto => Impute::Auto,
+        ImputeArg::CohortMean => Impute::CohortMean,
+        ImputeArg::Reference => Impute::Reference,
+        ImputeArg::None => Impute::None,
+    }
+}

@@ -1,14 +1,11 @@
 //! `agemark scores`: DNA-methylation exposure scores from one methylation input
 //! (`agemark::pipelines::scores`).
 
-use agemark::{
-    methylation::models::Impute,
-    pipelines::{self, ScoresRequest},
-};
+use agemark::pipelines::{self, ScoresRequest};
 use tracing::info;
 
 use super::{methinput, AppError};
-use crate::cli::{ImputeArg, ScoresArgs};
+use crate::cli::ScoresArgs;
 
 /// `agemark scores`.
 pub fn run(args: &ScoresArgs) -> Result<(), AppError> {
@@ -16,12 +13,7 @@ pub fn run(args: &ScoresArgs) -> Result<(), AppError> {
         input: args.input.betas.clone(),
         output: args.output.clone(),
         scores: args.scores.clone(),
-        impute: match args.impute {
-            ImputeArg::Auto => Impute::Auto,
-            ImputeArg::CohortMean => Impute::CohortMean,
-            ImputeArg::Reference => Impute::Reference,
-            ImputeArg::None => Impute::None,
-        },
+        impute: methinput::impute(args.impute),
         max_missing: args.max_missing,
         reader: methinput::reader_options(&args.input)?,
     };

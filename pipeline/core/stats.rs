@@ -4,9 +4,9 @@
 //! the F distribution's CDF `I_{d1·x/(d1·x+d2)}(d1/2, d2/2)` and its quantile by bisection.
 //! Checked against published F tables in the tests (agreement to 1e-5).
 
-/// ln Γ(x) for x > 0.
+/// ln Γ(x) for x > 0 (relative error below 1e-13; also the genotype mixture's beta densities,
+/// `methylation::sample_qc`).
 pub fn ln_gamma(x: f64) -> f64 {
-    const G: f64 = 7.0;
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,
         676.520_368_121_885_1,
@@ -25,7 +25,7 @@ pub fn ln_gamma(x: f64) -> f64 {
     }
     let x = x - 1.0;
     let mut a = C[0];
-    let t = x + G + 0.5;
+    let t = x + 7.5;
     for (i, c) in C.iter().enumerate().skip(1) {
         a += c / (x + i as f64);
     }
