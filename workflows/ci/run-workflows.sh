@@ -6,7 +6,8 @@
 # Steps: slurm (start a one-node SLURM with ../shared/hpc/start-local-slurm.sh), venv (the
 # pinned workflow engines), reference (`agemark run` on the demo cohort), snakemake-lint,
 # snakemake-bad-sheet, snakemake-local, snakemake-slurm, snakemake-slurm-failure, cwl-validate,
-# cwl-run, cwl-toil-slurm, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
+# cwl-run, cwl-toil-slurm, nfcore-venv (nf-core/tools), nfcore-lint (`nf-core modules lint`
+# offline), nextflow-test-profile, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
 #
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
@@ -295,7 +296,83 @@ step_cwl_toil_slurm() {
     echo "toil-cwl-runner on SLURM ($((after - before)) jobs): $CWL_COMPARED cohort and IDAT batch tables byte-identical to agemark run's"
 }
 
-[[ $# -gt 0 ]] || { sed -n 2,17p "$0"; exit 2; }
+# nf-core/tools in its own venv (its pins clash with the workflow engines').
+NFCORE_VENV="${NFCORE_VENV:-$HOME/.cache/agemark-peers/nf-core-venv}"
+NFCORE_REQUIREMENTS="$REPO/workflows/ci/nf-core/requirements-nf-core.txt"
+
+step_nfcore_venv() {
+    if [[ -x "$NFCORE_VENV/bin/nf-core" ]] && cmp -s "$NFCORE_REQUIREMENTS" "$NFCORE_VENV/.requirements"; then
+        echo "nf-core/tools already in $NFCORE_VENV"
+    else
+        rm -rf "$NFCORE_VENV"
+        mkdir -p "$(dirname "$NFCORE_VENV")"
+        python3 -m venv "$NFCORE_VENV"
+        "$NFCORE_VENV/bin/pip" install -q -r "$NFCORE_REQUIREMENTS"
+        cp "$NFCORE_REQUIREMENTS" "$NFCORE_VENV/.requirements"
+    fi
+    "$NFCORE_VENV/bin/nf-core" --version 2>/dev/null | grep -m1 -o 'version [0-9.]*'
+}
+
+# The lint warnings that are known and said why (module regex, test); any other warning or any
+# failure fails the step.
+#  - bioconda_version: looked up on anaconda.org, unreachable here; and agemark is not on
+#    bioconda yet (recipes/agemark is the recipe to submit).
+#  - main_nf_version_topic / main_nf_version_emit: the modules write versions.yml (the older
+#    nf-core convention) because tests/suite/workflows_nextflow.rs runs each module's script and
+#    checks versions.yml; the `topic: versions` + eval() form needs that test to parse it first.
+#  - main_nf_meta_key on idat: the batch's prefixes and sample ids travel in meta (meta.prefixes,
+#    meta.sample_ids), set by the subworkflow from agemark's IDAT plan.
+NFCORE_KNOWN_WARNINGS='^agemark/[a-z0-9]+ (bioconda_version|main_nf_version_topic|main_nf_version_emit)$|^agemark/idat main_nf_meta_key$'
+
+# `nf-core modules lint --local` of workflows/nextflow/modules/local/agemark/* with no network: a
+# stand-in `nextflow` on PATH (workflows/ci/nf-core/fake-nextflow: -v, config, inspect) and the
+# nf-core/modules schemas from a local git repository (workflows/ci/nf-core/modules-repo) cloned
+# where nf-core/tools keeps its modules repository ($XDG_CONFIG_HOME/nfcore/nf-core/modules).
+step_nfcore_lint() {
+    local d="$WF_WORK/nfcore" log rc=0 unknown n_pass n_warn n_fail
+    rm -rf "$d" && mkdir -p "$d/bin" "$d/config/nfcore/nf-core" "$d/home"
+    cp "$REPO/workflows/ci/nf-core/fake-nextflow" "$d/bin/nextflow"
+    chmod +x "$d/bin/nextflow"
+    cp -r "$REPO/workflows/ci/nf-core/modules-repo" "$d/origin"
+    git -C "$d/origin" init -q -b master
+    git -C "$d/origin" add -A
+    git -C "$d/origin" -c user.name=agemark-ci -c user.email=ci@localhost commit -q -m "nf-core module schemas"
+    git clone -q "$d/origin" "$d/config/nfcore/nf-core/modules"
+    # A copy of the pipeline directory: nf-core/tools writes modules.json into the one it lints.
+    cp -r "$REPO/workflows/nextflow" "$d/pipeline"
+    log="$d/lint.log"
+    (cd "$d/pipeline" && HOME="$d/home" XDG_CONFIG_HOME="$d/config" XDG_CACHE_HOME="$d/cache" \
+        PATH="$d/bin:$PATH" HIDE_PROGRESS=1 NF_CORE_LINT_OUTPUT=1 COLUMNS=200 \
+        "$NFCORE_VENV/bin/nf-core" modules lint --all --local --dir .) >"$log" 2>&1 || rc=$?
+    n_pass="$(sed -n 's/.*\[✔\] *\([0-9]*\) Tests\? Passed.*/\1/p' "$log")"
+    n_warn="$(sed -n 's/.*\[!\] *\([0-9]*\) Tests\? Warnings\?.*/\1/p' "$log")"
+    n_fail="$(sed -n 's/.*\[✗\] *\([0-9]*\) Tests\? Failed.*/\1/p' "$log")"
+    [[ $rc -eq 0 && -n "$n_pass" && "${n_fail:-0}" -eq 0 ]] || { cat "$log" >&2; fail "nf-core modules lint: exit $rc, ${n_fail:-?} failed"; }
+    unknown="$(grep -E '^agemark/[a-z0-9]+ [a-z_]+$' "$log" | grep -Ev "$NFCORE_KNOWN_WARNINGS" || true)"
+    [[ -z "$unknown" ]] || { cat "$log" >&2; fail "nf-core modules lint warned beyond the known offline/legacy warnings: $unknown"; }
+    grep -E '^agemark/[a-z0-9]+ [a-z_]+$' "$log" | awk '{ print $2 }' | sort | uniq -c | sed 's/^/  known warning: /'
+    echo "nf-core modules lint (offline, $(ls "$REPO/workflows/nextflow/modules/local/agemark" | wc -l) modules): $n_pass passed, ${n_warn:-0} warned (all known), 0 failed"
+}
+
+# Nextflow's `-profile test` sets every parameter AGEMARK_CHECK needs: the params of the test
+# profile in nextflow.config (read as plain `params.NAME = "VALUE"` lines, ${launchDir} replaced),
+# on the demo cohort `agemark demo` writes, passed as main.nf passes them, pass `agemark run --check`.
+step_nextflow_test_profile() {
+    local d="$WF_WORK/nf-test-profile" input betas
+    rm -rf "$d" && mkdir -p "$d"
+    local profile
+    profile="$(awk '/^    test \{/ { p = 1; next } p && /^    \}/ { exit } p' "$REPO/workflows/nextflow/nextflow.config")"
+    param() { sed -n "s/^ *params\.$1 *= *\"\(.*\)\"\$/\1/p" <<<"$profile" | sed "s|\${launchDir}|$d|"; }
+    input="$(param input)"
+    betas="$(param betas)"
+    [[ -n "$input" && -n "$betas" ]] || fail "the test profile does not set params.input and params.betas"
+    (cd "$d" && "$AGEMARK" demo --outdir agemark-demo -q >/dev/null)
+    (cd "$d" && "$AGEMARK" run --samplesheet "$input" --betas "$betas" --check --plan idat_plan.tsv) ||
+        fail "agemark run --check on -profile test's parameters failed"
+    echo "-profile test: params.input and params.betas pass AGEMARK_CHECK's agemark run --check"
+}
+
+[[ $# -gt 0 ]] || { sed -n 2,18p "$0"; exit 2; }
 # The default sheet is generated (cheap, deterministic) before any step that reads it.
 [[ "$SHEET" != "$(realpath -m "$WF_WORK/ci-sheet/samplesheet.csv")" ]] || ci_sheet
 for s in "$@"; do

@@ -2,6 +2,9 @@ process AGEMARK_CHECK {
     tag "$samplesheet"
     label 'process_single'
 
+    conda "${moduleDir}/environment.yml"
+    container "localhost/agemark:0.1.0"
+
     input:
     path samplesheet
     path inputs

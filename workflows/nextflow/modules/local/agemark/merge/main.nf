@@ -2,6 +2,9 @@ process AGEMARK_MERGE {
     tag "$meta.id"
     label 'process_medium'
 
+    conda "${moduleDir}/environment.yml"
+    container "localhost/agemark:0.1.0"
+
     input:
     tuple val(meta), path(tables)
     path samplesheet

@@ -2,6 +2,9 @@ process AGEMARK_RUN {
     tag "$meta.id"
     label 'process_high'
 
+    conda "${moduleDir}/environment.yml"
+    container "localhost/agemark:0.1.0"
+
     input:
     tuple val(meta), path(samplesheet), path(betas)
     path inputs
