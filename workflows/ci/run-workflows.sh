@@ -5,7 +5,8 @@
 #
 # Steps: slurm (start a one-node SLURM with ../shared/hpc/start-local-slurm.sh), venv (the
 # pinned workflow engines), reference (`agemark run` on the demo cohort), snakemake-lint,
-# snakemake-bad-sheet, snakemake-local, snakemake-slurm, snakemake-slurm-failure, cwl-validate,
+# snakemake-bad-sheet, snakemake-local, snakemake-slurm, snakemake-slurm-failure,
+# snakemake-wrapper (the agemark/reads wrapper's test, local and SLURM), cwl-validate,
 # cwl-run, cwl-toil-slurm, nfcore-venv (nf-core/tools), nfcore-lint (`nf-core modules lint`
 # offline), nextflow-test-profile, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
 #
@@ -30,7 +31,7 @@ HM27_IDAT="$REPO/tests/data/array/hm27_idat"
 SHEET="$(realpath -m "${SHEET:-$WF_WORK/ci-sheet/samplesheet.csv}")"
 BETAS="$(realpath -m "${BETAS:-reference/demo/cohort/demo_betas.csv.gz}")"
 REQUIREMENTS="$REPO/workflows/ci/requirements-workflows.txt"
-SNAKEFILE="$REPO/workflows/snakemake/Snakefile"
+SNAKEFILE="$REPO/workflows/snakemake/workflow/Snakefile"
 SLURM_PROFILE="$REPO/workflows/snakemake/profiles/slurm"
 CI_CONFIG="$REPO/workflows/ci/snakemake-ci.yaml"
 REF_OUT="$WF_WORK/reference"
@@ -137,8 +138,10 @@ step_reference() {
 step_snakemake_lint() {
     local d="$WF_WORK/smk-lint"
     rm -rf "$d" && mkdir -p "$d"
-    # --lint exits 1 on any finding.
-    smk -s "$SNAKEFILE" -d "$d" --config samplesheet="$SHEET" betas="$BETAS" agemark="$AGEMARK" --lint
+    # --lint exits 1 on any finding. The example config/config.yaml is read (and validated
+    # against the schema) first; --config overrides its paths.
+    smk -s "$SNAKEFILE" -d "$d" --configfile "$REPO/workflows/snakemake/config/config.yaml" \
+        --config samplesheet="$SHEET" betas="$BETAS" agemark="$AGEMARK" --lint
 }
 
 # An invalid sheet must stop the workflow at start, with agemark's own message, before any job.
@@ -235,6 +238,39 @@ step_snakemake_slurm_failure() {
     grep -q "reads.*1$" "$d/dry" || { cat "$d/dry"; fail "the dry run does not plan the failed sample again"; }
     echo "failed SLURM job: agemark's error in the workflow log, no partial outputs:"
     echo "$bad"
+}
+
+# The agemark/reads wrapper (workflows/snakemake/wrappers/agemark/reads, snakemake-wrappers shape)
+# through its own test/Snakefile, locally and on SLURM: its tables must be byte-identical to
+# those of `agemark reads` run directly with the same options.
+step_snakemake_wrapper() {
+    local d="$WF_WORK/smk-wrapper" test_smk where args f n
+    test_smk="$REPO/workflows/snakemake/wrappers/agemark/reads/test/Snakefile"
+    rm -rf "$d" && mkdir -p "$d/direct"
+    "$AGEMARK" --threads 2 reads "$REPO/reference/demo/HG03478_MT.bam" --sample-id HG03478 --min-mapq 20 \
+        -o "$d/direct/HG03478" 2>"$d/direct.log" || fail "agemark reads (direct) exited $?"
+    mapfile -t args < <(slurm_args)
+    for where in local slurm; do
+        mkdir -p "$d/$where"
+        if [[ $where == local ]]; then
+            smk -s "$test_smk" -d "$d/$where" --wrapper-prefix "file://$REPO/workflows/snakemake/wrappers/" \
+                --config agemark="$AGEMARK" --cores 2 out/HG03478.telomere.tsv >"$d/$where.log" 2>&1 ||
+                { cat "$d/$where.log" >&2; fail "the wrapper's test Snakefile failed (local)"; }
+        else
+            smk -s "$test_smk" -d "$d/$where" --wrapper-prefix "file://$REPO/workflows/snakemake/wrappers/" \
+                --config agemark="$AGEMARK" "${args[@]}" out/HG03478.telomere.tsv >"$d/$where.log" 2>&1 ||
+                { cat "$d/$where.log" >&2; fail "the wrapper's test Snakefile failed on SLURM"; }
+            grep -q "Job .* has been submitted with SLURM jobid" "$d/$where.log" ||
+                fail "the wrapper's job did not go through SLURM (see $d/$where.log)"
+        fi
+        n=0
+        for f in "$d"/direct/HG03478.*; do
+            cmp -s "$f" "$d/$where/out/$(basename "$f")" || fail "wrapper ($where): $(basename "$f") differs from agemark reads'"
+            n=$((n + 1))
+        done
+        [[ $n -eq 4 ]] || fail "wrapper ($where): $n tables, not 4"
+        echo "agemark/reads wrapper ($where): $n tables byte-identical to agemark reads'"
+    done
 }
 
 step_cwl_validate() {
@@ -372,7 +408,7 @@ step_nextflow_test_profile() {
     echo "-profile test: params.input and params.betas pass AGEMARK_CHECK's agemark run --check"
 }
 
-[[ $# -gt 0 ]] || { sed -n 2,18p "$0"; exit 2; }
+[[ $# -gt 0 ]] || { sed -n 2,19p "$0"; exit 2; }
 # The default sheet is generated (cheap, deterministic) before any step that reads it.
 [[ "$SHEET" != "$(realpath -m "$WF_WORK/ci-sheet/samplesheet.csv")" ]] || ci_sheet
 for s in "$@"; do

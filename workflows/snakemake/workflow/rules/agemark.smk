@@ -1,36 +1,9 @@
-# agemark on a cohort with Snakemake: the sample sheet of `agemark run`, one job per sample for
-# the read stages, one job per IDAT batch (`agemark idat`, batches as planned by `agemark run
-# --check --plan`), ONE cohort job for the methylation stages (cohort imputation, DunedinPACE and
-# age-acceleration residuals need every sample at once), then `agemark merge` and `agemark report`.
-# The outputs are laid out as `agemark run --outdir` lays them out, and the cohort tables are
-# byte-identical to `agemark run`'s on the same sheet (checked in CI: workflows/ci/run-workflows.sh).
-#
-#   snakemake -s workflows/snakemake/Snakefile --config samplesheet=SHEET outdir=DIR --cores 4
-#   snakemake -s workflows/snakemake/Snakefile --config samplesheet=SHEET outdir=DIR \
-#       --profile workflows/snakemake/profiles/slurm --default-resources slurm_account=ACCOUNT
-#
-# An invalid sheet stops the workflow before any job, with `agemark run --check`'s message.
-from snakemake.utils import min_version
-
-min_version("8.0")
-
-
-include: "rules/common.smk"
-
-
-wildcard_constraints:
-    sample="|".join(re.escape(s) for s in READ_SAMPLES) or "(?!)",
-    batch="|".join(re.escape(b) for b in IDAT_BATCHES) or "(?!)",
-
-
-rule all:
-    input:
-        f"{OUTDIR}/cohort.long.tsv",
-        f"{OUTDIR}/report.html",
+# The rules of the agemark workflow (helpers and configuration in common.smk).
 
 
 rule reads:
-    """Telomere and mtDNA copy number for one sample: the same command `agemark run` runs."""
+    """Telomere and mtDNA copy number for one sample: the same command `agemark run` runs, through
+    the agemark/reads wrapper of this repository (wrappers/agemark/reads)."""
     input:
         unpack(reads_inputs),
     output:
@@ -42,20 +15,21 @@ rule reads:
         f"{OUTDIR}/logs/reads/{{sample}}.log",
     params:
         agemark=AGEMARK,
-        options=reads_options,
+        sample_id=lambda wildcards: wildcards.sample,
         extra=config["reads_args"],
-        prefix=lambda wildcards, output: prefix_of(output.telomere_tsv, ".telomere.tsv"),
     threads: RES["reads"]["threads"]
     resources:
         mem_mb=RES["reads"]["mem_mb"],
         runtime=RES["reads"]["runtime"],
+    conda:
+        "../envs/agemark.yaml"
     container:
         config["container"]
-    # On failure the job's log (agemark's one-line error) goes to stderr too: it then shows in
-    # the SLURM job log and, with --show-failed-logs (set by the profile), in the workflow's log.
-    shell:
-        "{params.agemark} --threads {threads} reads {params.options} {params.extra}"
-        " -o {params.prefix} 2> {log} || {{ status=$?; cat {log} >&2; exit $status; }}"
+    # On failure the wrapper copies the job's log (agemark's one-line error) to stderr: it then
+    # shows in the SLURM job log and, with --show-failed-logs (set by the profile), in the
+    # workflow's log.
+    wrapper:
+        f"file:{WRAPPERS}/agemark/reads"
 
 
 rule idat:
@@ -78,6 +52,8 @@ rule idat:
     resources:
         mem_mb=RES["idat"]["mem_mb"],
         runtime=RES["idat"]["runtime"],
+    conda:
+        "../envs/agemark.yaml"
     container:
         config["container"]
     shell:
@@ -110,6 +86,8 @@ rule methylation:
     resources:
         mem_mb=RES["methylation"]["mem_mb"],
         runtime=RES["methylation"]["runtime"],
+    conda:
+        "../envs/agemark.yaml"
     container:
         config["container"]
     shell:
@@ -145,6 +123,8 @@ rule merge:
     resources:
         mem_mb=RES["merge"]["mem_mb"],
         runtime=RES["merge"]["runtime"],
+    conda:
+        "../envs/agemark.yaml"
     container:
         config["container"]
     shell:
@@ -170,6 +150,8 @@ rule report:
     resources:
         mem_mb=RES["report"]["mem_mb"],
         runtime=RES["report"]["runtime"],
+    conda:
+        "../envs/agemark.yaml"
     container:
         config["container"]
     shell:

@@ -10,13 +10,15 @@ import tempfile
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-validate(config, schema="../config/config.schema.yaml")
+validate(config, schema="../schemas/config.schema.yaml")
 
 SHEET = config["samplesheet"]
 OUTDIR = os.path.normpath(config["outdir"])
 AGEMARK = config["agemark"]
 BETAS = config["betas"]
 RES = config["resources"]
+# This repository's Snakemake wrappers (snakemake-wrappers shape), used by path.
+WRAPPERS = os.path.normpath(os.path.join(workflow.basedir, "..", "wrappers"))
 
 
 def check_samplesheet(sheet):
@@ -76,24 +78,15 @@ def sheet_path(value):
 
 
 def reads_inputs(wildcards):
+    """The inputs of the agemark/reads wrapper: `reads` (one file or a pair) and `reference`."""
     row = ROWS[wildcards.sample]
-    files = {"reads": sheet_path(row["reads"])}
+    reads = [sheet_path(row["reads"])]
     if row.get("reads2"):
-        files["reads2"] = sheet_path(row["reads2"])
+        reads.append(sheet_path(row["reads2"]))
+    files = {"reads": reads}
     if row.get("reference"):
         files["reference"] = sheet_path(row["reference"])
     return files
-
-
-def reads_options(wildcards, input):
-    """Everything after `agemark reads`, as `agemark run` passes it for this sample."""
-    opts = [input.reads]
-    if "reads2" in input.keys():
-        opts.append(input.reads2)
-    if "reference" in input.keys():
-        opts += ["--reference", input.reference]
-    opts += ["--sample-id", wildcards.sample]
-    return " ".join(shlex.quote(o) for o in opts)
 
 
 def prefix_of(path, suffix):
