@@ -8,7 +8,8 @@
 # snakemake-bad-sheet, snakemake-local, snakemake-slurm, snakemake-slurm-failure,
 # snakemake-wrapper (the agemark/reads wrapper's test, local and SLURM), cwl-validate,
 # cwl-run, cwl-toil-slurm, nfcore-venv (nf-core/tools), nfcore-lint (`nf-core modules lint`
-# offline), nextflow-test-profile, slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
+# offline), nextflow-test-profile, edam-terms (EDAM formats named in CWL and meta.yml exist),
+# slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
 #
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
@@ -273,12 +274,20 @@ step_snakemake_wrapper() {
     done
 }
 
+# Every CWL file validates with no warning at all (cwltool warns, among others, when it cannot
+# fetch a `$schemas` ontology: the files name EDAM formats by IRI, with no `$schemas`).
 step_cwl_validate() {
-    local f
+    local f out
     for f in workflows/cwl/*.cwl; do
-        "$WF_VENV/bin/cwltool" --quiet --validate "$f" >/dev/null || fail "$f is not valid CWL"
-        echo "$f: valid"
+        out="$("$WF_VENV/bin/cwltool" --validate "$f" 2>&1)" || { echo "$out" >&2; fail "$f is not valid CWL"; }
+        if grep -q WARNING <<<"$out"; then echo "$out" >&2; fail "$f: cwltool --validate warns"; fi
+        echo "$f: valid, no warning"
     done
+}
+
+# The EDAM terms of the CWL tools and Nextflow meta.yml files exist in EDAM and are current formats.
+step_edam_terms() {
+    "$NFCORE_VENV/bin/python" "$REPO/workflows/ci/check_edam.py" "$REPO"
 }
 
 # A CWL runner collects every output in one directory: its cohort tables and the IDAT batch

@@ -13,16 +13,24 @@ requirements:
       - $(inputs.samplesheet)
       - $(inputs.inputs)
 hints:
+  SoftwareRequirement:
+    packages:
+      agemark:
+        version: ["0.1.0"]
+        specs: ["https://github.com/agemark/agemark"]
   DockerRequirement:
-    dockerPull: agemark:latest
+    # The image workflows/containers/build-image.sh builds (in no registry: build or load it first).
+    dockerPull: localhost/agemark:0.1.0
 baseCommand: [agemark, run, --check]
 arguments:
   - {prefix: --outdir, valueFrom: agemark-check}
   - {prefix: --samplesheet, valueFrom: $(inputs.samplesheet.basename)}
 inputs:
-  samplesheet: {type: File, doc: "The sample sheet of `agemark run` (CSV or TSV)"}
+  samplesheet: {type: File, format: [edam:format_3752, edam:format_3475], doc: "The sample sheet of `agemark run` (CSV or TSV)"}
   inputs: {type: "File[]", default: [], doc: "Every file the sheet points to"}
-  betas: {type: File?, inputBinding: {prefix: --betas}}
+  betas: {type: File?, format: [edam:format_3752, edam:format_3475], inputBinding: {prefix: --betas}}
 stdout: check.txt
 outputs:
-  report: {type: stdout}
+  report: {type: stdout, format: edam:format_2330}
+$namespaces:
+  edam: http://edamontology.org/

@@ -15,8 +15,14 @@ requirements:
     listing:
       - $(inputs.idats)
 hints:
+  SoftwareRequirement:
+    packages:
+      agemark:
+        version: ["0.1.0"]
+        specs: ["https://github.com/agemark/agemark"]
   DockerRequirement:
-    dockerPull: agemark:latest
+    # The image workflows/containers/build-image.sh builds (in no registry: build or load it first).
+    dockerPull: localhost/agemark:0.1.0
   ResourceRequirement:
     coresMin: $(inputs.threads)
     ramMin: 4000
@@ -25,7 +31,7 @@ arguments:
   - {position: 0, prefix: --threads, valueFrom: $(inputs.threads)}
   - {position: 1, valueFrom: idat}
 inputs:
-  idats: {type: "File[]", doc: "The batch's IDAT files (<barcode>_<position>_Grn/_Red.idat, plain or .gz)"}
+  idats: {type: "File[]", format: edam:format_3578, doc: "The batch's IDAT files (<barcode>_<position>_Grn/_Red.idat, plain or .gz)"}
   prefixes: {type: "string[]", inputBinding: {position: 2}, doc: "The <barcode>_<position> prefixes of the staged files, in order"}
   sample_ids: {type: "string[]?", inputBinding: {position: 3, prefix: --sample-ids, itemSeparator: ","}, doc: "One sample id per prefix"}
   prefix: {type: string, inputBinding: {position: 4, prefix: -o}, doc: "Output prefix (usually the batch)"}
@@ -33,7 +39,9 @@ inputs:
   threads: {type: int, default: 2}
   after: {type: File?, doc: "Ordering only (not used): the cohort workflow passes the sheet check's report, so no job starts on a rejected sheet"}
 outputs:
-  betas: {type: File, outputBinding: {glob: $(inputs.prefix).betas.tsv.gz}}
-  detection: {type: File, outputBinding: {glob: $(inputs.prefix).detection.tsv.gz}}
-  qc_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).idat_qc.tsv}}
-  qc_parquet: {type: File, outputBinding: {glob: $(inputs.prefix).idat_qc.parquet}}
+  betas: {type: File, format: edam:format_3475, outputBinding: {glob: $(inputs.prefix).betas.tsv.gz}}
+  detection: {type: File, format: edam:format_3475, outputBinding: {glob: $(inputs.prefix).detection.tsv.gz}}
+  qc_tsv: {type: File, format: edam:format_3475, outputBinding: {glob: $(inputs.prefix).idat_qc.tsv}}
+  qc_parquet: {type: File, format: edam:format_2333, outputBinding: {glob: $(inputs.prefix).idat_qc.parquet}}
+$namespaces:
+  edam: http://edamontology.org/

@@ -6,8 +6,14 @@ doc: Writes <prefix>.<stage>.tsv and .parquet (fixed suffixes); one-line error a
 requirements:
   InlineJavascriptRequirement: {}
 hints:
+  SoftwareRequirement:
+    packages:
+      agemark:
+        version: ["0.1.0"]
+        specs: ["https://github.com/agemark/agemark"]
   DockerRequirement:
-    dockerPull: agemark:latest
+    # The image workflows/containers/build-image.sh builds (in no registry: build or load it first).
+    dockerPull: localhost/agemark:0.1.0
   ResourceRequirement:
     coresMin: $(inputs.threads)
     ramMin: 2000
@@ -16,16 +22,18 @@ arguments:
   - {position: 0, prefix: --threads, valueFrom: $(inputs.threads)}
   - {position: 1, valueFrom: reads}
 inputs:
-  reads: {type: File, inputBinding: {position: 2}, secondaryFiles: [{pattern: .bai, required: false}, {pattern: .crai, required: false}]}
-  reads2: {type: File?, inputBinding: {position: 3}, doc: "Second FASTQ of a pair"}
-  reference: {type: File?, inputBinding: {position: 4, prefix: --reference}, secondaryFiles: [{pattern: .fai, required: false}], doc: "FASTA for CRAM"}
+  reads: {type: File, format: [edam:format_2572, edam:format_3462, edam:format_2573, edam:format_1930], inputBinding: {position: 2}, secondaryFiles: [{pattern: .bai, required: false}, {pattern: .crai, required: false}]}
+  reads2: {type: File?, format: edam:format_1930, inputBinding: {position: 3}, doc: "Second FASTQ of a pair"}
+  reference: {type: File?, format: edam:format_1929, inputBinding: {position: 4, prefix: --reference}, secondaryFiles: [{pattern: .fai, required: false}], doc: "FASTA for CRAM"}
   sample_id: {type: string, inputBinding: {position: 5, prefix: --sample-id}}
   prefix: {type: string, inputBinding: {position: 6, prefix: -o}, doc: "Output prefix (usually the sample id)"}
   extra_args: {type: "string[]", default: [], inputBinding: {position: 7}, doc: "More options of agemark reads"}
   threads: {type: int, default: 2}
   after: {type: File?, doc: "Ordering only (not used): the cohort workflow passes the sheet check's report, so no job starts on a rejected sheet"}
 outputs:
-  telomere_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).telomere.tsv}}
-  telomere_parquet: {type: File, outputBinding: {glob: $(inputs.prefix).telomere.parquet}}
-  mtdna_tsv: {type: File, outputBinding: {glob: $(inputs.prefix).mtdna.tsv}}
-  mtdna_parquet: {type: File, outputBinding: {glob: $(inputs.prefix).mtdna.parquet}}
+  telomere_tsv: {type: File, format: edam:format_3475, outputBinding: {glob: $(inputs.prefix).telomere.tsv}}
+  telomere_parquet: {type: File, format: edam:format_2333, outputBinding: {glob: $(inputs.prefix).telomere.parquet}}
+  mtdna_tsv: {type: File, format: edam:format_3475, outputBinding: {glob: $(inputs.prefix).mtdna.tsv}}
+  mtdna_parquet: {type: File, format: edam:format_2333, outputBinding: {glob: $(inputs.prefix).mtdna.parquet}}
+$namespaces:
+  edam: http://edamontology.org/

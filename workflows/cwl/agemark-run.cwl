@@ -15,8 +15,14 @@ requirements:
       - $(inputs.inputs)
       - $(inputs.idat_betas)
 hints:
+  SoftwareRequirement:
+    packages:
+      agemark:
+        version: ["0.1.0"]
+        specs: ["https://github.com/agemark/agemark"]
   DockerRequirement:
-    dockerPull: agemark:latest
+    # The image workflows/containers/build-image.sh builds (in no registry: build or load it first).
+    dockerPull: localhost/agemark:0.1.0
   ResourceRequirement:
     coresMin: $(inputs.threads)
     ramMin: 8000
@@ -27,12 +33,13 @@ arguments:
   - {position: 2, prefix: --samplesheet, valueFrom: $(inputs.samplesheet.basename)}
   - {position: 5, prefix: --outdir, valueFrom: agemark-run}
 inputs:
-  samplesheet: {type: File}
+  samplesheet: {type: File, format: [edam:format_3752, edam:format_3475]}
   inputs: {type: "File[]", default: [], doc: "Every file the sheet points to"}
-  betas: {type: File?, inputBinding: {position: 3, prefix: --betas}}
+  betas: {type: File?, format: [edam:format_3752, edam:format_3475], inputBinding: {position: 3, prefix: --betas}}
   stages: {type: string, default: "clocks,exposure,celltypes,identity,nr3c1", inputBinding: {position: 4, prefix: --stages}}
   idat_betas:
     type: "File[]"
+    format: edam:format_3475
     default: []
     doc: "The IDAT batches' betas (agemark-idat.cwl), staged here and read with --idat-dir ."
     inputBinding: {position: 4, prefix: --idat-dir, valueFrom: "$(self.length ? '.' : null)"}
@@ -41,7 +48,11 @@ inputs:
 outputs:
   methylation_tsv:
     type: File[]
+    format: edam:format_3475
     outputBinding: {glob: agemark-run/methylation/cohort.*.tsv}
   methylation_parquet:
     type: File[]
+    format: edam:format_2333
     outputBinding: {glob: agemark-run/methylation/cohort.*.parquet}
+$namespaces:
+  edam: http://edamontology.org/

@@ -28,8 +28,29 @@ import tempfile
 FILE_COLUMNS = ("reads", "reads2", "reference", "idat", "methylation_calls")
 
 
+# EDAM formats by file name, as the tools' `format:` fields name them (cwltool checks that every
+# File given to an input with a format carries one of those formats).
+EDAM = "http://edamontology.org/"
+FORMATS = (
+    ((".bam",), "format_2572"),  # BAM
+    ((".cram",), "format_3462"),  # CRAM
+    ((".sam", ".sam.gz"), "format_2573"),  # SAM
+    ((".fq", ".fastq", ".fq.gz", ".fastq.gz"), "format_1930"),  # FASTQ
+    ((".fa", ".fasta", ".fa.gz", ".fasta.gz", ".fna", ".fna.gz"), "format_1929"),  # FASTA
+    ((".idat", ".idat.gz"), "format_3578"),  # IDAT
+    ((".csv", ".csv.gz"), "format_3752"),  # CSV
+    ((".tsv", ".tsv.gz", ".txt", ".txt.gz"), "format_3475"),  # TSV
+)
+
+
 def cwl_file(path):
-    return {"class": "File", "path": os.path.abspath(path)}
+    f = {"class": "File", "path": os.path.abspath(path)}
+    name = os.path.basename(path).lower()
+    for suffixes, edam in FORMATS:
+        if name.endswith(suffixes):
+            f["format"] = EDAM + edam
+            break
+    return f
 
 
 def idat_files(prefix):
