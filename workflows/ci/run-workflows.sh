@@ -9,7 +9,7 @@
 # snakemake-wrapper (the agemark/reads wrapper's test, local and SLURM), cwl-validate,
 # cwl-run, cwl-toil-slurm, nfcore-venv (nf-core/tools), nfcore-lint (`nf-core modules lint`
 # offline), nextflow-test-profile, edam-terms (EDAM formats named in CWL and meta.yml exist),
-# slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
+# distribution (one version, recipe lint, cargo package), slurm-stop. Every check fails loudly (non-zero exit with the reason on stderr).
 #
 # Settings: AGEMARK (binary; default target/release/agemark), WF_VENV (default
 # $HOME/.cache/agemark-peers/workflows-venv), WF_WORK (scratch; default /tmp/agemark-wf),
@@ -415,6 +415,27 @@ step_nextflow_test_profile() {
     (cd "$d" && "$AGEMARK" run --samplesheet "$input" --betas "$betas" --check --plan idat_plan.tsv) ||
         fail "agemark run --check on -profile test's parameters failed"
     echo "-profile test: params.input and params.betas pass AGEMARK_CHECK's agemark run --check"
+}
+
+# Release hygiene: one version everywhere and the conda recipe's lint (check_distribution.py);
+# `cargo package` of the workspace (no build: --no-verify) with every file the code embeds in the
+# package, and its size against crates.io's 10 MB limit (printed, not enforced: the embedded
+# reference data alone is ~25 MB compressed, see README "Installation").
+step_distribution() {
+    local d="$WF_WORK/package" embedded missing crate size
+    "$NFCORE_VENV/bin/python" "$REPO/workflows/ci/check_distribution.py" "$REPO"
+    rm -rf "$d" && mkdir -p "$d"
+    cargo package --list --allow-dirty -p agemark >"$d/list.txt"
+    embedded="$(grep -rhoE 'include_(bytes|str)!\("[^"]+"\)' "$REPO/pipeline" |
+        sed -E 's/^[^"]*"//; s/"\)$//; s#^(\.\./)+##' | sort -u)"
+    missing="$(grep -vxF -f "$d/list.txt" <<<"$embedded" || true)"
+    [[ -z "$missing" ]] || fail "files the code embeds are not in the crate (Cargo.toml include): $missing"
+    CARGO_TARGET_DIR="$d/target" cargo package --workspace --no-verify --allow-dirty -q
+    for crate in "$d"/target/package/*.crate; do
+        size="$(stat -c %s "$crate")"
+        echo "$(basename "$crate"): $(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }') MiB$([[ $size -gt 10485760 ]] && echo ' (OVER crates.io'"'"'s 10 MiB limit)')"
+    done
+    echo "cargo package: $(wc -l <"$d/list.txt") files in agemark's crate, all $(wc -l <<<"$embedded") embedded files among them"
 }
 
 [[ $# -gt 0 ]] || { sed -n 2,19p "$0"; exit 2; }
