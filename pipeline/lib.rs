@@ -19,6 +19,7 @@ pub mod coords;
 pub mod core;
 pub mod idat;
 pub mod methylation;
+pub mod modpileup;
 pub mod mtdna;
 pub mod pipelines;
 pub mod qpcr;

@@ -69,6 +69,7 @@ fn main() {
         cli::Command::Telomere(a) => commands::telomere::run(a, threads),
         cli::Command::Mtdna(a) => commands::mtdna::run(a, threads),
         cli::Command::Reads(a) => commands::reads::run(a, threads),
+        cli::Command::Pileup(a) => commands::pileup::run(a, threads),
         cli::Command::Demo(a) => commands::demo::run(a, threads),
         cli::Command::Clocks(a) => commands::clocks::run(a),
         cli::Command::Scores(a) => commands::scores::run(a),

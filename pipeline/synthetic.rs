@@ -341,3 +341,151 @@ mod tests {
         );
     }
 }
+
+/// A SYNTHETIC modBAM (as SAM) and its reference: CpGs at chosen positions of one contig, each
+/// with a chosen methylated fraction, covered by long reads with `MM`/`ML` calls.
+#[derive(Clone, Debug)]
+pub struct ModbamSpec {
+    /// Contig name.
+    pub contig: String,
+    /// Contig length.
+    pub length: u64,
+    /// CpGs: 0-based position of the + strand C, and the fraction of reads methylated there.
+    pub sites: Vec<(u64, f64)>,
+    /// Reads over each site (half of them reverse-strand records).
+    pub reads_per_site: usize,
+    /// Read length.
+    pub read_length: u64,
+    /// `ML` byte of a methylated call (the unmethylated call is `255 −` it).
+    pub confidence: u8,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Writes the reference FASTA of a [`ModbamSpec`]: `T` everywhere but `CG` at the sites, so
+/// the sites are the contig's only CpGs.
+pub fn write_modbam_reference<W: Write>(w: &mut W, spec: &ModbamSpec) -> io::Result<()> {
+    writeln!(w, ">{} SYNTHETIC reference made by agemark", spec.contig)?;
+    let mut sites: Vec<u64> = spec.sites.iter().map(|s| s.0).collect();
+    sites.sort_unstable();
+    let mut line = Vec::with_capacity(80);
+    let mut next = sites.iter().peekable();
+    let mut pos = 0u64;
+    while pos < spec.length {
+        line.clear();
+        let end = (pos + 60).min(spec.length);
+        for p in pos..end {
+            while next.peek().is_some_and(|&&s| s + 1 < p) {
+                next.next();
+            }
+            let b = match next.peek() {
+                Some(&&s) if s == p => b'C',
+                Some(&&s) if s + 1 == p => b'G',
+                _ => b'T',
+            };
+            line.push(b);
+        }
+        line.push(b'\n');
+        w.write_all(&line)?;
+        pos = end;
+    }
+    Ok(())
+}
+
+/// Writes the SYNTHETIC reads of a [`ModbamSpec`] as SAM (header first); returns, per site,
+/// the methylated and total calls written (both strands).
+pub fn write_modbam_sam<W: Write>(w: &mut W, spec: &ModbamSpec) -> io::Result<Vec<(u32, u32)>> {
+    writeln!(w, "@HD\tVN:1.6\tSO:unsorted")?;
+    writeln!(w, "@SQ\tSN:{}\tLN:{}", spec.contig, spec.length)?;
+    writeln!(
+        w,
+        "@CO\tSYNTHETIC modBAM made by agemark (pipeline/synthetic.rs), not real data"
+    )?;
+    let mut rng = SplitMix64(spec.seed);
+    let mut sorted: Vec<(u64, f64)> = spec.sites.clone();
+    sorted.sort_by_key(|s| s.0);
+    let frac_at = |p: u64| -> Option<f64> {
+        sorted
+            .binary_search_by_key(&p, |s| s.0)
+            .ok()
+            .map(|i| sorted[i].1)
+    };
+    let mut truth = vec![(0u32, 0u32); spec.sites.len()];
+    let index_of: std::collections::HashMap<u64, usize> = spec
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.0, i))
+        .collect();
+    let mut n = 0u64;
+    for &(site, _) in &spec.sites {
+        for j in 0..spec.reads_per_site {
+            let len = spec.read_length.min(spec.length);
+            let lo = (site + 2).saturating_sub(len);
+            let hi = site.min(spec.length - len);
+            let start = lo + rng.below(hi - lo + 1);
+            let end = start + len;
+            let reverse = j % 2 == 1;
+            // The read is the reference: a site's C and G where they fall inside it.
+            let mut seq = vec![b'T'; len as usize];
+            let mut plus = Vec::new();
+            let mut minus = Vec::new();
+            for &(p, _) in &sorted {
+                if p >= start && p < end {
+                    seq[(p - start) as usize] = b'C';
+                    plus.push(p);
+                }
+                if p + 1 >= start && p + 1 < end {
+                    seq[(p + 1 - start) as usize] = b'G';
+                    minus.push(p);
+                }
+            }
+            // Methylated at a site when this read's rank falls below the fraction: the same
+            // read is methylated or not on both C's of a CpG.
+            let rank = (j as f64 + 0.5) / spec.reads_per_site as f64;
+            let mut probs = Vec::new();
+            let mut skips = Vec::new();
+            // Calls along the read as sequenced: + strand C's left to right, or − strand C's
+            // (SEQ's G's) right to left for a reverse record.
+            let order: Vec<u64> = if reverse {
+                minus.iter().rev().copied().collect()
+            } else {
+                plus
+            };
+            for &p in &order {
+                let methylated = frac_at(p).is_some_and(|f| rank < f);
+                skips.push("0");
+                probs.push(if methylated {
+                    spec.confidence
+                } else {
+                    255 - spec.confidence
+                });
+                if let Some(&i) = index_of.get(&p) {
+                    truth[i].0 += u32::from(methylated);
+                    truth[i].1 += 1;
+                }
+            }
+            let mm = if skips.is_empty() {
+                "C+m?;".to_string()
+            } else {
+                format!("C+m?,{};", skips.join(","))
+            };
+            let ml: Vec<String> = probs.iter().map(|b| b.to_string()).collect();
+            n += 1;
+            writeln!(
+                w,
+                "read{n}\t{}\t{}\t{}\t60\t{len}M\t*\t0\t0\t{}\t*\tMM:Z:{mm}{}",
+                if reverse { 16 } else { 0 },
+                spec.contig,
+                start + 1,
+                String::from_utf8_lossy(&seq),
+                if ml.is_empty() {
+                    String::new()
+                } else {
+                    format!("\tML:B:C,{}", ml.join(","))
+                },
+            )?;
+        }
+    }
+    Ok(truth)
+}

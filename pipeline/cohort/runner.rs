@@ -75,7 +75,7 @@ use crate::{
     methylation::{
         array::output::{write_batch, write_failures},
         models::{applicability, registry::Registry},
-        source::ReaderOptions,
+        source::{modbam_input, ReaderOptions},
         stage::{load_run_models, run_stages, MethJob, METH_STAGES},
     },
     mtdna::{self, MtdnaOptions},
@@ -732,9 +732,22 @@ impl Ctx<'_> {
                     .iter()
                     .map(|(c, &i)| (c.clone(), self.samples[i].sample_type.clone()))
                     .collect();
+                // A modBAM sample piles up against its own sheet reference.
+                let modbam_reader;
+                let reader = match map.values().next().map(|&i| self.samples[i]) {
+                    Some(s) if map.len() == 1 && modbam_input::detect(path) => {
+                        let mut r = self.reader.clone();
+                        if let Some(f) = &s.reference {
+                            r.calls.reference = Some(PathBuf::from(f));
+                        }
+                        modbam_reader = r;
+                        &modbam_reader
+                    }
+                    _ => &self.reader,
+                };
                 let job = MethJob {
                     path,
-                    reader: &self.reader,
+                    reader,
                     ages: &ages,
                     sample_types: &sample_types,
                     forced_clocks: applicability::forces(&self.opts.clocks),

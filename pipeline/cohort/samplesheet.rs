@@ -748,6 +748,18 @@ impl CohortSheet {
                     _ => s.methylation_calls = Some(resolved),
                 }
             }
+            if s.reference.is_none()
+                && s.methylation_calls
+                    .as_deref()
+                    .is_some_and(crate::methylation::source::modbam_input::detect)
+            {
+                problem(
+                    Severity::Error,
+                    Some(line),
+                    Some("reference"),
+                    "methylation_calls names reads (a modBAM): give the FASTA they were aligned to in the reference column (CpG sites come from it)".into(),
+                );
+            }
             if s.reads2.is_some() && s.reads.is_none() {
                 problem(
                     Severity::Error,

@@ -54,6 +54,13 @@ pub fn idat_options(args: &IdatInputArgs) -> Result<IdatInputOptions, AppError> 
 
 /// Sequencing-calls options from the command line.
 pub fn calls_options(args: &CallsInputArgs) -> Result<CallsInputOptions, AppError> {
+    if let Some(p) = args.mod_threshold {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(AppError::Usage(format!(
+                "--mod-threshold must be a probability between 0 and 1, not {p}"
+            )));
+        }
+    }
     if args.min_coverage == 0 {
         return Err(AppError::Usage(
             "--min-coverage must be at least 1 read".to_string(),
@@ -65,6 +72,8 @@ pub fn calls_options(args: &CallsInputArgs) -> Result<CallsInputOptions, AppErro
             BuildArg::Hg38 => CallsBuild::Hg38,
         },
         min_coverage: args.min_coverage,
+        reference: args.reference.clone(),
+        mod_threshold: args.mod_threshold,
         format: args.calls_format.map(|f| match f {
             CallsFormatArg::BismarkCov => CallsFormat::BismarkCov,
             CallsFormatArg::BismarkReport => CallsFormat::BismarkReport,

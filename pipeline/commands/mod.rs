@@ -8,6 +8,7 @@ pub mod merge;
 pub mod methinput;
 pub mod mtdna;
 pub mod nr3c1;
+pub mod pileup;
 pub mod qpcr;
 pub mod reads;
 pub mod reference;

@@ -5,6 +5,7 @@
 //! the binary only maps arguments and prints what was written.
 
 pub mod demo;
+pub mod pileup;
 pub mod qpcr;
 pub mod reference;
 

@@ -70,6 +70,11 @@ pub trait ReadStage: Sync {
     fn needs_codes(&self) -> bool {
         true
     }
+    /// Whether the stage reads the base-modification tags ([`ReadView::mm`], [`ReadView::ml`]);
+    /// they are copied out of each record only when some stage of the pass does.
+    fn needs_mods(&self) -> bool {
+        false
+    }
     /// Turns the merged accumulator of a finished pass into the stage's rows.
     fn finish(&self, acc: Self::Acc, info: &InputInfo, prov: &Provenance) -> Vec<Row>;
 }
@@ -84,6 +89,8 @@ pub trait ErasedStage: Sync {
     fn merge_boxed(&self, into: &mut (dyn Any + Send), from: Box<dyn Any + Send>);
     /// See [`ReadStage::needs_codes`].
     fn needs_codes_erased(&self) -> bool;
+    /// See [`ReadStage::needs_mods`].
+    fn needs_mods_erased(&self) -> bool;
     /// See [`ReadStage::finish`].
     fn finish_boxed(
         &self,
@@ -114,6 +121,9 @@ impl<S: ReadStage> ErasedStage for S {
     }
     fn needs_codes_erased(&self) -> bool {
         self.needs_codes()
+    }
+    fn needs_mods_erased(&self) -> bool {
+        self.needs_mods()
     }
     fn finish_boxed(
         &self,
@@ -250,6 +260,8 @@ struct DecodeCtx<'a> {
     has_reference: bool,
     /// Some stage needs base codes: BAM bases are unpacked (else copied packed).
     codes: bool,
+    /// Some stage reads the base-modification tags (`MM`/`ML`).
+    mods: bool,
 }
 
 /// A BAM record's reference id, refused when the header has no such reference (samtools
@@ -277,6 +289,8 @@ fn checked_tid(
 #[derive(Default)]
 struct Scratch {
     seq: Vec<u8>,
+    /// `MM` strings then `ML` bytes of the batch's reads (when a stage asked for them).
+    mods: Vec<u8>,
     packed: Vec<u8>,
     names: Vec<u8>,
     cigar: Vec<CigarOp>,
@@ -298,6 +312,9 @@ struct Span {
     packed: (usize, usize),
     len: usize,
     cigar: (usize, usize),
+    /// `MM` and `ML` ranges of `Scratch::mods`.
+    mm: (usize, usize),
+    ml: (usize, usize),
     /// `name` and `packed` are ranges of the batch's BAM record bytes (not copied into the
     /// scratch buffers).
     in_frame: bool,
@@ -347,6 +364,7 @@ pub fn run_pass(
         rg_index: &read_group_index,
         has_reference: spec.reference.is_some(),
         codes: stages.iter().any(|s| s.needs_codes_erased()),
+        mods: stages.iter().any(|s| s.needs_mods_erased()),
     };
     let (tx, rx) = bounded::<Batch>(threads * 2);
     let path_for_producer = path.clone();
@@ -789,6 +807,8 @@ fn make_views<'a>(scratch: &'a Scratch, frame: &'a [u8]) -> Vec<ReadView<'a>> {
                 &scratch.packed[s.packed.0..s.packed.1]
             },
             cigar: &scratch.cigar[s.cigar.0..s.cigar.1],
+            mm: &scratch.mods[s.mm.0..s.mm.1],
+            ml: &scratch.mods[s.ml.0..s.ml.1],
         })
         .collect()
 }
@@ -798,6 +818,7 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
     scratch.packed.clear();
     scratch.names.clear();
     scratch.cigar.clear();
+    scratch.mods.clear();
     scratch.spans.clear();
     match &batch.raw {
         Raw::Bam(frames) => {
@@ -853,6 +874,8 @@ fn decode(ctx: &DecodeCtx<'_>, batch: &Batch, scratch: &mut Scratch) -> Result<(
                     packed: (0, 0),
                     len: scratch.seq.len() - start,
                     cigar: (0, 0),
+                    mm: (0, 0),
+                    ml: (0, 0),
                     in_frame: false,
                 });
             }
@@ -922,6 +945,11 @@ fn decode_bam(
                 .get(&sam::alignment::record::data::field::Tag::READ_GROUP),
         )
     };
+    let (mm, ml) = if ctx.mods {
+        push_mods(ctx, record, &rec.data(), scratch)?
+    } else {
+        ((0, 0), (0, 0))
+    };
     scratch.spans.push(Span {
         record,
         name,
@@ -964,6 +992,8 @@ fn decode_bam(
         packed,
         len,
         cigar: (cstart, scratch.cigar.len()),
+        mm,
+        ml,
         in_frame: true,
     });
     Ok(())
@@ -1015,6 +1045,11 @@ fn decode_hts(
         }
     };
     let pos = |p: i64| u64::try_from(p).ok();
+    let (mm, ml) = if ctx.mods {
+        hts_mods(rec, scratch)
+    } else {
+        ((0, 0), (0, 0))
+    };
     scratch.spans.push(Span {
         record,
         name,
@@ -1034,9 +1069,74 @@ fn decode_hts(
         packed,
         len,
         cigar: (cstart, scratch.cigar.len()),
+        mm,
+        ml,
         in_frame: false,
     });
     Ok(())
+}
+
+/// A `(start, end)` range of a scratch buffer.
+type Range = (usize, usize);
+
+/// [`push_mods`] for a record decoded by htslib.
+#[cfg(feature = "htslib")]
+fn hts_mods(
+    rec: &rust_htslib::bam::Record,
+    scratch: &mut Scratch,
+) -> (Range, Range) {
+    use rust_htslib::bam::record::Aux;
+    let start = scratch.mods.len();
+    let mm = rec.aux(b"MM").or_else(|_| rec.aux(b"Mm"));
+    if let Ok(Aux::String(s)) = mm {
+        scratch.mods.extend_from_slice(s.as_bytes());
+    } else {
+        return ((start, start), (start, start));
+    }
+    let mid = scratch.mods.len();
+    if let Ok(Aux::ArrayU8(a)) = rec.aux(b"ML").or_else(|_| rec.aux(b"Ml")) {
+        scratch.mods.extend(a.iter());
+    }
+    ((start, mid), (mid, scratch.mods.len()))
+}
+
+/// Copies a record's `MM` string and `ML` bytes (or the older `Mm`/`Ml`) into the scratch
+/// buffer; empty ranges when the record has none. A tag of the wrong type is an error.
+fn push_mods<'r>(
+    ctx: &DecodeCtx<'_>,
+    record: u64,
+    data: &dyn sam::alignment::record::Data<'r>,
+    scratch: &mut Scratch,
+) -> Result<(Range, Range), ReadError> {
+    use sam::alignment::record::data::field::{value::Array, Tag, Value};
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        ReadError::record(ctx.path, record, format!("{what} tag: {e}"))
+    };
+    let mm_value = data
+        .get(&Tag::new(b'M', b'M'))
+        .or_else(|| data.get(&Tag::new(b'M', b'm')));
+    let start = scratch.mods.len();
+    match mm_value {
+        None => return Ok(((start, start), (start, start))),
+        Some(Err(e)) => return Err(bad("MM", &e)),
+        Some(Ok(Value::String(s))) => scratch.mods.extend_from_slice(s.as_ref()),
+        Some(Ok(_)) => return Err(bad("MM", &"not a string (MM:Z)")),
+    }
+    let mm = (start, scratch.mods.len());
+    let ml_value = data
+        .get(&Tag::new(b'M', b'L'))
+        .or_else(|| data.get(&Tag::new(b'M', b'l')));
+    match ml_value {
+        None => {}
+        Some(Err(e)) => return Err(bad("ML", &e)),
+        Some(Ok(Value::Array(Array::UInt8(values)))) => {
+            for v in values.iter() {
+                scratch.mods.push(v.map_err(|e| bad("ML", &e))?);
+            }
+        }
+        Some(Ok(_)) => return Err(bad("ML", &"not an array of unsigned bytes (ML:B:C)")),
+    }
+    Ok((mm, (mm.1, scratch.mods.len())))
 }
 
 /// Explains why htslib stopped at record `record` of a CRAM file, in the words of the noodles
@@ -1210,6 +1310,11 @@ fn decode_alignment(
         .flags()
         .map_err(|e| ReadError::record(ctx.path, record, format!("invalid FLAG: {e}")))?
         .bits();
+    let (mm, ml) = if ctx.mods {
+        push_mods(ctx, record, &rec.data(), scratch)?
+    } else {
+        ((0, 0), (0, 0))
+    };
     scratch.spans.push(Span {
         record,
         name,
@@ -1243,6 +1348,8 @@ fn decode_alignment(
         packed: (0, 0),
         len: scratch.seq.len() - start,
         cigar: (cstart, scratch.cigar.len()),
+        mm,
+        ml,
         in_frame: false,
     });
     Ok(())

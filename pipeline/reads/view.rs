@@ -97,6 +97,11 @@ pub struct ReadView<'a> {
     pub packed: &'a [u8],
     /// CIGAR operations (empty when absent).
     pub cigar: &'a [CigarOp],
+    /// The `MM` (or `Mm`) base-modification string, without its type; empty when absent or
+    /// when no stage of the pass asked for it (`ReadStage::needs_mods`).
+    pub mm: &'a [u8],
+    /// The `ML` (or `Ml`) probability bytes; empty when absent or not asked for.
+    pub ml: &'a [u8],
 }
 
 impl ReadView<'_> {

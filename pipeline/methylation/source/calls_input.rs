@@ -91,6 +91,9 @@ pub enum CallsFormat {
     MethylDackel,
     /// modkit pileup bedMethyl (18 columns).
     Modkit,
+    /// Reads with `MM`/`ML` tags, piled up at the reference's CpGs
+    /// ([`super::modbam_input`]).
+    ModBam,
 }
 
 impl CallsFormat {
@@ -102,6 +105,7 @@ impl CallsFormat {
             CallsFormat::Biscuit => 5,
             CallsFormat::MethrixMu => 4,
             CallsFormat::Modkit => 18,
+            CallsFormat::ModBam => 0,
         }
     }
 
@@ -114,6 +118,7 @@ impl CallsFormat {
             CallsFormat::MethrixMu => "methrix M/U bedGraph (chr, start, M, U; 0-based)",
             CallsFormat::MethylDackel => "MethylDackel bedGraph (chr, start, end, %meth, nMeth, nUnmeth; 0-based)",
             CallsFormat::Modkit => "modkit bedMethyl (18 columns; 0-based)",
+            CallsFormat::ModBam => "modBAM (MM/ML tags) piled up at the reference's CpGs",
         }
     }
 
@@ -126,6 +131,7 @@ impl CallsFormat {
             CallsFormat::MethrixMu => "methrix M/U bedGraph",
             CallsFormat::MethylDackel => "MethylDackel bedGraph",
             CallsFormat::Modkit => "modkit bedMethyl",
+            CallsFormat::ModBam => "modBAM pileup",
         }
     }
 
@@ -143,6 +149,10 @@ pub struct CallsInputOptions {
     pub min_coverage: u64,
     /// The format, when not detected.
     pub format: Option<CallsFormat>,
+    /// The reference FASTA of a modBAM input (its CpG sites).
+    pub reference: Option<std::path::PathBuf>,
+    /// A modBAM pileup's call threshold (`None`: estimated).
+    pub mod_threshold: Option<f64>,
 }
 
 impl Default for CallsInputOptions {
@@ -151,6 +161,8 @@ impl Default for CallsInputOptions {
             build: CallsBuild::default(),
             min_coverage: DEFAULT_MIN_COVERAGE,
             format: None,
+            reference: None,
+            mod_threshold: None,
         }
     }
 }
@@ -286,6 +298,9 @@ pub fn detect(path: &str) -> bool {
     if std::path::Path::new(path).is_dir() {
         return false;
     }
+    if super::modbam_input::detect(path) {
+        return true;
+    }
     if name_says_calls(path) {
         return true;
     }
@@ -304,6 +319,9 @@ pub fn detect(path: &str) -> bool {
 /// The format of `path`: from the name (`.cov`, `CpG_report`, `.bedMethyl`), else from the
 /// column count of the first data line.
 pub fn detect_format(path: &str) -> Result<CallsFormat, InputError> {
+    if super::modbam_input::detect(path) {
+        return Ok(CallsFormat::ModBam);
+    }
     if let Some(f) = format_from_name(path) {
         return Ok(f);
     }
@@ -338,8 +356,12 @@ pub fn detect_format(path: &str) -> Result<CallsFormat, InputError> {
 pub fn read_calls(
     path: &str,
     format: CallsFormat,
+    opts: &CallsInputOptions,
     mut f: impl FnMut(u64, Call<'_>) -> Result<(), InputError>,
 ) -> Result<ReadStats, InputError> {
+    if format == CallsFormat::ModBam {
+        return modbam_calls(path, opts, f);
+    }
     let mut reader = open(path)?;
     let mut stats = ReadStats::default();
     let mut buf = String::new();
@@ -570,6 +592,8 @@ pub fn read_calls(
                     total: valid,
                 }
             }
+            // Handled before the loop.
+            CallsFormat::ModBam => continue,
         };
         if call.methylated > call.total {
             return Err(bad("more methylated calls than calls".to_string()));
@@ -663,14 +687,19 @@ pub fn map_to_probes_with(
         Some(f) => f,
         None => detect_format(path)?,
     };
-    let build = opts.calls.build.assembly();
+    let build = if format == CallsFormat::ModBam {
+        let p = super::modbam_input::pileup(path, &opts.calls)?;
+        super::modbam_input::build_of(path, &p, opts.calls.build)?.assembly()
+    } else {
+        opts.calls.build.assembly()
+    };
     let coord_err =
         |e: coords::CoordError| InputError::file(path, format!("bundled coordinates: {e}"));
     let idx = coords::probe_index(build).map_err(coord_err)?;
     let mut sums: Vec<(u64, u64)> = vec![(0, 0); idx.len()];
     let mut shift_lines = [0u64; 3];
     let mut cache = ChromCache::default();
-    let stats = read_calls(path, format, |line, call| {
+    let stats = read_calls(path, format, &opts.calls, |line, call| {
         observe(&call);
         let Some(c) = cache.get(call.chrom) else {
             return Ok(());
@@ -724,7 +753,7 @@ pub fn map_to_probes_with(
     if as_read < OTHER_BUILD_CHECK_BELOW {
         let other = coords::probe_index(build.other()).map_err(coord_err)?;
         let mut cache = ChromCache::default();
-        read_calls(path, format, |line, call| {
+        read_calls(path, format, &opts.calls, |line, call| {
             if line <= DIAG_LINES {
                 if let Some(c) = cache.get(call.chrom) {
                     if probe_at(other, c, call.pos, call.strand, 0).is_some() {
@@ -782,12 +811,49 @@ pub fn map_to_probes_with(
     })
 }
 
+/// The call lines of a modBAM: one per CpG strand of its pileup (see [`super::modbam_input`]).
+fn modbam_calls(
+    path: &str,
+    opts: &CallsInputOptions,
+    mut f: impl FnMut(u64, Call<'_>) -> Result<(), InputError>,
+) -> Result<ReadStats, InputError> {
+    let p = super::modbam_input::pileup(path, opts)?;
+    let mut stats = ReadStats {
+        mod_code: Some('m'),
+        ..Default::default()
+    };
+    for (line, (tid, pos, strand, c)) in p.sites.iter().enumerate() {
+        stats.lines += 1;
+        if c.has_h {
+            stats.hmc_rows += 1;
+        }
+        f(
+            line as u64 + 1,
+            Call {
+                chrom: &p.contigs[*tid].0,
+                pos: pos + 1,
+                strand: match strand {
+                    b'+' => Strand::Plus,
+                    b'-' => Strand::Minus,
+                    _ => Strand::Merged,
+                },
+                methylated: u64::from(c.m),
+                total: u64::from(c.valid()),
+            },
+        )?;
+    }
+    Ok(stats)
+}
+
 /// A sample name from a calls file's name: without directories, `.gz`, the format's extension
 /// and the usual tool suffixes (`.bismark`, `.CpG_report`, `_bismark_bt2_pe`, `.MU`…).
 pub fn sample_name(path: &str) -> String {
     let name = file_name_of(path);
     let mut n = strip_gz(&name).to_string();
     for ext in [
+        ".bam",
+        ".cram",
+        ".sam",
         ".cov",
         ".bedMethyl",
         ".bedmethyl",
@@ -872,13 +938,17 @@ pub fn load_with(
             s.build.other().as_str()
         ));
     }
-    if s.stats.hmc_rows > 0 || s.stats.mod_code.is_some() {
+    if s.format != CallsFormat::ModBam && (s.stats.hmc_rows > 0 || s.stats.mod_code.is_some()) {
         notes.push(format!(
             "modkit: '{}' rows used as methylated/N_valid_cov; {} 5hmC ('h') rows and {} other rows ignored",
             s.stats.mod_code.unwrap_or('m'),
             thousands(s.stats.hmc_rows),
             thousands(s.stats.other_mod_rows)
         ));
+    }
+    if s.format == CallsFormat::ModBam {
+        let p = super::modbam_input::pileup(path, &opts.calls)?;
+        notes.push(super::modbam_input::note(&p));
     }
     if s.stats.non_cg > 0 {
         notes.push(format!(
@@ -927,7 +997,7 @@ pub fn region_cpgs(
         None => detect_format(path)?,
     };
     let mut region = RegionCollector::new(path, opts, chrom, start, end)?;
-    read_calls(path, format, |_, call| {
+    read_calls(path, format, &opts.calls, |_, call| {
         region.add(&call);
         Ok(())
     })?;
@@ -1058,7 +1128,7 @@ mod tests {
             calls: CallsInputOptions {
                 build,
                 min_coverage: min,
-                format: None,
+                ..Default::default()
             },
             ..Default::default()
         }

@@ -23,6 +23,7 @@
 pub mod calls_input;
 pub mod idat_input;
 pub mod matrix;
+pub mod modbam_input;
 pub mod shared;
 pub mod table;
 
