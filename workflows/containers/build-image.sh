@@ -30,7 +30,7 @@
 # Where containers cannot start as podman expects (seen on agemark's build machines, which are
 # virtual machines whose root lacks CAP_SYS_RESOURCE and has cgroup v1 with a cgroup v2 hierarchy
 # beside it), the checks pass `--ulimit` values within the caller's hard limits and use runc
-# instead of crun; see run_opts below and README ("Container image").
+# instead of crun; see run_opts below and workflows/README.md ("Containers").
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
