@@ -3,8 +3,9 @@
 //! The room above [`crate::reads`] (inputs and the one-pass engine), [`crate::telomere`] and
 //! [`crate::mtdna`] (the stages): it opens an input, names the sample, runs the stages asked for
 //! on one decode ([`read_pass`]) and writes their tables. The `agemark telomere`, `mtdna` and
-//! `reads` commands are one call each here ([`telomere_to`], [`mtdna_to`], [`reads_to`]); a
-//! cohort run calls [`read_pass`] per sample.
+//! `reads` commands are one call each here ([`telomere_to`], [`mtdna_to`], [`reads_to`];
+//! `telomere --long-reads` is [`long_read_telomere_to`]); a cohort run calls [`read_pass`]
+//! per sample.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,11 @@ use crate::{
     core::{error::Error, file_name_of, sample_id_from_path, Provenance},
     mtdna::{self, fast::FastOptions, ContigPlan, MtdnaOptions, MtdnaStage},
     reads::{self, run_stages, ErasedStage, InputInfo, InputSpec},
-    telomere::{self, TelomereOptions, TelomereStage},
+    telomere::{
+        self,
+        longread::{self, LongReadOptions, LongReadStage},
+        TelomereOptions, TelomereStage,
+    },
     tidy::{self, Row},
 };
 
@@ -167,6 +172,69 @@ pub fn telomere_to(
     prepare(output)?;
     let rows = telomere_rows(spec, given_sample, opts, threads)?;
     Ok(tidy::write_rows(output, telomere::SUFFIX, &rows)?)
+}
+
+/// Long-read telomere lengths of one input: the per-read table's text and the summary rows.
+pub fn long_read_telomeres(
+    spec: &InputSpec,
+    given_sample: Option<&str>,
+    opts: &LongReadOptions,
+    threads: usize,
+) -> Result<(String, Vec<Row>), Error> {
+    let source = reads::open(spec, threads)?;
+    let info = source.info.clone();
+    let sample = sample_id(given_sample, &spec.path, &info);
+    let prov = provenance(spec, sample, &info);
+    let stage = LongReadStage::new(opts, &info);
+    let (mut accs, stats) = reads::run_pass(source, &[&stage as &dyn ErasedStage], threads)?;
+    let acc = reads::take_acc(&stage, accs.remove(0));
+    if stats.records == 0 {
+        return Err(Error::from(
+            reads::ReadError::file(&spec.path, "no reads in this file")
+                .with_category(crate::core::error::Category::InputFormat),
+        ));
+    }
+    info!(
+        "{}: {} {} records in {:.2} s; {} with a terminal telomere",
+        prov.sample_id,
+        info.format.as_str(),
+        stats.records,
+        stats.seconds,
+        acc.reads
+            .iter()
+            .filter(|r| r.class == "telomeric_end")
+            .count()
+    );
+    let rows = longread::summary_rows(&acc, &opts.motif, &prov);
+    Ok((longread::reads_tsv(&acc, &prov.sample_id), rows))
+}
+
+/// `agemark telomere --long-reads`: `<output>.telomere_reads.tsv` (one row per telomeric read)
+/// and the summary rows in `<output>.telomere.tsv` and `.parquet`, written once all are
+/// complete. Returns the files written.
+pub fn long_read_telomere_to(
+    spec: &InputSpec,
+    given_sample: Option<&str>,
+    opts: &LongReadOptions,
+    threads: usize,
+    output: &str,
+) -> Result<Vec<PathBuf>, Error> {
+    if output == "-" {
+        return Err(Error::usage(
+            "--long-reads writes two tables (per read and per sample): give -o a prefix, not -",
+        ));
+    }
+    opts.validate()?;
+    prepare(output)?;
+    let (per_read, rows) = long_read_telomeres(spec, given_sample, opts, threads)?;
+    let reads_path = PathBuf::from(format!("{output}.{}.tsv", longread::READS_SUFFIX));
+    tidy::write_atomic(&reads_path, |w| {
+        use std::io::Write;
+        w.write_all(per_read.as_bytes())
+    })?;
+    let mut written = vec![reads_path];
+    written.extend(tidy::write_rows(output, telomere::SUFFIX, &rows)?);
+    Ok(written)
 }
 
 /// How mtDNA copy number is measured.

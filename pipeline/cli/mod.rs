@@ -39,7 +39,8 @@ pub enum Command {
     /// Writes <PREFIX>.telomere.tsv and <PREFIX>.telomere.parquet.
     #[command(after_help = "Examples:\n  agemark telomere sample.bam -o out/sample
   agemark telomere S1_R1.fastq.gz S1_R2.fastq.gz --sample-id S1 -o out/S1
-  agemark telomere sample.cram -r GRCh38.fa -o out/sample --telseq-compat")]
+  agemark telomere sample.cram -r GRCh38.fa -o out/sample --telseq-compat
+  agemark telomere ont_reads.fa.gz --long-reads -o out/sample   (per-molecule lengths)")]
     Telomere(TelomereArgs),
     /// mtDNA copy number from aligned reads (2 × chrM depth / autosomal depth).
     ///
@@ -384,6 +385,24 @@ pub struct TelomereArgs {
     /// Telomere options.
     #[command(flatten)]
     pub telomere: TelomereOpts,
+    /// Long-read options.
+    #[command(flatten)]
+    pub long_reads: LongReadOpts,
+}
+
+/// Long-read telomere options (`agemark telomere --long-reads`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Long-read options")]
+pub struct LongReadOpts {
+    /// Long reads (ONT, PacBio HiFi; FASTA, FASTQ, BAM): the telomere length of each molecule
+    /// instead of TelSeq/TelomereHunter. Writes <PREFIX>.telomere_reads.tsv (one row per
+    /// telomeric read) and the per-sample summary in <PREFIX>.telomere.tsv/.parquet.
+    #[arg(long)]
+    pub long_reads: bool,
+    /// --long-reads: the G-rich repeat unit (TTAGGG; TTTAGGG for plants). The C-rich
+    /// complement is always scanned too.
+    #[arg(long, default_value = "TTAGGG", value_name = "MOTIF")]
+    pub motif: String,
 }
 
 /// Telomere estimator options.

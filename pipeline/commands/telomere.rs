@@ -32,6 +32,22 @@ pub fn telomere_options(args: &TelomereOpts) -> Result<TelomereOptions, AppError
 
 /// `agemark telomere`.
 pub fn run(args: &TelomereArgs, threads: usize) -> Result<(), AppError> {
+    if args.long_reads.long_reads {
+        let opts = agemark::telomere::longread::LongReadOptions {
+            motif: args.long_reads.motif.to_ascii_uppercase(),
+        };
+        let written = readpass::long_read_telomere_to(
+            &input_spec(&args.input),
+            args.input.sample_id.as_deref(),
+            &opts,
+            threads,
+            &args.input.output,
+        )?;
+        for p in written {
+            info!("wrote {}", p.display());
+        }
+        return Ok(());
+    }
     let opts = telomere_options(&args.telomere)?;
     let written = readpass::telomere_to(
         &input_spec(&args.input),

@@ -679,6 +679,40 @@ fn produce(
                     paired: false,
                 }
             }
+            Decoder::Fasta(reader) => {
+                let mut recs = match batch.take().map(|b| b.raw) {
+                    Some(Raw::Fastq(v)) => v,
+                    _ => Vec::new(),
+                };
+                let (mut len, mut bases) = (0usize, 0usize);
+                while len + 1 < BATCH_RECORDS && bases < BATCH_BASES {
+                    if recs.len() == len {
+                        recs.push(fastq::Record::default());
+                    }
+                    let recno = n + len as u64 + 1;
+                    if !read_fasta_record(reader, &mut recs[len])
+                        .map_err(|e| ReadError::io(path, Some(recno), &e))?
+                    {
+                        break;
+                    }
+                    if n + len as u64 == 0 && recs[len].name().is_empty() {
+                        return Err(ReadError::record(
+                            path,
+                            recno,
+                            "a FASTA record without a name",
+                        ));
+                    }
+                    bases += recs[len].sequence().len();
+                    len += 1;
+                }
+                n += len as u64;
+                Batch {
+                    first,
+                    len,
+                    raw: Raw::Fastq(recs),
+                    paired: false,
+                }
+            }
             Decoder::Fastq {
                 r1,
                 r2,
@@ -1076,15 +1110,57 @@ fn decode_hts(
     Ok(())
 }
 
+/// Reads the next FASTA record (a `>` name line, then sequence lines up to the next `>`) into
+/// `rec` (no qualities); `false` at the end of the input. Text before the first `>` is an error.
+fn read_fasta_record(
+    r: &mut (dyn io::BufRead + Send),
+    rec: &mut fastq::Record,
+) -> io::Result<bool> {
+    let mut line = Vec::new();
+    // Skip blank lines to the header.
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(false);
+        }
+        if !line.trim_ascii().is_empty() {
+            break;
+        }
+    }
+    let Some(header) = line.trim_ascii_end().strip_prefix(b">") else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a FASTA record must start with '>'",
+        ));
+    };
+    let name = header
+        .split(|b| b.is_ascii_whitespace())
+        .next()
+        .unwrap_or(&[]);
+    rec.name_mut().clear();
+    rec.name_mut().extend_from_slice(name);
+    rec.description_mut().clear();
+    rec.quality_scores_mut().clear();
+    let seq = rec.sequence_mut();
+    seq.clear();
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() || buf[0] == b'>' {
+            break;
+        }
+        line.clear();
+        r.read_until(b'\n', &mut line)?;
+        seq.extend_from_slice(line.trim_ascii());
+    }
+    Ok(true)
+}
+
 /// A `(start, end)` range of a scratch buffer.
 type Range = (usize, usize);
 
 /// [`push_mods`] for a record decoded by htslib.
 #[cfg(feature = "htslib")]
-fn hts_mods(
-    rec: &rust_htslib::bam::Record,
-    scratch: &mut Scratch,
-) -> (Range, Range) {
+fn hts_mods(rec: &rust_htslib::bam::Record, scratch: &mut Scratch) -> (Range, Range) {
     use rust_htslib::bam::record::Aux;
     let start = scratch.mods.len();
     let mm = rec.aux(b"MM").or_else(|_| rec.aux(b"Mm"));

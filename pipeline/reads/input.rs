@@ -49,6 +49,8 @@ pub enum Format {
     Sam,
     /// FASTQ (plain, gzip or BGZF).
     Fastq,
+    /// FASTA reads (plain, gzip or BGZF): long reads without qualities.
+    Fasta,
 }
 
 impl Format {
@@ -59,6 +61,7 @@ impl Format {
             Format::Cram => "CRAM",
             Format::Sam => "SAM",
             Format::Fastq => "FASTQ",
+            Format::Fasta => "FASTA",
         }
     }
 }
@@ -110,6 +113,8 @@ pub(crate) enum Decoder {
     /// A CRAM file decoded by htslib (`htslib` feature).
     #[cfg(feature = "htslib")]
     HtsCram(Box<HtsCram>),
+    /// FASTA reads (long reads without qualities).
+    Fasta(Box<dyn BufRead + Send>),
     Fastq {
         r1: fastq::io::Reader<Box<dyn BufRead + Send>>,
         r2: Option<(String, fastq::io::Reader<Box<dyn BufRead + Send>>)>,
@@ -224,10 +229,7 @@ fn sniff_text(path: &str, text: &[u8]) -> Result<Format, ReadError> {
         return Ok(Format::Sam);
     }
     if first_line.first() == Some(&b'>') {
-        return Err(ReadError::file(
-            path,
-            "this is a FASTA file, not reads (BAM, CRAM, SAM or FASTQ)",
-        ));
+        return Ok(Format::Fasta);
     }
     Err(ReadError::file(
         path,
@@ -423,6 +425,12 @@ pub(crate) fn open_with(
             })?;
             (Decoder::Cram(reader), header)
         }
+        Format::Fasta => (
+            Decoder::Fasta(
+                fastq_reader(path, compression, stream, workers, &inflate)?.into_inner(),
+            ),
+            sam::Header::default(),
+        ),
         Format::Fastq => {
             let r1 = fastq_reader(path, compression, stream, workers, &inflate)?;
             let r2 = match &spec.path2 {
@@ -490,7 +498,7 @@ pub(crate) fn open_with(
             library: field(*b"LB"),
         });
     }
-    let build = if format == Format::Fastq {
+    let build = if matches!(format, Format::Fastq | Format::Fasta) {
         Build::Unaligned
     } else {
         detect_build(contigs.iter().map(|(n, l)| (n.as_str(), *l)))

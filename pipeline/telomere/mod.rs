@@ -9,6 +9,7 @@
 //! Both run in one [`TelomereStage`] registered on the read-pass engine, so each read's bases
 //! are scanned once for both.
 
+pub mod longread;
 pub mod scan;
 pub mod telomerehunter;
 pub mod telseq;

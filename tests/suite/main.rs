@@ -12,6 +12,7 @@ mod cohort_cli;
 mod common;
 mod golden;
 mod idat_cli;
+mod longreads_cli;
 mod modbam_cli;
 mod mtdna_cli;
 mod nr3c1_cli;
