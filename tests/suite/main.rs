@@ -19,6 +19,7 @@ mod nr3c1_cli;
 mod peers_celltypes;
 mod peers_clocks;
 mod peers_idat;
+mod peers_longreads;
 mod peers_mtdna;
 mod peers_qpcr;
 mod peers_report;
