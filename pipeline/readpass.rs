@@ -14,7 +14,7 @@ use tracing::{info, warn};
 use crate::{
     core::{error::Error, file_name_of, sample_id_from_path, Provenance},
     mtdna::{self, fast::FastOptions, ContigPlan, MtdnaOptions, MtdnaStage},
-    reads::{self, run_stages, ErasedStage, InputInfo, InputSpec},
+    reads::{self, ErasedStage, InputInfo, InputSpec},
     telomere::{
         self,
         longread::{self, LongReadOptions, LongReadStage},
@@ -61,6 +61,17 @@ pub struct PassTables {
     pub telomere: Option<Vec<Row>>,
     /// mtDNA rows.
     pub mtdna: Option<Vec<Row>>,
+    /// The per-read table of long-read telomeres (TSV text), when they were measured.
+    pub telomere_reads: Option<String>,
+}
+
+/// Which telomere measure a pass makes.
+#[derive(Clone, Debug)]
+pub enum TelomereMode {
+    /// TelSeq and TelomereHunter (short reads).
+    Short(TelomereOptions),
+    /// The terminal tract of each molecule (long reads).
+    Long(LongReadOptions),
 }
 
 /// Runs one decode of an input feeding the requested stages.
@@ -71,7 +82,7 @@ pub struct PassTables {
 pub fn read_pass(
     spec: &InputSpec,
     given_sample: Option<&str>,
-    telomere: Option<TelomereOptions>,
+    telomere: Option<TelomereMode>,
     mtdna: Option<(MtdnaOptions, bool)>,
     threads: usize,
 ) -> Result<PassTables, Error> {
@@ -91,7 +102,11 @@ pub fn read_pass(
     let info = source.info.clone();
     let sample = sample_id(given_sample, &spec.path, &info);
     let prov = provenance(spec, sample, &info);
-    let tel_stage = telomere.map(|o| TelomereStage::new(o, info.read_groups.len()));
+    let (tel_stage, long_stage) = match telomere {
+        Some(TelomereMode::Short(o)) => (Some(TelomereStage::new(o, info.read_groups.len())), None),
+        Some(TelomereMode::Long(o)) => (None, Some(LongReadStage::new(&o, &info))),
+        None => (None, None),
+    };
     let mut mt_failed = None;
     let mt_stage = match mtdna {
         None => None,
@@ -112,10 +127,27 @@ pub fn read_pass(
     if let Some(s) = &tel_stage {
         stages.push(s);
     }
+    if let Some(s) = &long_stage {
+        stages.push(s);
+    }
     if let Some(s) = &mt_stage {
         stages.push(s);
     }
-    let (rows, stats) = run_stages(source, &stages, &prov, threads)?;
+    let (accs, stats) = reads::run_pass(source, &stages, threads)?;
+    let mut telomere_reads = None;
+    let rows: Vec<Vec<Row>> = stages
+        .iter()
+        .zip(accs)
+        .enumerate()
+        .map(|(k, (stage, acc))| match (&long_stage, k) {
+            (Some(l), 0) => {
+                let acc = reads::take_acc(l, acc);
+                telomere_reads = Some(longread::reads_tsv(&acc, &prov.sample_id));
+                longread::summary_rows(&acc, &l.motif, &prov)
+            }
+            _ => stage.finish_boxed(acc, &info, &prov),
+        })
+        .collect();
     info!(
         "{}: {} {} records in {:.2} s ({} threads)",
         prov.sample_id,
@@ -126,8 +158,11 @@ pub fn read_pass(
     );
     // Rows come back in stage order: telomere first when asked for, then mtDNA.
     let mut rows = rows.into_iter();
-    let mut out = PassTables::default();
-    if tel_stage.is_some() {
+    let mut out = PassTables {
+        telomere_reads,
+        ..Default::default()
+    };
+    if tel_stage.is_some() || long_stage.is_some() {
         out.telomere = rows.next();
     }
     if mt_stage.is_some() {
@@ -146,9 +181,15 @@ pub fn telomere_rows(
     opts: TelomereOptions,
     threads: usize,
 ) -> Result<Vec<Row>, Error> {
-    Ok(read_pass(spec, given_sample, Some(opts), None, threads)?
-        .telomere
-        .unwrap_or_default())
+    Ok(read_pass(
+        spec,
+        given_sample,
+        Some(TelomereMode::Short(opts)),
+        None,
+        threads,
+    )?
+    .telomere
+    .unwrap_or_default())
 }
 
 /// Creates (and checks) the directory of an output prefix; nothing to do for stdout (`-`).
@@ -181,32 +222,17 @@ pub fn long_read_telomeres(
     opts: &LongReadOptions,
     threads: usize,
 ) -> Result<(String, Vec<Row>), Error> {
-    let source = reads::open(spec, threads)?;
-    let info = source.info.clone();
-    let sample = sample_id(given_sample, &spec.path, &info);
-    let prov = provenance(spec, sample, &info);
-    let stage = LongReadStage::new(opts, &info);
-    let (mut accs, stats) = reads::run_pass(source, &[&stage as &dyn ErasedStage], threads)?;
-    let acc = reads::take_acc(&stage, accs.remove(0));
-    if stats.records == 0 {
-        return Err(Error::from(
-            reads::ReadError::file(&spec.path, "no reads in this file")
-                .with_category(crate::core::error::Category::InputFormat),
-        ));
-    }
-    info!(
-        "{}: {} {} records in {:.2} s; {} with a terminal telomere",
-        prov.sample_id,
-        info.format.as_str(),
-        stats.records,
-        stats.seconds,
-        acc.reads
-            .iter()
-            .filter(|r| r.class == "telomeric_end")
-            .count()
-    );
-    let rows = longread::summary_rows(&acc, &opts.motif, &prov);
-    Ok((longread::reads_tsv(&acc, &prov.sample_id), rows))
+    let t = read_pass(
+        spec,
+        given_sample,
+        Some(TelomereMode::Long(opts.clone())),
+        None,
+        threads,
+    )?;
+    Ok((
+        t.telomere_reads.unwrap_or_default(),
+        t.telomere.unwrap_or_default(),
+    ))
 }
 
 /// `agemark telomere --long-reads`: `<output>.telomere_reads.tsv` (one row per telomeric read)
@@ -314,7 +340,13 @@ pub fn reads_to(
 ) -> Result<Vec<PathBuf>, Error> {
     tel.validate()?;
     tidy::prepare_output_dir(prefix)?;
-    let tables = read_pass(spec, given_sample, Some(tel), Some((mt, false)), threads)?;
+    let tables = read_pass(
+        spec,
+        given_sample,
+        Some(TelomereMode::Short(tel)),
+        Some((mt, false)),
+        threads,
+    )?;
     // Both tables are complete before either is written.
     // ... and the four files appear together or not at all.
     let telomere = tables.telomere.unwrap_or_default();

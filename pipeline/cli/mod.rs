@@ -283,6 +283,9 @@ pub struct RunArgs {
     /// Telomere options.
     #[command(flatten)]
     pub telomere: TelomereOpts,
+    /// Long-read options (per-molecule telomere lengths for every sample's reads).
+    #[command(flatten)]
+    pub long_reads: LongReadOpts,
     /// mtDNA options.
     #[command(flatten)]
     pub mtdna: MtdnaOpts,

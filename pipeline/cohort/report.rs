@@ -22,6 +22,7 @@ use super::{
 };
 use crate::{
     core::{QcStatus, AGEMARK_VERSION},
+    telomere::longread,
     tidy::{format_number, write_atomic, Row, WriteError},
 };
 
@@ -338,6 +339,52 @@ fn reads_sections(h: &mut String, c: &Cohort) {
         if !s.is_empty() {
             any = true;
             h.push_str(&svg::strip_plot(&format!("{a}:{m}"), t, y, &s, false));
+        }
+    }
+    // Long reads: every molecule's telomere, pooled by sample type.
+    let bins: Vec<String> = (0..longread::HIST_BINS)
+        .map(longread::hist_measure)
+        .collect();
+    let mut by_type: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in sample_level(c).filter(|r| r.assay == "telomere") {
+        if let (Some(b), Some(v)) = (bins.iter().position(|m| *m == r.measure), r.value) {
+            by_type
+                .entry(sample_type(c, &r.sample_id).to_string())
+                .or_insert_with(|| vec![0.0; bins.len()])[b] += v;
+        }
+    }
+    if !by_type.is_empty() {
+        any = true;
+        let mut series: Vec<(String, &'static str, Vec<f64>)> = by_type
+            .into_iter()
+            .map(|(t, v)| (t.clone(), svg::type_colour(&t), v))
+            .collect();
+        series.sort_by(|a, b| svg::type_order(&a.0, &b.0));
+        let labels: Vec<String> = (0..bins.len())
+            .map(|b| {
+                if b + 1 == bins.len() {
+                    format!(">= {}", 2 * b)
+                } else {
+                    format!("{}-{}", 2 * b, 2 * b + 2)
+                }
+            })
+            .collect();
+        h.push_str(&svg::histogram(
+            "telomere:long_read_lengths",
+            "Telomere length per molecule (long reads)",
+            "terminal telomere length (kb)",
+            &labels,
+            &series,
+        ));
+        let s = series_of(c, "telomere", "telomere_length_median_bp", |_| Some(0.0));
+        if !s.is_empty() {
+            h.push_str(&svg::strip_plot(
+                "telomere:telomere_length_median_bp",
+                "Median telomere length per sample (long reads)",
+                "bp",
+                &s,
+                false,
+            ));
         }
     }
     h.push_str("</div>");

@@ -79,7 +79,7 @@ use crate::{
         stage::{load_run_models, run_stages, MethJob, METH_STAGES},
     },
     mtdna::{self, MtdnaOptions},
-    readpass::read_pass,
+    readpass::{read_pass, TelomereMode},
     reads,
     telomere::{self, TelomereOptions},
     tidy::{self, Row},
@@ -112,6 +112,10 @@ pub struct RunOptions {
     pub clocks: String,
     /// Telomere stage options.
     pub telomere: TelomereOptions,
+    /// Long reads: each sample's reads get per-molecule telomere lengths
+    /// (`telomere::longread`) instead of TelSeq/TelomereHunter, and a
+    /// `<sample>.telomere_reads.tsv` beside the tables.
+    pub long_reads: Option<crate::telomere::longread::LongReadOptions>,
     /// mtDNA stage options.
     pub mtdna: MtdnaOptions,
     /// Worker threads in all.
@@ -257,15 +261,26 @@ impl Ctx<'_> {
         }
         let params = format!(
             "reads|{sid}|{}|{}|n_inputs={}",
-            telomere_params(&self.opts.telomere),
+            match &self.opts.long_reads {
+                Some(l) => format!("long_reads(motif={})", l.motif),
+                None => telomere_params(&self.opts.telomere),
+            },
             mtdna_params(&self.opts.mtdna),
             inputs.len()
         );
         let fp = manifest::fingerprint(&params, &inputs);
-        let outputs: Vec<String> = [&t_tsv, &t_pq, &m_tsv, &m_pq]
+        let per_read = PathBuf::from(format!(
+            "{}.{}.tsv",
+            prefix.display(),
+            crate::telomere::longread::READS_SUFFIX
+        ));
+        let mut outputs: Vec<String> = [&t_tsv, &t_pq, &m_tsv, &m_pq]
             .iter()
             .map(|p| self.rel(p))
             .collect();
+        if self.opts.long_reads.is_some() {
+            outputs.push(self.rel(&per_read));
+        }
         if manifest::unchanged(self.out, self.old.get(&name), &fp) {
             return Outcome::unchanged(name, fp, outputs);
         }
@@ -279,13 +294,31 @@ impl Ctx<'_> {
                 reference: s.reference.as_ref().map(PathBuf::from),
                 interleaved: false,
             };
+            let mode = match &self.opts.long_reads {
+                Some(l) => TelomereMode::Long(l.clone()),
+                None => TelomereMode::Short(tel),
+            };
             let tables = read_pass(
                 &spec,
                 Some(sid),
-                Some(tel),
+                Some(mode),
                 Some((mt, false)),
                 self.inner_threads,
             )?;
+            if let Some(text) = &tables.telomere_reads {
+                let path = &per_read;
+                // The sample id column is already the output id; read names are scrubbed of
+                // any raw id as every other text is.
+                let text = if self.key.is_some() {
+                    self.scrub.scrub(text)
+                } else {
+                    text.clone()
+                };
+                tidy::write_atomic(path, |w| {
+                    use std::io::Write;
+                    w.write_all(text.as_bytes())
+                })?;
+            }
             let mut t = tables.telomere.unwrap_or_default();
             let mut m = tables.mtdna.unwrap_or_default();
             self.protect(&mut t);
@@ -310,7 +343,7 @@ impl Ctx<'_> {
             }
             Err(e) => {
                 let reason = self.scrub.scrub(&e.to_string());
-                for p in [&t_tsv, &t_pq, &m_tsv, &m_pq] {
+                for p in [&t_tsv, &t_pq, &m_tsv, &m_pq, &per_read] {
                     let _ = std::fs::remove_file(p);
                 }
                 let rows: Vec<Row> = [telomere::ASSAY, mtdna::ASSAY]

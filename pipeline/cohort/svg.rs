@@ -533,6 +533,90 @@ pub fn box_plots(
     out
 }
 
+/// Histogram with bars side by side per bin, one colour per series: `bins` are the x labels,
+/// each series (name, colour, count per bin) is drawn as its fraction of its own total, so
+/// groups of different sizes compare.
+pub fn histogram(
+    name: &str,
+    title: &str,
+    xlab: &str,
+    bins: &[String],
+    series: &[(String, &'static str, Vec<f64>)],
+) -> String {
+    let f = Frame {
+        w: 760.0,
+        h: 300.0,
+        left: 56.0,
+        right: 190.0,
+        top: 36.0,
+        bottom: 52.0,
+    };
+    let mut out = String::new();
+    open(&mut out, &f, name, title, "");
+    let fracs: Vec<Vec<f64>> = series
+        .iter()
+        .map(|(_, _, c)| {
+            let t: f64 = c.iter().sum();
+            c.iter()
+                .map(|v| if t > 0.0 { v / t } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let hi = fracs
+        .iter()
+        .flatten()
+        .fold(0.0f64, |a, &b| a.max(b))
+        .max(0.05)
+        * 1.1;
+    let y = y_axis(&mut out, &f, 0.0, hi, "fraction of telomeric reads");
+    let bw = f.plot_w() / bins.len().max(1) as f64;
+    let k = series.len().max(1) as f64;
+    for (b, label) in bins.iter().enumerate() {
+        let x0 = f.left + b as f64 * bw;
+        for (j, ((sname, colour, counts), fr)) in series.iter().zip(&fracs).enumerate() {
+            let v = fr.get(b).copied().unwrap_or(0.0);
+            let w = (bw - 4.0) / k;
+            let _ = write!(
+                out,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="0.8"><title>{}: {} reads in {} ({:.1} %)</title></rect>"#,
+                x0 + 2.0 + j as f64 * w,
+                y(v),
+                w.max(0.5),
+                (f.top + f.plot_h() - y(v)).max(0.0),
+                esc(sname),
+                counts.get(b).copied().unwrap_or(0.0),
+                esc(label),
+                100.0 * v
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" font-size="9.5" text-anchor="middle">{}</text>"#,
+            x0 + bw / 2.0,
+            f.top + f.plot_h() + 13.0,
+            esc(label)
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<line x1="{}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#333"/><text class="axis-title" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">{}</text>"##,
+        f.left,
+        f.left + f.plot_w(),
+        f.top + f.plot_h(),
+        f.top + f.plot_h(),
+        f.left + f.plot_w() / 2.0,
+        f.h - 10.0,
+        esc(xlab)
+    );
+    let leg: Vec<(String, &str, bool)> = series
+        .iter()
+        .map(|(n, c, v)| (format!("{n} (reads={})", v.iter().sum::<f64>()), *c, false))
+        .collect();
+    legend(&mut out, &f, &leg);
+    out.push_str("</svg>");
+    out
+}
+
 /// Horizontal stacked bars (one per group, e.g. the mean composition of a sample type), each
 /// segment coloured by its component: (group label, segments (component, value)), and the
 /// components' (name, colour) for the legend.

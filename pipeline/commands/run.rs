@@ -25,6 +25,7 @@ pub fn run(args: &RunArgs, threads: usize) -> Result<(), AppError> {
         clocks: args.clocks.clone(),
         scores: args.scores.clone(),
         telomere: telomere_options(&args.telomere)?,
+        long_reads: super::telomere::long_read_options(&args.long_reads)?,
         mtdna: mtdna_options(&args.mtdna),
         threads,
         report_banner: None,

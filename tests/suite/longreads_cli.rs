@@ -266,3 +266,70 @@ fn long_read_bad_input() {
     assert_ne!(run.code, Some(0));
     assert!(!dir.path().join("j.telomere_reads.tsv").exists());
 }
+
+#[test]
+fn run_with_long_reads_writes_per_molecule_tables_and_the_histogram() {
+    let dir = tempdir();
+    let sheet = dir.path().join("sheet.csv");
+    fs::write(
+        &sheet,
+        format!(
+            "sample_id,sample_type,age_years,reads\nONT1,whole_blood,40,{}\nPB1,cord_blood,0,{}\n",
+            repo("tests/data/longreads/hg002-ont-1p.fa.gz").display(),
+            repo("tests/data/longreads/hg002-telreads_pacbio.sub.fa.gz").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--long-reads",
+        "--outdir",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    for s in ["ONT1", "PB1"] {
+        let per_read = Table::read(&out.join(format!("{s}/{s}.telomere_reads.tsv")));
+        let long = Table::read(&out.join("cohort.long.tsv"));
+        let n = long
+            .rows
+            .iter()
+            .find(|r| r["sample_id"] == s && r["measure"] == "telomeric_reads")
+            .unwrap()["value"]
+            .parse::<f64>()
+            .unwrap();
+        let ends = per_read
+            .rows
+            .iter()
+            .filter(|r| r["class"] == "telomeric_end")
+            .count();
+        assert_eq!(n as usize, ends, "{s}");
+        // The histogram bins add up to the telomeric reads.
+        let binned: f64 = long
+            .rows
+            .iter()
+            .filter(|r| r["sample_id"] == s && r["measure"].starts_with("telomere_reads_"))
+            .map(|r| r["value"].parse::<f64>().unwrap())
+            .sum();
+        assert_eq!(binned, n, "{s}");
+    }
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains(r#"data-plot="telomere:long_read_lengths""#));
+    // The same sheet again: nothing to redo.
+    let again = agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--long-reads",
+        "--outdir",
+        out.to_str().unwrap(),
+    ]);
+    again.assert_ok();
+    assert!(
+        again.stderr.contains("2 skipped as unchanged"),
+        "{}",
+        again.stderr
+    );
+}

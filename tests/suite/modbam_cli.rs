@@ -323,3 +323,55 @@ fn modbam_bad_input_is_one_line() {
     assert!(run.stderr.contains("--reference"), "{}", run.stderr);
     assert!(!dir.path().join("b.bedmethyl.gz").exists());
 }
+
+#[test]
+fn run_takes_a_modbam_sample() {
+    // The same SYNTHETIC reads as a cohort sample: `methylation_calls` names the reads and
+    // `reference` their FASTA. The header also names GRCh38's chr1 (not in the FASTA: no
+    // sites there), so the build comes from the reads, not from an option.
+    let dir = tempdir();
+    let (sam, fa, betas, _) = nr3c1_modbam(dir.path());
+    let text = fs::read_to_string(&sam).unwrap();
+    let text = text.replacen("@SQ\t", "@SQ\tSN:chr1\tLN:248956422\n@SQ\t", 1);
+    fs::write(&sam, text).unwrap();
+    let sheet = dir.path().join("sheet.csv");
+    fs::write(
+        &sheet,
+        format!("sample_id,sample_type,age_years,reference,methylation_calls\nONT1,whole_blood,40,{fa},{sam}\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    agemark([
+        "run",
+        "--samplesheet",
+        sheet.to_str().unwrap(),
+        "--stages",
+        "nr3c1",
+        "--outdir",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let long = Table::read(&out.join("cohort.long.tsv"));
+    let mut checked = 0;
+    for (id, want) in &betas {
+        if let Some(r) = long
+            .rows
+            .iter()
+            .find(|r| r["sample_id"] == "ONT1" && r["measure"] == *id)
+        {
+            let got: f64 = r["value"].parse().unwrap();
+            assert!((got - want).abs() < 1e-9, "{id}: {got} vs {want}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    // Without the reference column the sheet check says what is missing.
+    fs::write(
+        &sheet,
+        format!("sample_id,sample_type,age_years,methylation_calls\nONT1,whole_blood,40,{sam}\n"),
+    )
+    .unwrap();
+    let run = agemark(["run", "--samplesheet", sheet.to_str().unwrap(), "--check"]);
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("reference"), "{}", run.stderr);
+}
