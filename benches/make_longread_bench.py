@@ -6,7 +6,7 @@ given: two contigs of random sequence (seeded), and reads of 10-30 kb drawn from
 base substitutions, every C called (`C+m?`) with an ML byte drawn from a two-peaked
 distribution (methylated 200-255, unmethylated 0-55), half of them reverse-strand records, and
 one read in ten ending in a telomere: 2-12 kb of TTAGGG (read end) or CCCTAA (read start) with
-2 % errors. A pool of distinct reads is made once and written again and again under new names
+2 % errors, aligned at a contig's first or last base (a chromosome end). A pool of distinct reads is made once and written again and again under new names
 and positions until the SAM holds --gigabases of bases (BGZF blocks are compressed on their
 own, so repeating a 20 kb read far away does not make the BAM smaller).
 
@@ -46,6 +46,12 @@ def main():
         name, n = rng.choice(contigs)
         length = rng.randint(10_000, 30_000)
         start = rng.randint(0, n - length)
+        telomeric = rng.random() < 0.1
+        left = rng.random() < 0.5
+        if telomeric:
+            # A chromosome end: the read starts at the contig's first base (C-rich tract
+            # before it) or ends at its last (G-rich tract after it), as telometer expects.
+            start = 0 if left else n - length
         body = list(seqs[name][start:start + length])
         for i in range(len(body)):
             if rng.random() < 0.01:
@@ -54,9 +60,9 @@ def main():
         reverse = rng.random() < 0.5
         tel = ""
         clip_left = clip_right = 0
-        if rng.random() < 0.1:
+        if telomeric:
             units = rng.randint(330, 2000)
-            if rng.random() < 0.5:
+            if left:
                 tel = "".join(u if rng.random() > 0.02 else rng.choice("ACGT") for u in "CCCTAA" * units)
                 body, clip_left = tel + body, len(tel)
             else:

@@ -44,9 +44,11 @@
 //! order) and position.
 //!
 //! ## Memory and sorting
-//! Counts are kept per covered site strand (about 60 bytes each, with the hash table), so the
-//! input need not be sorted or indexed; a 30× human genome (about 56 million CpG strands) needs
-//! about 3.5 GB. The reference is held as one bit per base (about 400 MB for GRCh38).
+//! Counts are kept in blocks of 4,096 CpG strands by their rank on the reference (36 bytes
+//! each), allocated when a read first touches them, so the input need not be sorted or
+//! indexed: a 30× human genome (about 56 million CpG strands) needs about 2 GB per worker
+//! thread. The reference is held as one bit per base plus a 32-bit rank per 64 bases (about
+//! 580 MB for GRCh38).
 //!
 //! References: SAM optional fields specification §1.7 (hts-specs, `MM`/`ML`); Oxford Nanopore
 //! Technologies, modkit documentation, "bedMethyl output" and "filtering" (github.com/nanoporetech/modkit).
@@ -95,6 +97,9 @@ pub struct PileupOptions {
 pub struct CpgSites {
     /// Per contig of the reads' header: the bits, or `None` when the reference lacks it.
     contigs: Vec<Option<Vec<u64>>>,
+    /// Per contig: CpGs before each 64-bit word, counted over all contigs (the rank of a
+    /// word's first CpG), so every CpG has a dense index for the counters.
+    ranks: Vec<Vec<u32>>,
     /// Contigs of the header found in the reference.
     pub matched: usize,
     /// CpGs found on those contigs.
@@ -102,6 +107,37 @@ pub struct CpgSites {
 }
 
 impl CpgSites {
+    /// The dense index of the CpG starting at `pos` of `tid` (which must be one).
+    #[inline]
+    fn rank(&self, tid: usize, pos: u64) -> u64 {
+        let w = (pos >> 6) as usize;
+        let word = match &self.contigs[tid] {
+            Some(bits) => bits[w],
+            None => 0,
+        };
+        u64::from(self.ranks[tid][w]) + u64::from((word & ((1u64 << (pos & 63)) - 1)).count_ones())
+    }
+
+    /// Fills the ranks once all contigs are read.
+    fn index(&mut self) {
+        let mut total = 0u32;
+        self.ranks = self
+            .contigs
+            .iter()
+            .map(|c| match c {
+                Some(bits) => bits
+                    .iter()
+                    .map(|w| {
+                        let r = total;
+                        total += w.count_ones();
+                        r
+                    })
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+    }
+
     /// Whether the reference has a `CG` starting at `pos` of contig `tid`.
     #[inline]
     pub fn is_cpg(&self, tid: usize, pos: u64) -> bool {
@@ -213,6 +249,7 @@ impl CpgSites {
             }
         }
         finish(current.take(), &mut sites)?;
+        sites.index();
         if !seen_header {
             return Err(
                 ReadError::file(&label, "the reference FASTA has no sequences")
@@ -318,7 +355,9 @@ struct ReadScratch {
 /// Per-worker state of both stages.
 #[derive(Default)]
 pub struct PileupAcc {
-    sites: FastMap<u64, SiteCounts>,
+    /// Counters by block of [`BLOCK_SITES`] CpG strands (dense index `2 × rank + strand`):
+    /// reads touch consecutive CpGs, so their writes stay in one block, in order.
+    blocks: FastMap<u64, Box<[SiteCounts]>>,
     /// Histogram of the calls' most-likely-state probabilities, in 1/256 bins.
     hist: Vec<u64>,
     reads: u64,
@@ -328,8 +367,18 @@ pub struct PileupAcc {
     error: Option<(u64, String)>,
 }
 
-fn key(tid: usize, pos: u64, minus: bool) -> u64 {
-    ((tid as u64) << 34) | (pos << 1) | u64::from(minus)
+/// CpG strands per counter block.
+const BLOCK_SITES: u64 = 4096;
+
+impl PileupAcc {
+    /// The counters of dense site index `i`.
+    #[inline]
+    fn at(blocks: &mut FastMap<u64, Box<[SiteCounts]>>, i: u64) -> &mut SiteCounts {
+        let b = blocks.entry(i / BLOCK_SITES).or_insert_with(|| {
+            vec![SiteCounts::default(); BLOCK_SITES as usize].into_boxed_slice()
+        });
+        &mut b[(i % BLOCK_SITES) as usize]
+    }
 }
 
 /// The pileup stage: with `count` false it only fills the confidence histogram (the first pass
@@ -506,7 +555,9 @@ impl PileupStage<'_> {
                                 }
                             }
                             if self.count {
-                                acc.sites.entry(key(tid, ri, minus)).or_default().add(&here);
+                                let cpg = if minus { ri - 1 } else { ri };
+                                let i = 2 * self.sites.rank(tid, cpg) + u64::from(minus);
+                                PileupAcc::at(&mut acc.blocks, i).add(&here);
                             }
                         }
                     }
@@ -527,7 +578,9 @@ impl PileupStage<'_> {
                                     self.sites.is_cpg(tid, ri)
                                 };
                                 if site {
-                                    acc.sites.entry(key(tid, ri, minus)).or_default().delete += 1;
+                                    let cpg = if minus { ri - 1 } else { ri };
+                                    let i = 2 * self.sites.rank(tid, cpg) + u64::from(minus);
+                                    PileupAcc::at(&mut acc.blocks, i).delete += 1;
                                 }
                             }
                         }
@@ -559,11 +612,16 @@ impl ReadStage for PileupStage<'_> {
     }
 
     fn merge(&self, into: &mut PileupAcc, from: PileupAcc) {
-        if into.sites.is_empty() {
-            into.sites = from.sites;
-        } else {
-            for (k, v) in from.sites {
-                into.sites.entry(k).or_default().add(&v);
+        for (k, v) in from.blocks {
+            match into.blocks.entry(k) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    for (a, b) in e.get_mut().iter_mut().zip(v.iter()) {
+                        a.add(b);
+                    }
+                }
             }
         }
         for (a, b) in into.hist.iter_mut().zip(&from.hist) {
@@ -637,12 +695,13 @@ pub fn pileup(spec: &InputSpec, opts: &PileupOptions, threads: usize) -> Result<
         )
         .with_category(Category::Usage));
     }
-    let sites = CpgSites::from_fasta(&opts.reference, &info.contigs)?;
+    let cpg_sites = CpgSites::from_fasta(&opts.reference, &info.contigs)?;
+    let sites = &cpg_sites;
     let threshold = match opts.threshold {
         Threshold::Fixed(p) => p,
         Threshold::Estimated => {
             let stage = PileupStage {
-                sites: &sites,
+                sites,
                 threshold: 0.0,
                 count: false,
             };
@@ -650,44 +709,48 @@ pub fn pileup(spec: &InputSpec, opts: &PileupOptions, threads: usize) -> Result<
         }
     };
     let stage = PileupStage {
-        sites: &sites,
+        sites,
         threshold,
         count: true,
     };
     let (acc, records) = one_pass(spec, &stage, threads)?;
-    let mut sites: Vec<(usize, u64, u8, SiteCounts)> = Vec::with_capacity(acc.sites.len());
-    if opts.combine_strands {
-        let mut merged: FastMap<(usize, u64), SiteCounts> = FastMap::default();
-        for (k, v) in &acc.sites {
-            let (tid, pos, minus) = ((k >> 34) as usize, (k >> 1) & ((1 << 33) - 1), k & 1 == 1);
-            merged
-                .entry((tid, if minus { pos - 1 } else { pos }))
-                .or_default()
-                .add(v);
+    // Every CpG in contig order, with its counters (untouched blocks are skipped).
+    let mut sites: Vec<(usize, u64, u8, SiteCounts)> = Vec::new();
+    let counts = |i: u64| -> SiteCounts {
+        acc.blocks
+            .get(&(i / BLOCK_SITES))
+            .map(|b| b[(i % BLOCK_SITES) as usize])
+            .unwrap_or_default()
+    };
+    for (tid, bits) in cpg_sites.contigs.iter().enumerate() {
+        let Some(bits) = bits else { continue };
+        for (w, &word) in bits.iter().enumerate() {
+            let mut rest = word;
+            let mut r = u64::from(cpg_sites.ranks[tid][w]);
+            while rest != 0 {
+                let pos = (w as u64) * 64 + u64::from(rest.trailing_zeros());
+                rest &= rest - 1;
+                if acc.blocks.contains_key(&(2 * r / BLOCK_SITES)) {
+                    let (plus, minus) = (counts(2 * r), counts(2 * r + 1));
+                    if opts.combine_strands {
+                        let mut c = plus;
+                        c.add(&minus);
+                        if c.valid() > 0 {
+                            sites.push((tid, pos, b'.', c));
+                        }
+                    } else {
+                        if plus.valid() > 0 {
+                            sites.push((tid, pos, b'+', plus));
+                        }
+                        if minus.valid() > 0 {
+                            sites.push((tid, pos + 1, b'-', minus));
+                        }
+                    }
+                }
+                r += 1;
+            }
         }
-        sites.extend(
-            merged
-                .into_iter()
-                .filter(|(_, v)| v.valid() > 0)
-                .map(|((t, p), v)| (t, p, b'.', v)),
-        );
-    } else {
-        sites.extend(
-            acc.sites
-                .iter()
-                .filter(|(_, v)| v.valid() > 0)
-                .map(|(k, v)| {
-                    let minus = k & 1 == 1;
-                    (
-                        (k >> 34) as usize,
-                        (k >> 1) & ((1 << 33) - 1),
-                        if minus { b'-' } else { b'+' },
-                        *v,
-                    )
-                }),
-        );
     }
-    sites.sort_unstable_by_key(|s| (s.0, s.1, s.2));
     Ok(Pileup {
         contigs: info.contigs.clone(),
         sites,
