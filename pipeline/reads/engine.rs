@@ -1266,6 +1266,7 @@ fn explain_hts_error(
         rg_index: &rg_index,
         has_reference: reference.is_some(),
         codes: true,
+        mods: false,
     };
     let mut container = cram::io::reader::Container::default();
     let mut n = 0u64;
