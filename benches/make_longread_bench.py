@@ -5,7 +5,7 @@ Writes SAM to stdout (pipe it into `samtools view -b`) and the reference FASTA t
 given: two contigs of random sequence (seeded), and reads of 10-30 kb drawn from them with 1 %
 base substitutions, every C called (`C+m?`) with an ML byte drawn from a two-peaked
 distribution (methylated 200-255, unmethylated 0-55), half of them reverse-strand records, and
-one read in ten ending in a telomere: 2-12 kb of TTAGGG (read end) or CCCTAA (read start) with
+one base quality per read (Q15-Q30), and one read in ten ending in a telomere: 2-12 kb of TTAGGG (read end) or CCCTAA (read start) with
 2 % errors, aligned at a contig's first or last base (a chromosome end). A pool of distinct reads is made once and written again and again under new names
 and positions until the SAM holds --gigabases of bases (BGZF blocks are compressed on their
 own, so repeating a 20 kb read far away does not make the BAM smaller).
@@ -75,12 +75,14 @@ def main():
         ml = [rng.randint(200, 255) if rng.random() < 0.7 else rng.randint(0, 55) for _ in range(n_c)]
         mm = "C+m?" + ("," + ",".join(["0"] * n_c) if n_c else "") + ";"
         tags = f"MM:Z:{mm}\tML:B:C," + ",".join(map(str, ml)) if n_c else f"MM:Z:{mm}"
-        pool.append((name, start, 16 if reverse else 0, cigar, body, tags))
+        # Base qualities (telometer needs them): one Phred value per read, Q15-Q30.
+        qual = chr(33 + rng.randint(15, 30)) * len(body)
+        pool.append((name, start, 16 if reverse else 0, cigar, body, qual, tags))
     written, k = 0, 0
     target = a.gigabases * 1e9
     while written < target:
-        name, start, flag, cigar, body, tags = pool[k % len(pool)]
-        out.write(f"r{k}\t{flag}\t{name}\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{body}\t*\t{tags}\n")
+        name, start, flag, cigar, body, qual, tags = pool[k % len(pool)]
+        out.write(f"r{k}\t{flag}\t{name}\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{body}\t{qual}\t{tags}\n")
         written += len(body)
         k += 1
     print(f"{k} reads, {written / 1e9:.2f} Gb", file=sys.stderr)
