@@ -260,7 +260,7 @@ impl CpgSites {
             return Err(ReadError::file(
                 &label,
                 format!(
-                    "the reference shares no contig name with the reads' header (it has e.g. {}): the wrong reference?",
+                    "the reference shares no contig name with the reads' header (the reads name e.g. '{}'): the wrong reference, or another naming (chr1 vs 1)?",
                     contigs[0].0
                 ),
             )
@@ -688,7 +688,7 @@ pub fn pileup(spec: &InputSpec, opts: &PileupOptions, threads: usize) -> Result<
     let source = reads::open(spec, threads)?;
     let info = source.info.clone();
     drop(source);
-    if info.format == reads::Format::Fastq {
+    if matches!(info.format, reads::Format::Fastq | reads::Format::Fasta) {
         return Err(ReadError::file(
             &spec.path,
             "a pileup needs aligned reads (BAM, CRAM or SAM with MM/ML tags), not FASTQ/FASTA",
@@ -714,6 +714,16 @@ pub fn pileup(spec: &InputSpec, opts: &PileupOptions, threads: usize) -> Result<
         count: true,
     };
     let (acc, records) = one_pass(spec, &stage, threads)?;
+    if acc.reads > 0 && acc.reads_with_tags == 0 {
+        return Err(ReadError::file(
+            &spec.path,
+            format!(
+                "none of its {} mapped reads carries base-modification tags (MM/ML): not a modBAM? (basecall with modified-base calling, e.g. dorado --modified-bases 5mCG_5hmCG)",
+                thousands(acc.reads)
+            ),
+        )
+        .with_category(Category::InputFormat));
+    }
     // Every CpG in contig order, with its counters (untouched blocks are skipped).
     let mut sites: Vec<(usize, u64, u8, SiteCounts)> = Vec::new();
     let counts = |i: u64| -> SiteCounts {

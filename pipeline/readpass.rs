@@ -251,6 +251,7 @@ pub fn long_read_telomere_to(
         ));
     }
     opts.validate()?;
+    tidy::check_prefix(output)?;
     prepare(output)?;
     let (per_read, rows) = long_read_telomeres(spec, given_sample, opts, threads)?;
     let reads_path = PathBuf::from(format!("{output}.{}.tsv", longread::READS_SUFFIX));

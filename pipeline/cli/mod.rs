@@ -331,7 +331,8 @@ pub struct ReportArgs {
 /// Read input options shared by read stages.
 #[derive(Debug, Args)]
 pub struct ReadInputArgs {
-    /// Reads: BAM, CRAM, SAM, FASTQ(.gz), or - for stdin. A second FASTQ makes a pair.
+    /// Reads: BAM, CRAM, SAM, FASTQ(.gz), FASTA(.gz) (long reads), or - for stdin. A second
+    /// FASTQ makes a pair.
     #[arg(required = true, num_args = 1..=2, value_name = "READS")]
     pub inputs: Vec<String>,
     /// Reference FASTA for CRAM (always used instead of the header's UR/M5).
@@ -404,7 +405,12 @@ pub struct LongReadOpts {
     pub long_reads: bool,
     /// --long-reads: the G-rich repeat unit (TTAGGG; TTTAGGG for plants). The C-rich
     /// complement is always scanned too.
-    #[arg(long, default_value = "TTAGGG", value_name = "MOTIF")]
+    #[arg(
+        long,
+        default_value = "TTAGGG",
+        value_name = "MOTIF",
+        requires = "long_reads"
+    )]
     pub motif: String,
 }
 

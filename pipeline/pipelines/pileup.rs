@@ -35,6 +35,7 @@ pub fn pileup_to(
             )));
         }
     }
+    tidy::check_prefix(prefix)?;
     tidy::prepare_output_dir(Path::new(prefix))?;
     let p = modpileup::pileup(spec, opts, threads)?;
     log_summary(&spec.path, &p);
@@ -51,7 +52,7 @@ pub fn pileup_to(
 pub fn log_summary(path: &str, p: &modpileup::Pileup) {
     let s = &p.stats;
     info!(
-        "{}: {} reads ({} with MM/ML), {} calls at CpG C's; threshold {:.4} ({}); {} CpG strands with a valid call",
+        "{}: {} reads ({} with MM/ML), {} explicit calls (with an ML probability) at CpG C's; threshold {:.4} ({}); {} CpG strands with a valid call",
         crate::core::file_name_of(path),
         thousands(s.reads),
         thousands(s.reads_with_tags),

@@ -95,7 +95,16 @@ impl LongReadOptions {
     /// Checks the motif: 5 to 8 bases of A, C, G, T.
     pub fn validate(&self) -> Result<(), crate::core::error::Error> {
         let m = self.motif.as_bytes();
+        let count = |x: u8| m.iter().filter(|b| b.to_ascii_uppercase() == x).count();
+        if count(b'C') > count(b'G') {
+            return Err(crate::core::error::Error::usage(format!(
+                "--motif {}: that is the C-rich strand's unit; give the G-rich one, {} (both strands are always scanned)",
+                self.motif,
+                String::from_utf8_lossy(&revcomp(&m.to_ascii_uppercase()))
+            )));
+        }
         if !(5..=8).contains(&m.len())
+            || count(b'G') < 2
             || !m
                 .iter()
                 .all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T'))

@@ -246,6 +246,24 @@ pub fn output_paths(prefix: &Path, suffix: &str) -> (PathBuf, PathBuf) {
     )
 }
 
+/// Refuses an output prefix that names a directory (`out/`, `.`), whose files would be hidden
+/// (`out/.bedmethyl.gz`).
+pub fn check_prefix(prefix: &str) -> Result<(), WriteError> {
+    let name = Path::new(prefix)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    if prefix.ends_with('/') || name.is_none_or(|n| n.is_empty() || n.starts_with('.')) {
+        return Err(WriteError {
+            path: PathBuf::from(prefix),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not an output prefix: -o names the files' common start (e.g. out/sample), not a directory",
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Checks up front that the output directory of `prefix` exists (creating it if needed) and
 /// is writable, so a long run does not fail at its very end.
 pub fn prepare_output_dir(prefix: &Path) -> Result<(), WriteError> {

@@ -265,6 +265,30 @@ fn long_read_bad_input() {
     ]);
     assert_ne!(run.code, Some(0));
     assert!(!dir.path().join("j.telomere_reads.tsv").exists());
+    // The C-rich unit as --motif would silently invert the answer: refused with the G-rich one.
+    let ont = repo("tests/data/longreads/hg002-ont-1p.fa.gz");
+    let run = agemark([
+        "telomere",
+        ont.to_str().unwrap(),
+        "--long-reads",
+        "--motif",
+        "CCCTAA",
+        "-o",
+        dir.path().join("c").to_str().unwrap(),
+    ]);
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("TTAGGG"), "{}", run.stderr);
+    // A directory as the prefix: refused before anything is written.
+    let sub = dir.path().join("sub");
+    let run = agemark([
+        "telomere",
+        ont.to_str().unwrap(),
+        "--long-reads",
+        "-o",
+        &format!("{}/", sub.display()),
+    ]);
+    assert_ne!(run.code, Some(0));
+    assert!(!sub.join(".telomere_reads.tsv").exists());
 }
 
 #[test]

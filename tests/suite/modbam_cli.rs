@@ -312,6 +312,53 @@ fn modbam_bad_input_is_one_line() {
     ]);
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("aligned reads"), "{}", run.stderr);
+    // FASTA reads too (the reference given as the reads, say).
+    let run = agemark([
+        "pileup",
+        &reference,
+        "-r",
+        &reference,
+        "-o",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("aligned reads"), "{}", run.stderr);
+    // Aligned reads without any MM/ML: not a modBAM.
+    let plain = dir.path().join("plain.sam");
+    let text = fs::read_to_string(repo("tests/data/modbam/MM-pileup.sam")).unwrap();
+    let stripped: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with('@') {
+                l.to_string()
+            } else {
+                l.split('\t').take(11).collect::<Vec<_>>().join("\t")
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    fs::write(&plain, stripped).unwrap();
+    let run = agemark([
+        "pileup",
+        plain.to_str().unwrap(),
+        "-r",
+        &reference,
+        "-o",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("not a modBAM"), "{}", run.stderr);
+    // A directory as the prefix.
+    let run = agemark([
+        "pileup",
+        repo("tests/data/modbam/MM-pileup.sam").to_str().unwrap(),
+        "-r",
+        &reference,
+        "-o",
+        &format!("{}/", dir.path().display()),
+    ]);
+    assert_ne!(run.code, Some(0));
+    assert!(!dir.path().join(".bedmethyl.gz").exists());
     // A modBAM into the clocks without --reference.
     let run = agemark([
         "clocks",
