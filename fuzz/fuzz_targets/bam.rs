@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = readpass::read_pass(
         &spec,
         Some("fuzz"),
-        Some(TelomereOptions::default()),
+        Some(readpass::TelomereMode::Short(TelomereOptions::default())),
         Some((MtdnaOptions::default(), false)),
         1,
     );

@@ -1,5 +1,6 @@
-//! Fuzz target: the read pass (BAM/SAM/CRAM framing, BGZF, gzip, FASTQ sniffing and parsing)
-//! with the telomere and mtDNA stages must never panic on any bytes.
+//! Fuzz target: the read pass (BAM/SAM/CRAM framing, BGZF, gzip, FASTQ and FASTA sniffing and
+//! parsing) with the telomere and mtDNA stages, and with the long-read telomere stage, must never
+//! panic on any bytes.
 #![no_main]
 
 use agemark::{mtdna::MtdnaOptions, readpass, reads::InputSpec, telomere::TelomereOptions};
@@ -19,8 +20,15 @@ fuzz_target!(|data: &[u8]| {
     let _ = readpass::read_pass(
         &spec,
         Some("fuzz"),
-        Some(TelomereOptions::default()),
+        Some(readpass::TelomereMode::Short(TelomereOptions::default())),
         Some((MtdnaOptions::default(), false)),
+        1,
+    );
+    let _ = readpass::read_pass(
+        &spec,
+        Some("fuzz"),
+        Some(readpass::TelomereMode::Long(Default::default())),
+        None,
         1,
     );
 });
