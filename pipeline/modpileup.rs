@@ -118,6 +118,16 @@ impl CpgSites {
         u64::from(self.ranks[tid][w]) + u64::from((word & ((1u64 << (pos & 63)) - 1)).count_ones())
     }
 
+    /// The dense counter index (`2 × rank + strand`) of the CpG-strand site whose C is at
+    /// reference base `ri` on the + strand (`minus` false: a `CG` starts at `ri`) or the −
+    /// strand (a `CG` starts at `ri − 1`); `None` when there is none.
+    #[inline]
+    fn site_index(&self, tid: usize, ri: u64, minus: bool) -> Option<u64> {
+        let cpg = if minus { ri.checked_sub(1)? } else { ri };
+        self.is_cpg(tid, cpg)
+            .then(|| 2 * self.rank(tid, cpg) + u64::from(minus))
+    }
+
     /// Fills the ranks once all contigs are read.
     fn index(&mut self) {
         let mut total = 0u32;
@@ -490,14 +500,9 @@ impl PileupStage<'_> {
                             if !covered[usize::from(minus)] {
                                 continue;
                             }
-                            let site = if minus {
-                                ri > 0 && self.sites.is_cpg(tid, ri - 1)
-                            } else {
-                                self.sites.is_cpg(tid, ri)
-                            };
-                            if !site {
+                            let Some(site) = self.sites.site_index(tid, ri, minus) else {
                                 continue;
-                            }
+                            };
                             let want = if minus { 2 } else { 1 }; // G or C in SEQ
                             let mut here = SiteCounts::default();
                             if codes[qi] != want {
@@ -555,9 +560,7 @@ impl PileupStage<'_> {
                                 }
                             }
                             if self.count {
-                                let cpg = if minus { ri - 1 } else { ri };
-                                let i = 2 * self.sites.rank(tid, cpg) + u64::from(minus);
-                                PileupAcc::at(&mut acc.blocks, i).add(&here);
+                                PileupAcc::at(&mut acc.blocks, site).add(&here);
                             }
                         }
                     }
@@ -572,15 +575,8 @@ impl PileupStage<'_> {
                                 if !covered[usize::from(minus)] {
                                     continue;
                                 }
-                                let site = if minus {
-                                    ri > 0 && self.sites.is_cpg(tid, ri - 1)
-                                } else {
-                                    self.sites.is_cpg(tid, ri)
-                                };
-                                if site {
-                                    let cpg = if minus { ri - 1 } else { ri };
-                                    let i = 2 * self.sites.rank(tid, cpg) + u64::from(minus);
-                                    PileupAcc::at(&mut acc.blocks, i).delete += 1;
+                                if let Some(site) = self.sites.site_index(tid, ri, minus) {
+                                    PileupAcc::at(&mut acc.blocks, site).delete += 1;
                                 }
                             }
                         }

@@ -9,6 +9,11 @@ use agemark::synthetic::{write_modbam_reference, write_modbam_sam, ModbamSpec};
 
 use crate::common::{agemark, repo, tempdir, Table};
 
+/// `agemark pileup ARGS…`.
+fn pileup<const N: usize>(args: [&str; N]) -> crate::common::Run {
+    agemark(std::iter::once("pileup").chain(args))
+}
+
 /// The bedMethyl rows of a `.bedmethyl.gz`, split into columns.
 fn bedmethyl(path: &Path) -> Vec<Vec<String>> {
     let mut text = String::new();
@@ -35,8 +40,7 @@ fn pileup_of_the_htslib_example() {
     let reference = spec_reference(dir.path());
     let sam = repo("tests/data/modbam/MM-pileup.sam");
     let out = dir.path().join("x");
-    agemark([
-        "pileup",
+    pileup([
         sam.to_str().unwrap(),
         "-r",
         &reference,
@@ -71,8 +75,7 @@ fn pileup_of_the_htslib_example() {
     assert_eq!(rows[2][13], "4");
     assert_eq!(rows[1][8], "255,0,0");
     // A threshold above the calls' 0.600 fails them: site 17 has no valid call and is not written.
-    agemark([
-        "pileup",
+    pileup([
         sam.to_str().unwrap(),
         "-r",
         &reference,
@@ -85,8 +88,7 @@ fn pileup_of_the_htslib_example() {
     let rows = bedmethyl(&dir.path().join("x.bedmethyl.gz"));
     assert!(rows.iter().all(|r| r[1] != "17"), "{rows:?}");
     // The estimated threshold (10th percentile of the four 153 calls) keeps them.
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         sam.to_str().unwrap(),
         "-r",
         &reference,
@@ -256,8 +258,7 @@ fn modbam_bad_input_is_one_line() {
         "@SQ\tSN:I\tLN:999\nr1\t0\tI\t1\t0\t8M\t*\t0\t0\tACGTACGT\t*\tMM:Z:C+m,0,0,5;\tML:B:C,1,2,3\n",
     )
     .unwrap();
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         sam.to_str().unwrap(),
         "-r",
         &reference,
@@ -276,8 +277,7 @@ fn modbam_bad_input_is_one_line() {
         "@SQ\tSN:I\tLN:999\nr1\t0\tI\t1\t0\t8M\t*\t0\t0\tACGTACGT\t*\tMM:Z:C+m,0,0;\tML:B:C,1\n",
     )
     .unwrap();
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         sam.to_str().unwrap(),
         "-r",
         &reference,
@@ -289,8 +289,7 @@ fn modbam_bad_input_is_one_line() {
     // A reference of another assembly (another length).
     let short = dir.path().join("short.fa");
     fs::write(&short, ">I\nACGT\n").unwrap();
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         repo("tests/data/modbam/MM-pileup.sam").to_str().unwrap(),
         "-r",
         short.to_str().unwrap(),
@@ -302,8 +301,7 @@ fn modbam_bad_input_is_one_line() {
     // Unaligned reads cannot be piled up.
     let fq = dir.path().join("r.fastq");
     fs::write(&fq, "@r\nACGT\n+\nIIII\n").unwrap();
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         fq.to_str().unwrap(),
         "-r",
         &reference,
@@ -313,8 +311,7 @@ fn modbam_bad_input_is_one_line() {
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("aligned reads"), "{}", run.stderr);
     // FASTA reads too (the reference given as the reads, say).
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         &reference,
         "-r",
         &reference,
@@ -338,8 +335,7 @@ fn modbam_bad_input_is_one_line() {
         .map(|l| l + "\n")
         .collect();
     fs::write(&plain, stripped).unwrap();
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         plain.to_str().unwrap(),
         "-r",
         &reference,
@@ -349,8 +345,7 @@ fn modbam_bad_input_is_one_line() {
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("not a modBAM"), "{}", run.stderr);
     // A directory as the prefix.
-    let run = agemark([
-        "pileup",
+    let run = pileup([
         repo("tests/data/modbam/MM-pileup.sam").to_str().unwrap(),
         "-r",
         &reference,
