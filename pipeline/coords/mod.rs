@@ -12,6 +12,7 @@
 
 pub mod liftover;
 
+use crate::core::embedded;
 use std::{
     fmt,
     io::{BufRead, BufReader},
@@ -21,10 +22,10 @@ use std::{
 use crate::core::{build::chromosome_number, hash::FastMap};
 use liftover::Liftover;
 
-const HM450: &[u8] = include_bytes!("../../reference/coords/hm450_coords.tsv.gz");
-const MSA_ONLY: &[u8] = include_bytes!("../../reference/coords/msa_only_hg38.tsv.gz");
-const HG19_TO_HG38: &[u8] = include_bytes!("../../reference/coords/hg19ToHg38.over.chain.gz");
-const HG38_TO_HG19: &[u8] = include_bytes!("../../reference/coords/hg38ToHg19.over.chain.gz");
+const HM450: &[u8] = embedded::file(embedded::COORDS, "hm450_coords.tsv.gz");
+const MSA_ONLY: &[u8] = embedded::file(embedded::COORDS, "msa_only_hg38.tsv.gz");
+const HG19_TO_HG38: &[u8] = embedded::file(embedded::COORDS, "hg19ToHg38.over.chain.gz");
+const HG38_TO_HG19: &[u8] = embedded::file(embedded::COORDS, "hg38ToHg19.over.chain.gz");
 
 /// An error in a bundled coordinate or chain table.
 #[derive(Clone, Debug, PartialEq)]
@@ -455,7 +456,7 @@ mod provenance {
     /// Every embedded file's sha256 is the one reference/coords/PROVENANCE.md lists.
     #[test]
     fn embedded_files_match_their_provenance_checksums() {
-        let prov = include_str!("../../reference/coords/PROVENANCE.md");
+        let prov = crate::core::embedded::text(crate::core::embedded::COORDS, "PROVENANCE.md");
         for (name, bytes) in [
             ("hm450_coords.tsv.gz", super::HM450),
             ("msa_only_hg38.tsv.gz", super::MSA_ONLY),

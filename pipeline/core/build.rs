@@ -6,6 +6,8 @@
 //! differ in naming and in the mitochondrion: hg19's `chrM` is 16,571 bp (not the rCRS), while
 //! GRCh37/hs37d5 `MT` and GRCh38 `chrM` are the 16,569 bp rCRS.
 
+use crate::core::embedded;
+
 /// A reference build as written in the `reference_build` column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Build {
@@ -37,7 +39,7 @@ impl Build {
     }
 }
 
-const ALIASES_TSV: &str = include_str!("../../reference/contigs/aliases.tsv");
+const ALIASES_TSV: &str = embedded::text(embedded::CONTIGS, "aliases.tsv");
 
 fn alias_table() -> &'static std::collections::HashMap<String, u8> {
     static TABLE: std::sync::OnceLock<std::collections::HashMap<String, u8>> =

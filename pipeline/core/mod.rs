@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod checksum;
+pub mod embedded;
 pub mod error;
 pub mod hash;
 pub mod linalg;

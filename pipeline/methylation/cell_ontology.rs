@@ -12,22 +12,15 @@
 //! eosinophils), so a mother's `neutrophil` and her child's `granulocyte` are different
 //! measures and are not paired in `cohort.dyads.tsv`.
 
+use crate::core::embedded;
 use std::sync::OnceLock;
 
 use super::{bundled::embedded_from, InputError};
 
 const BUNDLED: &str = "reference/celltypes (embedded)";
 
-static EMBEDDED: &[(&str, &[u8])] = &[
-    (
-        "cell_types.tsv",
-        include_bytes!("../../reference/celltypes/cell_types.tsv"),
-    ),
-    (
-        "MANIFEST.sha256",
-        include_bytes!("../../reference/celltypes/MANIFEST.sha256"),
-    ),
-];
+static EMBEDDED: &[(&str, &[u8])] =
+    embedded::files!(embedded::CELLTYPES; "cell_types.tsv", "MANIFEST.sha256");
 
 /// One entry of the vocabulary.
 #[derive(Clone, Debug, PartialEq)]

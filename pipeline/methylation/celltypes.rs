@@ -40,6 +40,7 @@
 //! Panels (`reference/celltypes/`, see its PROVENANCE.md) are embedded in the binary and
 //! checked against their sha256 when loaded.
 
+use crate::core::embedded;
 use crate::{
     core::{Provenance, QcStatus},
     methylation::{
@@ -68,48 +69,7 @@ pub const LOW_SUM: f64 = 0.8;
 
 const BUNDLED: &str = "reference/celltypes (embedded)";
 
-static EMBEDDED: &[(&str, &[u8])] = &[
-    (
-        "panels.tsv",
-        include_bytes!("../../reference/celltypes/panels.tsv"),
-    ),
-    (
-        "MANIFEST.sha256",
-        include_bytes!("../../reference/celltypes/MANIFEST.sha256"),
-    ),
-    (
-        "blood_reinius450k.csv.gz",
-        include_bytes!("../../reference/celltypes/blood_reinius450k.csv.gz"),
-    ),
-    (
-        "blood_salas_epic.csv.gz",
-        include_bytes!("../../reference/celltypes/blood_salas_epic.csv.gz"),
-    ),
-    (
-        "blood_epidish_dhs.csv.gz",
-        include_bytes!("../../reference/celltypes/blood_epidish_dhs.csv.gz"),
-    ),
-    (
-        "cordblood_idol.csv.gz",
-        include_bytes!("../../reference/celltypes/cordblood_idol.csv.gz"),
-    ),
-    (
-        "cordblood_bakulski.csv.gz",
-        include_bytes!("../../reference/celltypes/cordblood_bakulski.csv.gz"),
-    ),
-    (
-        "cordblood_gervin.csv.gz",
-        include_bytes!("../../reference/celltypes/cordblood_gervin.csv.gz"),
-    ),
-    (
-        "placenta_first_trimester.csv.gz",
-        include_bytes!("../../reference/celltypes/placenta_first_trimester.csv.gz"),
-    ),
-    (
-        "placenta_third_trimester.csv.gz",
-        include_bytes!("../../reference/celltypes/placenta_third_trimester.csv.gz"),
-    ),
-];
+static EMBEDDED: &[(&str, &[u8])] = embedded::files!(embedded::CELLTYPES; "panels.tsv", "MANIFEST.sha256", "blood_reinius450k.csv.gz", "blood_salas_epic.csv.gz", "blood_epidish_dhs.csv.gz", "cordblood_idol.csv.gz", "cordblood_bakulski.csv.gz", "cordblood_gervin.csv.gz", "placenta_first_trimester.csv.gz", "placenta_third_trimester.csv.gz");
 
 /// An embedded file of `reference/celltypes` after its sha256 check, gunzipped when stored
 /// compressed.

@@ -37,6 +37,7 @@
 //! (`measure` = `cpg_<chrom>:<pos>`, `n_used` = coverage) through
 //! [`calls_input::region_cpgs`](crate::methylation::source::calls_input::region_cpgs).
 
+use crate::core::embedded;
 use crate::{
     core::{Provenance, QcStatus},
     methylation::{
@@ -68,16 +69,8 @@ const BUNDLED: &str = "reference/nr3c1 (embedded)";
 /// The probe table file name.
 pub const PROBES_FILE: &str = "nr3c1_probes.tsv";
 
-static EMBEDDED: &[(&str, &[u8])] = &[
-    (
-        "MANIFEST.sha256",
-        include_bytes!("../../reference/nr3c1/MANIFEST.sha256"),
-    ),
-    (
-        "nr3c1_probes.tsv",
-        include_bytes!("../../reference/nr3c1/nr3c1_probes.tsv"),
-    ),
-];
+static EMBEDDED: &[(&str, &[u8])] =
+    embedded::files!(embedded::NR3C1; "MANIFEST.sha256", "nr3c1_probes.tsv");
 
 /// A region of NR3C1, hg19 coordinates (1-based, inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

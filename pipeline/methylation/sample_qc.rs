@@ -29,6 +29,7 @@
 //! thresholds and gives the BMIQ count in the note: its own IDAT betas are noob-normalised,
 //! which is neither, so a count near 5 deserves a look rather than trust.
 
+use crate::core::embedded;
 use crate::methylation::InputError;
 
 /// The assay of the per-SNP genotype rows (kept out of the cohort's long and wide tables).
@@ -57,10 +58,10 @@ pub const MORIN_MIN_ABOVE: usize = 5;
 /// Morin's CpGs needed for a count at all (fewer: the check is not computed).
 pub const MORIN_MIN_PRESENT: usize = 8;
 
-const SNP_PROBES: &str = include_str!("../../reference/qc/snp_probes_450k.txt");
-const MIXTURE: &str = include_str!("../../reference/qc/ewastools_genotype_mixture.tsv");
-const MORIN: &str = include_str!("../../reference/qc/morin2017_thresholds.csv");
-const MANIFEST: &str = include_str!("../../reference/qc/MANIFEST.sha256");
+const SNP_PROBES: &str = embedded::text(embedded::QC, "snp_probes_450k.txt");
+const MIXTURE: &str = embedded::text(embedded::QC, "ewastools_genotype_mixture.tsv");
+const MORIN: &str = embedded::text(embedded::QC, "morin2017_thresholds.csv");
+const MANIFEST: &str = embedded::text(embedded::QC, "MANIFEST.sha256");
 
 fn checked(name: &str, text: &'static str) -> Result<&'static str, InputError> {
     let want = MANIFEST

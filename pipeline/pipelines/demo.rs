@@ -5,6 +5,7 @@
 //! subsets and one SYNTHETIC FASTQ as format checks. No network, no data directory.
 //! [`run_demo`] writes everything under one directory and returns what the terminal shows.
 
+use crate::core::embedded;
 use std::{
     fs,
     io::{BufWriter, Write},
@@ -34,28 +35,28 @@ const REAL: [DemoInput; 4] = [
     DemoInput {
         file: "telseq_test3_ERS037288_chr1tel.bam",
         sample: "ERS037288_chr1tel",
-        bytes: include_bytes!("../../reference/demo/telseq_test3_ERS037288_chr1tel.bam"),
+        bytes: embedded::file(embedded::DEMO, "telseq_test3_ERS037288_chr1tel.bam"),
         what: "REAL subset: 6,206 reads near the chr1 p-arm telomere (50 bp, GRCh37)",
         interleaved: false,
     },
     DemoInput {
         file: "computel_DRR016840_telreads.bam",
         sample: "DRR016840_telreads",
-        bytes: include_bytes!("../../reference/demo/computel_DRR016840_telreads.bam"),
+        bytes: embedded::file(embedded::DEMO, "computel_DRR016840_telreads.bam"),
         what: "REAL subset: 15,824 reads pre-selected as telomeric (101 bp)",
         interleaved: false,
     },
     DemoInput {
         file: "adam_interleaved_telomeric_250bp.ifq.fq",
         sample: "adam_interleaved_250bp",
-        bytes: include_bytes!("../../reference/demo/adam_interleaved_telomeric_250bp.ifq.fq"),
+        bytes: embedded::file(embedded::DEMO, "adam_interleaved_telomeric_250bp.ifq.fq"),
         what: "REAL subset: 3 read pairs, interleaved FASTQ (250 bp)",
         interleaved: true,
     },
     DemoInput {
         file: "HG03478_MT.bam",
         sample: "HG03478_MT",
-        bytes: include_bytes!("../../reference/demo/HG03478_MT.bam"),
+        bytes: embedded::file(embedded::DEMO, "HG03478_MT.bam"),
         what: "REAL subset: 7,527 mitochondrial reads of 1000 Genomes HG03478 (no telomeric reads)",
         interleaved: false,
     },
@@ -292,9 +293,9 @@ const COHORT_READS: [CohortReads; 6] = [
 ];
 
 /// The demo cohort's sample sheet (FICTIONAL linkage; reads paths relative to it).
-const COHORT_SHEET: &[u8] = include_bytes!("../../reference/demo/cohort/samplesheet.csv");
+const COHORT_SHEET: &[u8] = embedded::file(embedded::DEMO, "cohort/samplesheet.csv");
 /// The demo cohort's beta matrix (real adult blood, cord-blood and placenta samples).
-const COHORT_BETAS: &[u8] = include_bytes!("../../reference/demo/cohort/demo_betas.csv.gz");
+const COHORT_BETAS: &[u8] = embedded::file(embedded::DEMO, "cohort/demo_betas.csv.gz");
 /// Clocks the demo matrix has the CpGs for.
 const COHORT_CLOCKS: &str =
     "applicable:dunedinpace2022,knight2016_ga,lee2019_rpc,lee2019_cpc,lee2019_rrpc";

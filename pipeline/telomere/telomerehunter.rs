@@ -26,6 +26,7 @@
 //! telomerehunter2's banded mode (`-b hg19|hg38`): its unbanded default takes the last row of an
 //! unordered table instead of the intratelomeric count (a defect we do not reproduce).
 
+use crate::core::embedded;
 use std::collections::HashMap;
 
 use crate::core::build::{chromosome_number, Build};
@@ -39,7 +40,7 @@ pub const LENGTH_SAMPLE: usize = 1000;
 /// MAPQ below which a read counts as unmapped.
 pub const MAPQ_THRESHOLD: u8 = 8;
 
-const BANDS_TSV: &str = include_str!("../../reference/telomere/subtelomeric_bands.tsv");
+const BANDS_TSV: &str = embedded::text(embedded::TELOMERE, "subtelomeric_bands.tsv");
 
 /// Where a telomeric read lies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

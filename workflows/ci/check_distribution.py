@@ -5,7 +5,9 @@ distribution):
 1. One version: every place that names agemark's version (the conda recipe, the conda
    environments of the Nextflow modules, the Snakemake workflow and wrapper, the container
    addresses of the modules and CWL tools, the CWL SoftwareRequirement, CITATION.cff) names
-   Cargo.toml's [package] version; the recipe's Rust pin is Cargo.toml's rust-version.
+   Cargo.toml's [workspace.package] version, which every crate of the workspace inherits and
+   the internal dependencies ([workspace.dependencies]) require; the recipe's Rust pin is
+   Cargo.toml's rust-version.
 2. A lint of recipes/agemark/meta.yaml, as far as it can go without conda-build (which is on no
    registry these machines reach): the Jinja rendered with stand-ins for conda-build's
    compiler() and pin_subpackage(), line selectors applied for linux-64, the YAML parsed, and
@@ -25,8 +27,17 @@ import yaml
 
 repo = Path(sys.argv[1])
 problems, notes = [], []
-cargo = tomllib.loads((repo / "Cargo.toml").read_text())["package"]
+manifest = tomllib.loads((repo / "Cargo.toml").read_text())
+cargo = manifest["workspace"]["package"]
 VERSION, RUST, LICENSE = cargo["version"], cargo["rust-version"], cargo["license"]
+for member in manifest["workspace"]["members"]:
+    package = tomllib.loads((repo / member / "Cargo.toml").read_text())["package"]
+    for field in ("version", "rust-version", "license"):
+        if package.get(field) != {"workspace": True}:
+            problems.append(f"{member}/Cargo.toml: {field} is not inherited from [workspace.package]")
+for name, dep in manifest["workspace"]["dependencies"].items():
+    if name.startswith("agemark") and dep.get("version") != VERSION:
+        problems.append(f"Cargo.toml: [workspace.dependencies] {name} requires {dep.get('version')}, the workspace is {VERSION}")
 
 # 1. One version -----------------------------------------------------------------------------
 PATTERNS = [
@@ -85,7 +96,7 @@ def need(cond, msg):
         problems.append(f"meta.yaml: {msg}")
 
 
-need(meta["package"]["name"] == cargo["name"], f"package name {meta['package']['name']} != {cargo['name']}")
+need(meta["package"]["name"] == manifest["package"]["name"], f"package name {meta['package']['name']} != {manifest['package']['name']}")
 need(str(meta["package"]["version"]) == VERSION, f"version {meta['package']['version']} != Cargo.toml {VERSION}")
 src = meta.get("source", {})
 need(f"v{VERSION}" in src.get("url", ""), "source url does not name the v<version> tag")

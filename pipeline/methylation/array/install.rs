@@ -20,6 +20,7 @@
 //! the controls as `ctl_<address>_<TYPE>` rows; an EPIC v1 manifest without typed controls gets
 //! the 635 EPIC controls of sesameData ([`super::manifest::EPIC_CONTROLS`]).
 
+use crate::core::embedded;
 use std::{
     collections::BTreeMap,
     io::{Read, Write},
@@ -38,15 +39,15 @@ use crate::{
 pub const SHA256SUMS: [(&str, &str); 3] = [
     (
         "EPIC.SHA256SUMS",
-        include_str!("../../../reference/arrays/checksums/EPIC.SHA256SUMS"),
+        embedded::text(embedded::ARRAYS, "checksums/EPIC.SHA256SUMS"),
     ),
     (
         "EPICv2.SHA256SUMS",
-        include_str!("../../../reference/arrays/checksums/EPICv2.SHA256SUMS"),
+        embedded::text(embedded::ARRAYS, "checksums/EPICv2.SHA256SUMS"),
     ),
     (
         "MSA.SHA256SUMS",
-        include_str!("../../../reference/arrays/checksums/MSA.SHA256SUMS"),
+        embedded::text(embedded::ARRAYS, "checksums/MSA.SHA256SUMS"),
     ),
 ];
 

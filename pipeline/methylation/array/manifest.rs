@@ -21,6 +21,7 @@
 //! Type I: address A is the unmethylated bead, B the methylated one, both read in the probe's
 //! colour channel. Type II: one bead; methylated = Green, unmethylated = Red of that address.
 
+use crate::core::embedded;
 use std::io::Read;
 
 use crate::methylation::InputError;
@@ -150,17 +151,15 @@ pub struct Manifest {
     pub controls: Vec<Control>,
 }
 
-const HM27_ORDERING: &[u8] = include_bytes!("../../../reference/arrays/HM27.ordering.tsv.gz");
-const HM27_COORD: &[u8] = include_bytes!("../../../reference/arrays/HM27.hg38.coord.tsv.gz");
-const HM450_MAP: &[u8] = include_bytes!("../../../reference/arrays/hm450_manifest_probes.csv.gz");
-const HM450_SEX: &[u8] =
-    include_bytes!("../../../reference/arrays/hm450_sex_chromosome_probes.tsv.gz");
-const MSA_ORDERING: &[u8] = include_bytes!("../../../reference/arrays/MSA.ordering.tsv.gz");
-const MSA_COORD: &[u8] = include_bytes!("../../../reference/arrays/MSA.hg38.coord.tsv.gz");
+const HM27_ORDERING: &[u8] = embedded::file(embedded::ARRAYS, "HM27.ordering.tsv.gz");
+const HM27_COORD: &[u8] = embedded::file(embedded::ARRAYS, "HM27.hg38.coord.tsv.gz");
+const HM450_MAP: &[u8] = embedded::file(embedded::ARRAYS, "hm450_manifest_probes.csv.gz");
+const HM450_SEX: &[u8] = embedded::file(embedded::ARRAYS, "hm450_sex_chromosome_probes.tsv.gz");
+const MSA_ORDERING: &[u8] = embedded::file(embedded::ARRAYS, "MSA.ordering.tsv.gz");
+const MSA_COORD: &[u8] = embedded::file(embedded::ARRAYS, "MSA.hg38.coord.tsv.gz");
 /// The 635 EPIC v1 control probes (sesameData), added to an installed EPIC manifest that has
 /// no typed controls of its own.
-pub const EPIC_CONTROLS: &str =
-    include_str!("../../../reference/arrays/EPIC.controls.sesameData.tsv");
+pub const EPIC_CONTROLS: &str = embedded::text(embedded::ARRAYS, "EPIC.controls.sesameData.tsv");
 
 /// The share of a manifest's probe addresses an IDAT must carry to be recognised as that
 /// array (real chips carry extra beads, so the IDAT may hold more addresses than the
@@ -591,7 +590,7 @@ mod tests {
 
     #[test]
     fn bundled_files_match_their_checksums() {
-        let listed = include_str!("../../../reference/arrays/MANIFEST.sha256");
+        let listed = crate::core::embedded::text(crate::core::embedded::ARRAYS, "MANIFEST.sha256");
         let sums = super::super::install::SHA256SUMS;
         let files: [(&str, &[u8]); 10] = [
             ("HM27.ordering.tsv.gz", super::HM27_ORDERING),

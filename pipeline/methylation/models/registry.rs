@@ -8,6 +8,7 @@
 //! given `sha256` is checked against the file). Each `file` is a CSV (optionally gzipped) with a
 //! header and the columns `cpg_id,coefficient`, whose first data row is `(Intercept),<value>`.
 
+use crate::core::embedded;
 use std::{collections::HashMap, path::Path};
 
 use super::transforms::Transform;
@@ -20,156 +21,10 @@ use crate::{
 };
 
 /// Files of `reference/clocks/`, embedded.
-static EMBEDDED: &[(&str, &[u8])] = &[
-    (
-        "clocks.tsv",
-        include_bytes!("../../../reference/clocks/clocks.tsv"),
-    ),
-    (
-        "MANIFEST.sha256",
-        include_bytes!("../../../reference/clocks/MANIFEST.sha256"),
-    ),
-    (
-        "applicability.tsv",
-        include_bytes!("../../../reference/clocks/applicability.tsv"),
-    ),
-    (
-        "horvath2013.csv",
-        include_bytes!("../../../reference/clocks/horvath2013.csv"),
-    ),
-    (
-        "hannum2013.csv",
-        include_bytes!("../../../reference/clocks/hannum2013.csv"),
-    ),
-    (
-        "phenoage2018.csv",
-        include_bytes!("../../../reference/clocks/phenoage2018.csv"),
-    ),
-    (
-        "horvath_skinblood2018.csv",
-        include_bytes!("../../../reference/clocks/horvath_skinblood2018.csv"),
-    ),
-    (
-        "dunedinpace2022.csv",
-        include_bytes!("../../../reference/clocks/dunedinpace2022.csv"),
-    ),
-    (
-        "dunedinpace2022_model_means.csv",
-        include_bytes!("../../../reference/clocks/dunedinpace2022_model_means.csv"),
-    ),
-    (
-        "dunedinpace2022_gold_standard_means.csv.gz",
-        include_bytes!("../../../reference/clocks/dunedinpace2022_gold_standard_means.csv.gz"),
-    ),
-    (
-        "zhang2019_en.csv",
-        include_bytes!("../../../reference/clocks/zhang2019_en.csv"),
-    ),
-    (
-        "zhang2019_blup.csv.gz",
-        include_bytes!("../../../reference/clocks/zhang2019_blup.csv.gz"),
-    ),
-    (
-        "lin2016.csv",
-        include_bytes!("../../../reference/clocks/lin2016.csv"),
-    ),
-    (
-        "weidner2014.csv",
-        include_bytes!("../../../reference/clocks/weidner2014.csv"),
-    ),
-    (
-        "pedbe2019.csv",
-        include_bytes!("../../../reference/clocks/pedbe2019.csv"),
-    ),
-    (
-        "wu2019.csv",
-        include_bytes!("../../../reference/clocks/wu2019.csv"),
-    ),
-    (
-        "knight2016_ga.csv",
-        include_bytes!("../../../reference/clocks/knight2016_ga.csv"),
-    ),
-    (
-        "bohlin2016_ga.csv",
-        include_bytes!("../../../reference/clocks/bohlin2016_ga.csv"),
-    ),
-    (
-        "haftorn2021_ga.csv",
-        include_bytes!("../../../reference/clocks/haftorn2021_ga.csv"),
-    ),
-    (
-        "mayne2017_ga.csv",
-        include_bytes!("../../../reference/clocks/mayne2017_ga.csv"),
-    ),
-    (
-        "lee2019_rpc.csv",
-        include_bytes!("../../../reference/clocks/lee2019_rpc.csv"),
-    ),
-    (
-        "lee2019_cpc.csv",
-        include_bytes!("../../../reference/clocks/lee2019_cpc.csv"),
-    ),
-    (
-        "lee2019_rrpc.csv",
-        include_bytes!("../../../reference/clocks/lee2019_rrpc.csv"),
-    ),
-    (
-        "lu2019_dnamtl.csv",
-        include_bytes!("../../../reference/clocks/lu2019_dnamtl.csv"),
-    ),
-    (
-        "zhang2017_mortality.csv",
-        include_bytes!("../../../reference/clocks/zhang2017_mortality.csv"),
-    ),
-];
+static EMBEDDED: &[(&str, &[u8])] = embedded::files!(embedded::CLOCKS; "clocks.tsv", "MANIFEST.sha256", "applicability.tsv", "horvath2013.csv", "hannum2013.csv", "phenoage2018.csv", "horvath_skinblood2018.csv", "dunedinpace2022.csv", "dunedinpace2022_model_means.csv", "dunedinpace2022_gold_standard_means.csv.gz", "zhang2019_en.csv", "zhang2019_blup.csv.gz", "lin2016.csv", "weidner2014.csv", "pedbe2019.csv", "wu2019.csv", "knight2016_ga.csv", "bohlin2016_ga.csv", "haftorn2021_ga.csv", "mayne2017_ga.csv", "lee2019_rpc.csv", "lee2019_cpc.csv", "lee2019_rrpc.csv", "lu2019_dnamtl.csv", "zhang2017_mortality.csv");
 
 /// Files of `reference/scores/` (the exposure scores), embedded.
-static SCORES_EMBEDDED: &[(&str, &[u8])] = &[
-    (
-        "scores.tsv",
-        include_bytes!("../../../reference/scores/scores.tsv"),
-    ),
-    (
-        "MANIFEST.sha256",
-        include_bytes!("../../../reference/scores/MANIFEST.sha256"),
-    ),
-    (
-        "applicability.tsv",
-        include_bytes!("../../../reference/scores/applicability.tsv"),
-    ),
-    (
-        "reese2017_maternal_smoking.csv",
-        include_bytes!("../../../reference/scores/reese2017_maternal_smoking.csv"),
-    ),
-    (
-        "rauschert2020_prenatal_smoking.csv",
-        include_bytes!("../../../reference/scores/rauschert2020_prenatal_smoking.csv"),
-    ),
-    (
-        "rauschert2020_prenatal_smoking_epic.csv",
-        include_bytes!("../../../reference/scores/rauschert2020_prenatal_smoking_epic.csv"),
-    ),
-    (
-        "provencal2020_ges.csv",
-        include_bytes!("../../../reference/scores/provencal2020_ges.csv"),
-    ),
-    (
-        "elliott2014_smoking.csv",
-        include_bytes!("../../../reference/scores/elliott2014_smoking.csv"),
-    ),
-    (
-        "stevenson2021_dnam_il6.csv",
-        include_bytes!("../../../reference/scores/stevenson2021_dnam_il6.csv"),
-    ),
-    (
-        "jung2023_dnam_stress.csv",
-        include_bytes!("../../../reference/scores/jung2023_dnam_stress.csv"),
-    ),
-    (
-        "gadd2022_crp_episcore.csv",
-        include_bytes!("../../../reference/scores/gadd2022_crp_episcore.csv"),
-    ),
-];
+static SCORES_EMBEDDED: &[(&str, &[u8])] = embedded::files!(embedded::SCORES; "scores.tsv", "MANIFEST.sha256", "applicability.tsv", "reese2017_maternal_smoking.csv", "rauschert2020_prenatal_smoking.csv", "rauschert2020_prenatal_smoking_epic.csv", "provencal2020_ges.csv", "elliott2014_smoking.csv", "stevenson2021_dnam_il6.csv", "jung2023_dnam_stress.csv", "gadd2022_crp_episcore.csv");
 
 const BUNDLED_SCORES: &str = "reference/scores (embedded)";
 
