@@ -57,9 +57,9 @@ fail() {
 t0=$EPOCHREALTIME
 took() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
 
-# The one version: [package] version of Cargo.toml.
-VERSION="$(awk -F'"' '/^\[/ { p = ($0 == "[package]") } p && /^version *=/ { print $2; exit }' "$REPO/Cargo.toml")"
-[[ -n "$VERSION" ]] || fail "no [package] version in Cargo.toml"
+# The one version: [workspace.package] version of Cargo.toml (every crate inherits it).
+VERSION="$(awk -F'"' '/^\[/ { p = ($0 == "[workspace.package]") } p && /^version *=/ { print $2; exit }' "$REPO/Cargo.toml")"
+[[ -n "$VERSION" ]] || fail "no [workspace.package] version in Cargo.toml"
 BINARY="$(realpath "$BINARY")"
 [[ -x "$BINARY" ]] || fail "no agemark binary at $BINARY (cargo build --release, or --binary PATH)"
 got="$("$BINARY" --version)"
