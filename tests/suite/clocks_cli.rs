@@ -292,6 +292,8 @@ fn imputation_policies_and_refusal() {
     assert_eq!(r["qc_status"], "fail");
     assert_eq!(r["value"], "");
     assert!(r["qc_note"].contains("not computed: 1 of 3 CpGs (33.3%) have no measured value in this sample, more than --max-missing 0.2"), "{}", r["qc_note"]);
+    // A refused row counts the CpGs the sample measured, not the imputed one (no sum was taken).
+    assert_eq!(r["n_used"], "2");
     // Cohort mean (the default for 12 samples) once the threshold allows it.
     let t = clocks(&[&p, "--clocks", "weidner2014", "--max-missing", "0.5"]);
     let others: Vec<f64> = v["cg17861230"][1..].to_vec();
@@ -550,6 +552,15 @@ fn bad_inputs_fail_with_file_row_and_column_and_leave_no_output() {
         .contains("unknown clock 'horvath'; available: horvath2013, hannum2013"));
     let run = agemark(["clocks", &p, "--max-missing", "2", "-o", "-"]);
     assert_eq!(run.code, Some(2));
+    // A negative fraction meets the range check, not clap's "unexpected argument '-0'".
+    let run = agemark(["clocks", &p, "--max-missing", "-0.1", "-o", "-"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr
+            .contains("--max-missing must be a fraction between 0 and 1, not -0.1"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -110,7 +110,8 @@ impl Default for ClockOptions {
 pub struct Estimate {
     /// The value; `None` when refused or not computable.
     pub value: Option<f64>,
-    /// CpGs whose (measured or imputed) value entered the sum.
+    /// CpGs whose (measured or imputed) value entered the sum; on a refused estimate, the
+    /// CpGs the sample measured (nothing was imputed into a sum that was never taken).
     pub n_used: u64,
     /// Of those, imputed.
     pub n_imputed: u64,
@@ -133,6 +134,17 @@ impl Estimate {
             qc_status: QcStatus::Fail,
             notes: vec![why],
         }
+    }
+
+    /// This estimate refused with a reason: no value, and `n_used` counts only the `measured`
+    /// CpGs (imputed ones entered no sum).
+    fn refused(mut self, why: String, measured: u64) -> Self {
+        self.value = None;
+        self.qc_status = QcStatus::Fail;
+        self.n_used = measured;
+        self.n_imputed = 0;
+        self.notes.push(why);
+        self
     }
 }
 
@@ -625,34 +637,26 @@ fn finish_linear(
                 ));
             }
             if missing as f64 > max_missing * total as f64 {
-                e.qc_status = QcStatus::Fail;
-                e.notes.push(format!(
+                return e.refused(format!(
                     "not computed: {missing} of {total} CpGs ({}) have no measured value in this sample, more than --max-missing {}",
                     pct(missing, total),
                     crate::tidy::format_number(max_missing)
-                ));
-                return e;
+                ), observed);
             }
             if observed == 0 {
-                e.qc_status = QcStatus::Fail;
-                e.notes.push(format!(
+                return e.refused(format!(
                     "not computed: none of the {total} CpGs has a measured value in this sample"
-                ));
-                return e;
+                ), observed);
             }
             let lin = match acc.rule {
                 Rule::Zhang => {
                     let Some(mo) = moments else {
-                        e.qc_status = QcStatus::Fail;
-                        e.notes.push("not computed: per-sample moments missing".into());
-                        return e;
+                        return e.refused("not computed: per-sample moments missing".into(), observed);
                     };
                     match zhang::standardized_sum(acc.sum[s], acc.coef_sum[s], mo.mean[s], mo.sd[s]) {
                         Some(v) => m.intercept + v,
                         None => {
-                            e.qc_status = QcStatus::Fail;
-                            e.notes.push("not computed: the sample's betas have no spread (standard deviation 0 or fewer than 2 rows)".into());
-                            return e;
+                            return e.refused("not computed: the sample's betas have no spread (standard deviation 0 or fewer than 2 rows)".into(), observed);
                         }
                     }
                 }
@@ -664,11 +668,10 @@ fn finish_linear(
                 if imean + iref + dropped > 0 {
                     e.qc_status = QcStatus::Warn;
                 }
+                e
             } else {
-                e.qc_status = QcStatus::Fail;
-                e.notes.push("not computed: the result is not a finite number".into());
+                e.refused("not computed: the result is not a finite number".into(), observed)
             }
-            e
         })
         .collect()
 }
