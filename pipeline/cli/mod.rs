@@ -1,4 +1,8 @@
 //! Command-line arguments (clap derive structs only; no logic).
+//!
+//! Every numeric option takes `allow_negative_numbers`, so that a negative value reaches the
+//! range check and its message ("--max-missing must be a fraction between 0 and 1, not -0.1")
+//! or clap's "invalid digit", not clap's misleading "unexpected argument '-0'".
 
 use std::path::PathBuf;
 
@@ -18,7 +22,13 @@ pub struct Cli {
     #[arg(long, short = 'V', global = true)]
     pub version: bool,
     /// Threads for decoding and stages (default: all cores).
-    #[arg(long, short = 't', global = true, value_name = "N")]
+    #[arg(
+        long,
+        short = 't',
+        global = true,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
     pub threads: Option<usize>,
     /// More log output on stderr (-v info+debug, -vv trace).
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
@@ -212,11 +222,11 @@ pub struct QpcrArgs {
     #[arg(long)]
     pub absolute: bool,
     /// Cq above this counts as no amplification [default: 35].
-    #[arg(long, value_name = "CQ")]
+    #[arg(long, value_name = "CQ", allow_negative_numbers = true)]
     pub max_cq: Option<f64>,
     /// Replicate SD (cycles) above which a sample warns; drives the triplicate outlier rule
     /// [default: 0.3].
-    #[arg(long, value_name = "CYCLES")]
+    #[arg(long, value_name = "CYCLES", allow_negative_numbers = true)]
     pub max_sd: Option<f64>,
 }
 
@@ -373,7 +383,7 @@ pub struct PileupArgs {
 pub struct PileupOpts {
     /// Keep calls whose most likely state has at least probability P (0: every call, modkit's
     /// --no-filtering). Default: estimated as the 10th percentile of the input's calls.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub mod_threshold: Option<f64>,
     /// Sum the two C's of each CpG into one row with strand '.'.
     #[arg(long)]
@@ -419,13 +429,19 @@ pub struct LongReadOpts {
 #[command(next_help_heading = "Telomere options")]
 pub struct TelomereOpts {
     /// TelSeq: reads with at least K TTAGGG/CCCTAA repeats count as telomeric.
-    #[arg(short = 'k', long = "telseq-k", default_value_t = 7, value_name = "K")]
+    #[arg(
+        short = 'k',
+        long = "telseq-k",
+        default_value_t = 7,
+        value_name = "K",
+        allow_negative_numbers = true
+    )]
     pub k: u32,
     /// Reproduce the TelSeq 0.0.1 binary's numbers (all records, last record twice, float maths).
     #[arg(long)]
     pub telseq_compat: bool,
     /// TelomereHunter: fixed repeat threshold instead of 6 per 100 bp of read length.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub th_threshold: Option<u32>,
     /// TelomereHunter: leave duplicate-flagged reads out (telomerehunter2 -d).
     #[arg(long)]
@@ -457,7 +473,12 @@ pub struct MtdnaOpts {
     #[arg(long)]
     pub mosdepth_compat: bool,
     /// Minimum mapping quality.
-    #[arg(long, default_value_t = 0, value_name = "Q")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "Q",
+        allow_negative_numbers = true
+    )]
     pub min_mapq: u8,
     /// Reads with any of these flag bits are excluded (mosdepth's default 1796).
     #[arg(long, default_value_t = 1796, value_name = "FLAGS")]
@@ -480,13 +501,23 @@ pub struct MtdnaArgs {
     #[arg(long, value_enum, default_value_t = MtdnaMode::Full)]
     pub mode: MtdnaMode,
     /// Fast mode: number of autosomal windows.
-    #[arg(long, default_value_t = 400, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 400,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
     pub fast_windows: usize,
     /// Fast mode: window length in bases.
-    #[arg(long, default_value_t = 100_000, value_name = "BP")]
+    #[arg(
+        long,
+        default_value_t = 100_000,
+        value_name = "BP",
+        allow_negative_numbers = true
+    )]
     pub fast_window_size: u64,
     /// Fast mode: seed of the window draw.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
 }
 
@@ -552,7 +583,12 @@ pub struct ClocksArgs {
     pub impute: ImputeArg,
     /// Refuse a sample × clock when more than this fraction of the clock's CpGs has no measured
     /// value in the sample.
-    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        value_name = "FRACTION",
+        allow_negative_numbers = true
+    )]
     pub max_missing: f64,
     /// Cell fractions from `agemark celltypes` (its .celltypes.tsv) for IEAA-style
     /// `<clock>_ieaa` rows (needs --samplesheet with ages).
@@ -577,7 +613,12 @@ pub struct ScoresArgs {
     pub impute: ImputeArg,
     /// Refuse a sample × score when more than this fraction of the score's CpGs has no measured
     /// value in the sample.
-    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        value_name = "FRACTION",
+        allow_negative_numbers = true
+    )]
     pub max_missing: f64,
 }
 
@@ -598,7 +639,12 @@ pub struct CelltypesArgs {
     #[arg(long, value_enum, default_value_t = ConstraintArg::SumLe1)]
     pub constraint: ConstraintArg,
     /// Refuse a sample when more than this fraction of the panel's CpGs has no value in it.
-    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        value_name = "FRACTION",
+        allow_negative_numbers = true
+    )]
     pub max_missing: f64,
 }
 
@@ -623,7 +669,12 @@ pub struct Nr3c1Args {
     #[arg(long, short = 'o', value_name = "PREFIX")]
     pub output: String,
     /// A region mean fails when more than this fraction of its probes has no value in the sample.
-    #[arg(long, default_value_t = 0.5, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "FRACTION",
+        allow_negative_numbers = true
+    )]
     pub max_missing: f64,
 }
 
@@ -665,10 +716,20 @@ pub struct IdatInputArgs {
     pub platform: PlatformArg,
     /// Offset in beta = M / (M + U + offset): 0 as minfi/sesame (default), 100 as Illumina
     /// GenomeStudio.
-    #[arg(long, default_value_t = 0.0, value_name = "X")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
     pub beta_offset: f64,
     /// pOOBAH detection p-value above which a probe is masked to NA.
-    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    #[arg(
+        long,
+        default_value_t = 0.05,
+        value_name = "P",
+        allow_negative_numbers = true
+    )]
     pub detection_p: f64,
 }
 
@@ -721,7 +782,12 @@ pub struct CallsInputArgs {
     pub build: BuildArg,
     /// Sequencing calls: minimum reads over both strands of a CpG for its beta (fewer: the
     /// probe is missing and imputed).
-    #[arg(long, default_value_t = 5, value_name = "READS")]
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_name = "READS",
+        allow_negative_numbers = true
+    )]
     pub min_coverage: u64,
     /// Sequencing calls: the file format (default: detected from the name and first line).
     #[arg(long, value_enum)]
@@ -732,7 +798,7 @@ pub struct CallsInputArgs {
     pub reference: Option<PathBuf>,
     /// modBAM input: keep calls whose most likely state has at least probability P (default:
     /// estimated as the 10th percentile of the input's calls; 0 keeps every call).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub mod_threshold: Option<f64>,
 }
 
