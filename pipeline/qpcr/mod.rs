@@ -751,6 +751,32 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
             }
         }
     }
+    // Absolute length reads the telomere standards as kb per reaction and the single-copy
+    // standards as copies per reaction: the same quantities on both on a plate is almost
+    // always one dilution series entered twice (a plate map error), so it warns.
+    let same_standards: Vec<&str> = if opts.absolute {
+        let levels = |plate: &str, role: Role| -> Vec<u64> {
+            let mut q: Vec<u64> = kept
+                .iter()
+                .filter(|r| r.plate == plate && r.content == Content::Standard)
+                .filter(|r| role_of(&r.target) == Some(role))
+                .filter_map(|r| r.quantity.map(f64::to_bits))
+                .collect();
+            q.sort_unstable();
+            q.dedup();
+            q
+        };
+        let mut on: Vec<&str> = kept.iter().map(|r| r.plate.as_str()).collect();
+        on.sort_unstable();
+        on.dedup();
+        on.retain(|p| {
+            let t = levels(p, Role::Telomere);
+            !t.is_empty() && t == levels(p, Role::SingleCopy)
+        });
+        on
+    } else {
+        Vec::new()
+    };
     // Per sample: quantities, ratios, absolute length.
     let mut per_plate_ratio: BTreeMap<&'static str, Vec<Vec<f64>>> = BTreeMap::new();
     let mut per_plate_log_q: BTreeMap<Role, Vec<Vec<f64>>> = BTreeMap::new();
@@ -930,6 +956,13 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
                     a.qc_status = status;
                     a.qc_note = note;
                     a.n_used = Some((n.n_used + d.n_used) as u64);
+                    if !same_standards.is_empty() {
+                        a.qc_status = QcStatus::Warn;
+                        a.add_note(&format!(
+                            "the telomere and single-copy standards carry the same quantities on plate(s) {}: absolute length reads the first as kb of telomeric sequence per reaction and the second as gene copies per reaction; check the plate map",
+                            same_standards.join(",")
+                        ));
+                    }
                 }
                 out.rows.push(a);
             }

@@ -97,6 +97,14 @@ pub fn parse_bytes(path: &str, plate: &str, bytes: &[u8]) -> Result<Vec<Reaction
         let xml = rdml::document(path, bytes)?;
         return rdml::parse(path, plate, &xml);
     }
+    // The OLE2 compound-file signature: an Excel 97–2003 workbook (.xls), as older SDS and
+    // StepOne software saves results.
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Err(InputError::file(
+            path,
+            "an old Excel workbook (.xls, binary): save the results sheet as CSV or tab-separated text, or export RDML",
+        ));
+    }
     if rdml::looks_like(bytes) {
         return rdml::parse(path, plate, &String::from_utf8_lossy(bytes));
     }
@@ -315,6 +323,16 @@ mod tests {
                 let _ = parse_plate("p", "p", &text);
             }
         }
+    }
+
+    #[test]
+    fn an_old_binary_excel_file_is_named_as_such() {
+        let mut xls = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        xls.extend_from_slice(&[0; 504]);
+        let e = parse_bytes("run.xls", "run.xls", &xls)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("run.xls: an old Excel workbook (.xls"), "{e}");
     }
 
     #[test]

@@ -516,6 +516,50 @@ fn plain_plate(targets: &[(&str, f64)], unknowns: &[(&str, &str, f64)], shift: f
 }
 
 #[test]
+fn absolute_length_with_telomere_standards_in_kb_does_not_warn() {
+    let dir = tempdir();
+    let d = dir.path();
+    // SYNTHETIC: the telomere standards' quantities written in kb (1 … 0.0001, a thousandth of
+    // the single-copy series' copies), so CB-1's 40 units of telomere read as 0.04 kb.
+    let plate = plain_plate(
+        &[("TEL", 14.0), ("36B4", 20.0)],
+        &[("CB-1", "TEL", 40.0), ("CB-1", "36B4", 2.0)],
+        0.0,
+    );
+    let plate: String = plate
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f[2] == "TEL" && f[4] == "standard" {
+                let q: f64 = f[5].parse().unwrap();
+                format!("{}\t{}\n", f[..5].join("\t"), q / 1000.0)
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    fs::write(d.join("kb.tsv"), plate).unwrap();
+    let out = d.join("kb");
+    agemark([
+        "qpcr",
+        d.join("kb.tsv").to_str().unwrap(),
+        "--role",
+        "TEL=telomere",
+        "--role",
+        "36B4=single_copy",
+        "--absolute",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .assert_ok();
+    let t = Table::read(&d.join("kb.qpcr.tsv"));
+    let abs = row(&t, "CB-1", "telomere_length_kb");
+    let kb: f64 = abs["value"].parse().unwrap();
+    assert!((kb - 0.04).abs() < 1e-6, "{kb}");
+    assert_eq!(abs["qc_status"], "pass", "{}", abs["qc_note"]);
+}
+
+#[test]
 fn inter_run_calibration_icc_absolute_length_and_a_config_file() {
     let dir = tempdir();
     let d = dir.path();
@@ -578,6 +622,15 @@ fn inter_run_calibration_icc_absolute_length_and_a_config_file() {
         v("CB-1", "ts_ratio")
     );
     assert!((v("CB-1", "telomere_length_kb") - 40.0).abs() < 1e-3);
+    // Both series here carry the same quantities (1000 … 0.1), which absolute length reads as
+    // kb per reaction for one and gene copies for the other: the row warns.
+    let abs = row(&t, "CB-1", "telomere_length_kb");
+    assert_eq!(abs["qc_status"], "warn");
+    assert!(
+        abs["qc_note"].contains("same quantities on plate(s) run1.tsv,run2.tsv"),
+        "{}",
+        abs["qc_note"]
+    );
     assert!(row(&t, "CB-1", "ts_ratio")["method"].contains("irc_factor="));
     let p = Table::read(&d.join("ts.qpcr_plates.tsv"));
     let f = |plate: &str| {
