@@ -65,6 +65,27 @@ pub struct MethJob<'a> {
     pub forced_scores: bool,
 }
 
+impl MethJob<'_> {
+    /// The sample type of one of the input's samples; a per-sample input (calls, IDATs) keys
+    /// its one sample by "".
+    pub fn sample_type(&self, sample: &str) -> Option<&str> {
+        self.sample_types
+            .get(sample)
+            .or_else(|| self.sample_types.get(""))
+            .map(String::as_str)
+    }
+
+    /// The (age in years, gestational age in weeks) of one of the input's samples, keyed as
+    /// [`MethJob::sample_type`].
+    pub fn ages_of(&self, sample: &str) -> (Option<f64>, Option<f64>) {
+        self.ages
+            .get(sample)
+            .or_else(|| self.ages.get(""))
+            .copied()
+            .unwrap_or((None, None))
+    }
+}
+
 /// A stage's part of one read of an input: what it asks the reader for, and how it turns the
 /// views into rows (sample column = the input's sample names).
 pub enum MethStage<'m> {
@@ -414,19 +435,6 @@ pub fn exposure_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
     if job.sample_types.is_empty() {
         return rows;
     }
-    let type_of = |s: &str| {
-        job.sample_types
-            .get(s)
-            .or_else(|| job.sample_types.get(""))
-            .map(String::as_str)
-    };
-    let ages_of = |s: &str| {
-        job.ages
-            .get(s)
-            .or_else(|| job.ages.get(""))
-            .copied()
-            .unwrap_or((None, None))
-    };
     let samples: Vec<String> = run.samples.clone();
     let mut kept: Vec<Row> = rows
         .into_iter()
@@ -434,10 +442,10 @@ pub fn exposure_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
             let Ok(Some(d)) = applicability::domain_of(&r.measure) else {
                 return Some(r);
             };
-            let Some(ty) = type_of(&r.sample_id) else {
+            let Some(ty) = job.sample_type(&r.sample_id) else {
                 return Some(r);
             };
-            let (years, ga) = ages_of(&r.sample_id);
+            let (years, ga) = job.ages_of(&r.sample_id);
             match d.check(ty, years, ga) {
                 applicability::Fit::In => Some(r),
                 applicability::Fit::Out(why) if job.forced_scores => {
@@ -456,7 +464,7 @@ pub fn exposure_rows(run: &models::ClocksRun, job: &MethJob) -> Vec<Row> {
         kept.iter().map(|r| r.sample_id.clone()).collect();
     let input = file_name_of(job.path);
     for s in samples.iter().filter(|s| !with_rows.contains(*s)) {
-        let ty = type_of(s).unwrap_or("unknown");
+        let ty = job.sample_type(s).unwrap_or("unknown");
         let prov = crate::core::Provenance {
             sample_id: s.clone(),
             input: input.clone(),
@@ -485,20 +493,6 @@ pub fn clock_rows(
     job: &MethJob,
     cells: Option<&Result<Vec<Row>, Error>>,
 ) -> Vec<Row> {
-    // A per-sample input (calls, IDATs) keys its one sample by "".
-    let type_of = |s: &str| {
-        job.sample_types
-            .get(s)
-            .or_else(|| job.sample_types.get(""))
-            .map(String::as_str)
-    };
-    let ages_of = |s: &str| {
-        job.ages
-            .get(s)
-            .or_else(|| job.ages.get(""))
-            .copied()
-            .unwrap_or((None, None))
-    };
     // Every sample of the input gets an entry (ages only for the samples of the run's
     // sheet), so the acceleration fit uses exactly the samples with ages.
     let sheet = acceleration::Ages {
@@ -525,8 +519,10 @@ pub fn clock_rows(
                 }
             };
             for s in &run.samples {
-                let Some(ty) = type_of(s) else { continue };
-                let (years, ga) = ages_of(s);
+                let Some(ty) = job.sample_type(s) else {
+                    continue;
+                };
+                let (years, ga) = job.ages_of(s);
                 if let applicability::Fit::Out(why) = domain.check(ty, years, ga) {
                     out.insert(s.as_str(), why);
                 }
@@ -605,8 +601,8 @@ pub fn clock_rows(
         let input = file_name_of(job.path);
         let mut extra = Vec::new();
         for s in missing {
-            let ty = type_of(s).unwrap_or("unknown");
-            let (years, ga) = ages_of(s);
+            let ty = job.sample_type(s).unwrap_or("unknown");
+            let (years, ga) = job.ages_of(s);
             let age = match (years, ga) {
                 (Some(y), _) => format!(", age {y} years"),
                 (None, Some(g)) => format!(", gestational age {g} weeks"),
@@ -663,8 +659,6 @@ pub fn ieaa_by_panel(
             return Some((vec![e; n], methods));
         }
     };
-    // A per-sample input (calls) keys its one sample type by "".
-    let type_of = |s: &str| job.sample_types.get(s).or_else(|| job.sample_types.get(""));
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let single_input = job.sample_types.contains_key("");
     for (i, s) in samples.iter().enumerate() {
@@ -674,7 +668,10 @@ pub fn ieaa_by_panel(
             .find(|row| &row.sample_id == s || single_input)
             .and_then(|row| row.method.split("panel=").nth(1))
             .and_then(|m| m.split([';', ')']).next());
-        match type_of(s).map(|t| (t, chosen.or(celltypes::panel_for(t)))) {
+        match job
+            .sample_type(s)
+            .map(|t| (t, chosen.or(celltypes::panel_for(t))))
+        {
             Some((_, Some(p))) => groups.entry(p).or_default().push(i),
             Some((t, None)) => {
                 est[i] = fail(format!(
