@@ -435,13 +435,23 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
     );
     // Excluded reactions are shown in the wells table and counted in notes, never used.
     let kept: Vec<&Reaction> = reactions.iter().filter(|r| r.excluded.is_none()).collect();
+    // Every reaction grouped once by (sample, target, plate), so the per-sample steps below
+    // look their wells up instead of scanning every plate (a cohort's qPCR is tens of
+    // thousands of wells).
+    let mut wells_of: BTreeMap<(&str, &str, &str), Vec<&Reaction>> = BTreeMap::new();
+    let mut excluded: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
+    let mut on_plate: BTreeMap<&str, Vec<&Reaction>> = BTreeMap::new();
+    for r in reactions {
+        let key = (r.sample.as_str(), r.target.as_str(), r.plate.as_str());
+        if r.excluded.is_some() {
+            *excluded.entry(key).or_default() += 1;
+        } else {
+            wells_of.entry(key).or_default().push(r);
+            on_plate.entry(r.plate.as_str()).or_default().push(r);
+        }
+    }
     let excluded_of = |sample: &str, target: &str, plate: &str| {
-        reactions
-            .iter()
-            .filter(|r| {
-                r.excluded.is_some() && r.sample == sample && r.target == target && r.plate == plate
-            })
-            .count()
+        excluded.get(&(sample, target, plate)).copied().unwrap_or(0)
     };
     // Plate × target curves and NTC checks.
     let mut curves: BTreeMap<(String, String), Curve> = BTreeMap::new();
@@ -458,8 +468,11 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
     for (plate, target) in &plates {
         let pv = prov(plate, plate);
         let on = |c: Content| {
-            kept.iter()
-                .filter(move |r| &r.plate == plate && &r.target == target && r.content == c)
+            on_plate
+                .get(plate.as_str())
+                .into_iter()
+                .flatten()
+                .filter(move |r| &r.target == target && r.content == c)
         };
         let std: Vec<(f64, f64)> = on(Content::Standard)
             .filter_map(|r| Some((r.quantity?, r.cq?)))
@@ -557,25 +570,17 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
     }
     // Per sample × target × plate: the replicates.
     let mut by_sample: BTreeMap<String, PerRole> = BTreeMap::new();
-    let mut keys: Vec<(String, String, String)> = kept
-        .iter()
-        .filter(|r| r.content == Content::Unknown && role_of(&r.target).is_some())
-        .map(|r| (r.sample.clone(), r.target.clone(), r.plate.clone()))
-        .collect();
-    keys.sort();
-    keys.dedup();
     let mut dropped: BTreeSet<(String, String, String, u64)> = BTreeSet::new();
-    for (sample, target, plate) in keys {
-        let wells: Vec<&&Reaction> = kept
+    for (&(sample, target, plate), wells) in &wells_of {
+        let cqs: Vec<Option<f64>> = wells
             .iter()
-            .filter(|r| {
-                r.content == Content::Unknown
-                    && r.sample == sample
-                    && r.target == target
-                    && r.plate == plate
-            })
+            .filter(|r| r.content == Content::Unknown)
+            .map(|r| r.cq)
             .collect();
-        let cqs: Vec<Option<f64>> = wells.iter().map(|r| r.cq).collect();
+        if cqs.is_empty() || role_of(target).is_none() {
+            continue;
+        }
+        let (sample, target, plate) = (sample.to_string(), target.to_string(), plate.to_string());
         let mut reps = replicates(&cqs, opts);
         if let Some(d) = reps.dropped {
             dropped.insert((sample.clone(), target.clone(), plate.clone(), d.to_bits()));
@@ -599,11 +604,8 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
     // The calibrator's mean Cq per target and plate (relative path).
     let cal_cq = |target: &str, plate: &str| -> Option<f64> {
         let cal = opts.calibrator.as_ref()?;
-        let cqs: Vec<Option<f64>> = kept
-            .iter()
-            .filter(|r| &r.sample == cal && r.target == target && r.plate == plate)
-            .map(|r| r.cq)
-            .collect();
+        let wells = wells_of.get(&(cal.as_str(), target, plate))?;
+        let cqs: Vec<Option<f64>> = wells.iter().map(|r| r.cq).collect();
         replicates(&cqs, opts).mean
     };
     // Uncalibrated quantity of one sample × target × plate, with its method.
@@ -639,9 +641,10 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
             let mut logs: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
             for irc in &ircs {
                 for (plate, t) in plates.iter().filter(|(_, t)| t == target) {
-                    let cqs: Vec<Option<f64>> = kept
-                        .iter()
-                        .filter(|r| &r.sample == irc && &r.target == t && &r.plate == plate)
+                    let cqs: Vec<Option<f64>> = wells_of
+                        .get(&(irc.as_str(), t.as_str(), plate.as_str()))
+                        .into_iter()
+                        .flatten()
                         .map(|r| r.cq)
                         .collect();
                     if cqs.is_empty() {
@@ -756,9 +759,11 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
     // always one dilution series entered twice (a plate map error), so it warns.
     let same_standards: Vec<&str> = if opts.absolute {
         let levels = |plate: &str, role: Role| -> Vec<u64> {
-            let mut q: Vec<u64> = kept
-                .iter()
-                .filter(|r| r.plate == plate && r.content == Content::Standard)
+            let mut q: Vec<u64> = on_plate
+                .get(plate)
+                .into_iter()
+                .flatten()
+                .filter(|r| r.content == Content::Standard)
                 .filter(|r| role_of(&r.target) == Some(role))
                 .filter_map(|r| r.quantity.map(f64::to_bits))
                 .collect();
@@ -766,9 +771,7 @@ pub fn compute(reactions: &[Reaction], opts: &QpcrOptions) -> QpcrRun {
             q.dedup();
             q
         };
-        let mut on: Vec<&str> = kept.iter().map(|r| r.plate.as_str()).collect();
-        on.sort_unstable();
-        on.dedup();
+        let mut on: Vec<&str> = on_plate.keys().copied().collect();
         on.retain(|p| {
             let t = levels(p, Role::Telomere);
             !t.is_empty() && t == levels(p, Role::SingleCopy)
