@@ -478,6 +478,8 @@ fn bad_inputs_fail_with_file_row_and_column_and_leave_no_output() {
         ("dup_rows.csv", "id,S1,S2\ncg02228185,0.1,0.2\ncg25809905,0.1,0.2\ncg02228185,0.1,0.2\n".into(), vec![], "dup_rows.csv: row 4: duplicate CpG row 'cg02228185' (first at row 2)"),
         ("text.csv", format!("{}cg17861230_TC11,0.1,abc\n", WEIDNER), vec![], "text.csv: row 6: column S2: not a number: 'abc'"),
         ("mvalues.csv", "id,S1,S2\ncg02228185,-2.31,1.7\n".into(), vec![], "mvalues.csv: row 2: column S1: -2.31 is outside [0, 1], so these are not beta values: they look like M-values"),
+        ("percent.csv", "id,S1,S2\ncg02228185,68.93,0.2\n".into(), vec![], "percent.csv: row 2: column S1: 68.93 is outside [0, 1], so these are not beta values: they look like percentages (0-100: divide the matrix by 100)"),
+        ("percent_as_m.csv", "id,S1,S2\ncg02228185,3.1,68.93\n".into(), vec!["--m-values"], "percent_as_m.csv: row 2: column S2: --m-values was given, but 68.93 is not an M-value"),
         ("ragged.csv", "id,S1,S2\ncg02228185,0.1\n".into(), vec![], "ragged.csv: row 2: 2 cells, but the header has 3 (a CpG id and 2 samples)"),
         ("nocpgs.csv", "id,S1,S2\ncg00000001,0.1,0.2\n".into(), vec![], "nocpgs.csv: the matrix has none of the CpGs of weidner2014 (3 CpGs)"),
         ("sheet_mismatch.csv", WEIDNER.into(), vec!["--samplesheet", "SHEET_BAD"], "bad_sheet.csv: row 3: column sample_id: 'S9' is not a sample of sheet_mismatch.csv"),

@@ -178,6 +178,9 @@ pub fn read_beta_matrix_with<D: AsRef<str>, S: AsRef<str>>(
     Ok(view)
 }
 
+/// The largest |M| an array can give (log2 of two 16-bit intensities is within ±16), with room.
+const M_VALUE_LIMIT: f64 = 20.0;
+
 struct Ctx<'a> {
     path: String,
     delimiter: u8,
@@ -227,19 +230,40 @@ impl Ctx<'_> {
             ));
         }
         if self.m_values {
+            // An array's M-value is log2 of two 16-bit intensities: never beyond ±17. A larger
+            // one is a percentage (0-100) or another scale, and converting it would give
+            // plausible-looking but wrong betas.
+            if v.abs() > M_VALUE_LIMIT {
+                return Err(InputError::cell(
+                    &self.path,
+                    row,
+                    column,
+                    format!(
+                        "--m-values was given, but {} is not an M-value (log2 ratios stay within about ±{M_VALUE_LIMIT}): \
+                         if the matrix holds percentages (0-100), divide it by 100 and drop --m-values",
+                        String::from_utf8_lossy(cell)
+                    ),
+                ));
+            }
             let p = v.exp2();
             return Ok(if p.is_infinite() { 1.0 } else { p / (1.0 + p) });
         }
         if !(0.0..=1.0).contains(&v) {
+            let v_text = String::from_utf8_lossy(cell);
+            let why = if v > 1.0 && v <= 100.0 {
+                "they look like percentages (0-100: divide the matrix by 100) or M-values \
+                 (log2 ratios: pass --m-values, or convert with beta = 2^M/(1+2^M))"
+            } else if (-M_VALUE_LIMIT..0.0).contains(&v) {
+                "they look like M-values (log2 ratios); convert them with beta = 2^M/(1+2^M), \
+                 or pass --m-values to have agemark do it"
+            } else {
+                "nor percentages (0-100) nor M-values (log2 ratios): check the export"
+            };
             return Err(InputError::cell(
                 &self.path,
                 row,
                 column,
-                format!(
-                    "{} is outside [0, 1], so these are not beta values: they look like M-values (log2 ratios); \
-                     convert them with beta = 2^M/(1+2^M), or pass --m-values to have agemark do it",
-                    String::from_utf8_lossy(cell)
-                ),
+                format!("{v_text} is outside [0, 1], so these are not beta values: {why}"),
             ));
         }
         Ok(v)
