@@ -148,12 +148,6 @@ pub fn clocks(args: &ClocksRequest) -> Result<Vec<PathBuf>, Error> {
         };
         return Err(InputError::file(&shown, why).into());
     }
-    for r in &empty {
-        warn!(
-            "{shown}: none of the {} CpGs of {} are in the input: its rows fail",
-            r.n_cpgs, r.info.name
-        );
-    }
     let cells = match &args.celltypes {
         Some(p) => Some(celltypes::read_fractions_table(p)?),
         None => None,
@@ -176,6 +170,8 @@ pub fn clocks(args: &ClocksRequest) -> Result<Vec<PathBuf>, Error> {
         }
         None => Vec::new(),
     };
+    // After the input checks, so an error is the first line a user reads.
+    warn_refused(&shown, &run.results);
     if let Some(c) = &cells {
         let missing: Vec<&String> = run.samples.iter().filter(|s| c.get(s).is_none()).collect();
         if !missing.is_empty() {
@@ -206,6 +202,32 @@ pub fn clocks(args: &ClocksRequest) -> Result<Vec<PathBuf>, Error> {
         run.impute.as_str()
     );
     Ok(tidy::write_rows(&args.output, models::SUFFIX, &rows)?)
+}
+
+/// One warning per clock or score that refused samples: none of its CpGs in the input, or
+/// how many samples have no value and why (the first sample's reason), so a run whose rows
+/// mostly fail says so on the terminal and not only in `qc_note`.
+fn warn_refused(shown: &str, results: &[models::ClockResult]) {
+    for r in results {
+        if r.n_present == 0 {
+            warn!(
+                "{shown}: none of the {} CpGs of {} are in the input: its rows fail",
+                r.n_cpgs, r.info.name
+            );
+            continue;
+        }
+        let failed: Vec<&models::Estimate> =
+            r.estimates.iter().filter(|e| e.value.is_none()).collect();
+        if let Some(first) = failed.first() {
+            warn!(
+                "{shown}: {} of {} samples have no {} ({})",
+                failed.len(),
+                r.estimates.len(),
+                r.info.name,
+                first.notes.last().map_or("", String::as_str)
+            );
+        }
+    }
 }
 
 /// What `agemark scores` was asked to do.
@@ -261,25 +283,7 @@ pub fn scores(args: &ScoresRequest) -> Result<Vec<PathBuf>, Error> {
     } else {
         args.input.clone()
     };
-    for r in run.results.iter().filter(|r| r.n_present == 0) {
-        warn!(
-            "{shown}: none of the {} CpGs of {} are in the input: its rows fail",
-            r.n_cpgs, r.info.name
-        );
-    }
-    for r in run.results.iter().filter(|r| r.n_present > 0) {
-        let failed: Vec<&models::Estimate> =
-            r.estimates.iter().filter(|e| e.value.is_none()).collect();
-        if let Some(first) = failed.first() {
-            warn!(
-                "{shown}: {} of {} samples have no {} ({})",
-                failed.len(),
-                r.estimates.len(),
-                r.info.name,
-                first.notes.last().map_or("", String::as_str)
-            );
-        }
-    }
+    warn_refused(&shown, &run.results);
     let rows = models::to_rows(&run, &file_name_of(&args.input), &[]);
     info!(
         "{shown}: {} samples × {} scores in {:.2} s (imputation {})",
@@ -335,7 +339,21 @@ pub fn celltypes(
     for note in &run.reader_notes {
         info!("{shown}: {note}");
     }
-    let failed = run.results.iter().filter(|r| r.fractions.is_none()).count();
+    let refused: Vec<&celltypes::SampleFractions> = run
+        .results
+        .iter()
+        .filter(|r| r.fractions.is_none())
+        .collect();
+    let failed = refused.len();
+    if let Some(first) = refused.first() {
+        warn!(
+            "{shown}: {} of {} samples have no cell fractions against panel {} ({})",
+            failed,
+            run.samples.len(),
+            info.name,
+            first.notes.last().map_or("", String::as_str)
+        );
+    }
     info!(
         "{shown}: {} samples against panel {} ({} of its {} CpGs in the input; {} samples refused) in {:.2} s",
         run.samples.len(),

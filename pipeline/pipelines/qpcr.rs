@@ -209,6 +209,58 @@ pub fn qpcr(cfg: &QpcrConfig, output: &Path) -> Result<Vec<PathBuf>, Error> {
             failed[0].qc_note
         );
     }
+    // Plate QC on the terminal, not only in the plates table: one line per plate and problem
+    // (a curve's efficiency or R², an amplified NTC, a plate without the inter-run calibrator).
+    // The target is the measure's tail after its kind (`efficiency_TEL`, `ntc_amplified_TEL`).
+    const KINDS: [&str; 7] = [
+        "slope_",
+        "intercept_",
+        "efficiency_",
+        "r2_",
+        "ntc_amplified_",
+        "irc_factor_",
+        "interplate_cv_",
+    ];
+    let mut flagged: Vec<(&str, &str, &str)> = run
+        .plate_rows
+        .iter()
+        .filter(|r| r.qc_status != crate::core::QcStatus::Pass && !r.qc_note.is_empty())
+        .flat_map(|r| {
+            let m = r.measure.as_str();
+            let target = KINDS.iter().find_map(|k| m.strip_prefix(k)).unwrap_or(m);
+            r.qc_note
+                .split("; ")
+                .map(move |n| (r.sample_id.as_str(), target, n))
+        })
+        .collect();
+    flagged.sort_unstable();
+    flagged.dedup();
+    const SHOWN: usize = 10;
+    for (plate, target, note) in flagged.iter().take(SHOWN) {
+        tracing::warn!("{plate}: {target}: {note}");
+    }
+    if flagged.len() > SHOWN {
+        tracing::warn!(
+            "… and {} more plate QC notes: {}.qpcr_plates.tsv",
+            flagged.len() - SHOWN,
+            output.display()
+        );
+    }
+    let count = |st: crate::core::QcStatus| ratios.iter().filter(|r| r.qc_status == st).count();
+    let plates: std::collections::BTreeSet<&str> = run
+        .wells
+        .iter()
+        .map(|w| w.reaction.plate.as_str())
+        .collect();
+    tracing::info!(
+        "{} plates, {} wells: {} ratios ({} pass, {} warn, {} fail)",
+        plates.len(),
+        run.wells.len(),
+        ratios.len(),
+        count(crate::core::QcStatus::Pass),
+        count(crate::core::QcStatus::Warn),
+        failed.len()
+    );
     if run.rows.is_empty() {
         tracing::warn!(
             "no unknown well has a target with a role (only standards or NTCs?): {}.qpcr.tsv has no sample rows; the plate QC is in {}.qpcr_plates.tsv",

@@ -163,7 +163,7 @@ fn two_synthetic_cfx_plates_give_t_over_s_with_their_qc_flags() {
     fs::write(d.join("tel.csv"), tel).unwrap();
     fs::write(d.join("scg.csv"), scg).unwrap();
     let out = d.join("cb");
-    agemark([
+    let run = agemark([
         "qpcr",
         d.join("tel.csv").to_str().unwrap(),
         d.join("scg.csv").to_str().unwrap(),
@@ -173,8 +173,16 @@ fn two_synthetic_cfx_plates_give_t_over_s_with_their_qc_flags() {
         "HEX=single_copy",
         "-o",
         out.to_str().unwrap(),
-    ])
-    .assert_ok();
+    ]);
+    run.assert_ok();
+    // Plate QC is on the terminal too, by plate and target, with the ratios' verdicts.
+    assert!(
+        run.stderr
+            .contains("WARN scg.csv: HEX: NTC amplified (lowest Cq 33.10)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("2 plates, "), "{}", run.stderr);
     let t = Table::read(&d.join("cb.qpcr.tsv"));
     let ts = |s: &str| row(&t, s, "ts_ratio")["value"].parse::<f64>().unwrap();
     // Quantities from each plate's own curve: 8/2 and 4/2 (Cq written to 4 decimals).
