@@ -175,8 +175,26 @@ fn bad(message: String) -> Error {
     Error::new(Category::InputFormat, message)
 }
 
-/// Reads tidy tables: each file once (by canonical path), in sorted order. A file that is
-/// not a tidy table is an error (a damaged output must not silently drop rows).
+/// Why an output of agemark's is not merged into the cohort tables (its rows are not
+/// samples' values), from its fixed suffix; `None` for a table to merge. `run` and `merge`
+/// both use it, so `merge results/*/*.tsv` gives `run`'s cohort tables.
+pub fn not_merged(path: &str) -> Option<&'static str> {
+    const KINDS: [(&str, &str); 5] = [
+        (".qpcr_plates.tsv", "qPCR plate QC"),
+        (".qpcr_wells.tsv", "qPCR wells"),
+        (".telomere_reads.tsv", "per-molecule telomere lengths"),
+        ("failures.tsv", "the run's failure list"),
+        ("_mqc.tsv", "MultiQC custom content"),
+    ];
+    KINDS
+        .iter()
+        .find(|(suffix, _)| path.ends_with(suffix))
+        .map(|&(_, what)| what)
+}
+
+/// Reads tidy tables: each file once (by canonical path), in sorted order. agemark's
+/// outputs that are not samples' rows ([`not_merged`]) are left out (logged); any other file
+/// that is not a tidy table is skipped with a warning.
 pub fn collect_rows(paths: &[std::path::PathBuf]) -> Result<Vec<Row>, Error> {
     let mut seen = std::collections::BTreeMap::new();
     for p in paths {
@@ -185,6 +203,10 @@ pub fn collect_rows(paths: &[std::path::PathBuf]) -> Result<Vec<Row>, Error> {
     }
     let mut rows = Vec::new();
     for p in seen.values() {
+        if let Some(what) = not_merged(&p.to_string_lossy()) {
+            tracing::info!("{}: {what}, not samples' rows: not merged", p.display());
+            continue;
+        }
         match read_tidy_tsv(p)? {
             Some(r) => rows.extend(r),
             None => tracing::warn!(

@@ -1160,7 +1160,7 @@ impl QpcrPlates {
         }
         let plates_path = PathBuf::from(format!("{}.qpcr_plates.tsv", prefix.display()));
         let qc = if plates_path.is_file() {
-            super::merge::collect_rows(&[plates_path])?
+            super::merge::read_tidy_tsv(&plates_path)?.unwrap_or_default()
         } else {
             Vec::new()
         };

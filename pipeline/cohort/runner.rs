@@ -1258,13 +1258,8 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
             o.entry
                 .outputs
                 .iter()
-                .filter(|p| {
-                    p.ends_with(".tsv")
-                        && !p.ends_with(".failures.tsv")
-                        // qPCR plates and wells are QC of the plates, not samples' rows.
-                        && !p.ends_with(".qpcr_plates.tsv")
-                        && !p.ends_with(".qpcr_wells.tsv")
-                })
+                // qPCR plates and wells, per-molecule tables: not samples' rows.
+                .filter(|p| p.ends_with(".tsv") && super::merge::not_merged(p).is_none())
                 .map(|p| out.join(p))
                 // A table whose writing failed (a full disk) is absent: its job's failure,
                 // with the reason, is in failures.tsv; merge what was written.
@@ -1327,6 +1322,23 @@ pub fn run(args: &RunOptions) -> Result<RunOutcome, Error> {
         outcomes.len(),
         outcomes.iter().filter(|o| o.skipped).count(),
         started.elapsed().as_secs_f64()
+    );
+    // What a user opens next, with the rows' verdicts (each warn and fail says why in qc_note).
+    let mut verdicts = [0usize; 3];
+    for r in &cohort.rows {
+        verdicts[match r.qc_status {
+            crate::core::QcStatus::Pass => 0,
+            crate::core::QcStatus::Warn => 1,
+            crate::core::QcStatus::Fail => 2,
+        }] += 1;
+    }
+    info!(
+        "cohort rows: {} pass, {} warn, {} fail (why: qc_note in {}); open {} first",
+        verdicts[0],
+        verdicts[1],
+        verdicts[2],
+        scrub_log(&out.join("cohort.long.tsv").display().to_string()),
+        scrub_log(&report_path.display().to_string())
     );
     if !failures.is_empty() {
         let samples: std::collections::BTreeSet<&str> =

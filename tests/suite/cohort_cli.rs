@@ -321,7 +321,8 @@ fn merge_of_the_stage_tables_equals_run() {
     let r = agemark(&args);
     r.assert_ok();
     assert!(
-        r.stderr.contains("not an agemark tidy table"),
+        r.stderr
+            .contains("MultiQC custom content, not samples' rows: not merged"),
         "{}",
         r.stderr
     );
