@@ -85,6 +85,35 @@ impl crate::core::error::Categorised for SheetError {
     }
 }
 
+/// The sheet's bytes as text, or where and why they are not UTF-8 (a spreadsheet saved in a
+/// legacy encoding is the usual cause).
+fn decode_utf8(path: &str, bytes: Vec<u8>) -> Result<String, SheetError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let row = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        SheetError {
+            path: path.to_string(),
+            row: Some(row),
+            column: None,
+            message: format!(
+                "not UTF-8 text (byte 0x{:02X}): saved as Latin-1 or Windows-1252? Save the sheet as UTF-8 CSV",
+                bytes[at]
+            ),
+        }
+    })
+}
+
+/// Whether a header line is separated by semicolons (Excel's "CSV" where the decimal mark is a
+/// comma), which the sheet readers do not take.
+fn semicolon_header(header: &str) -> Option<String> {
+    (header.contains(';') && !header.contains('\t') && !header.contains(',')).then(|| {
+        "the header is separated by semicolons (Excel's CSV where the decimal mark is a comma): \
+         save the sheet as comma-separated CSV or as tab-separated text"
+            .to_string()
+    })
+}
+
 impl SampleSheet {
     /// Reads and checks a sample sheet.
     pub fn read(path: &str) -> Result<SampleSheet, SheetError> {
@@ -104,8 +133,7 @@ impl SampleSheet {
                 },
             )
         })?;
-        let text =
-            String::from_utf8(text).map_err(|_| err(None, None, "not UTF-8 text".to_string()))?;
+        let text = decode_utf8(path, text)?;
         SampleSheet::parse(path, &text)
     }
 
@@ -122,6 +150,9 @@ impl SampleSheet {
         let Some((_, header)) = lines.next() else {
             return Err(err(None, None, "empty file: no header line".to_string()));
         };
+        if let Some(why) = semicolon_header(header) {
+            return Err(err(Some(1), None, why));
+        }
         let delim = if header.contains('\t') { '\t' } else { ',' };
         let split = |l: &str| -> Vec<String> {
             l.split(delim)
@@ -139,6 +170,32 @@ impl SampleSheet {
         };
         let age_col = col("age_years");
         let ga_col = col("gestational_age_weeks");
+        if age_col.is_none() && ga_col.is_none() {
+            return Err(err(
+                Some(1),
+                None,
+                format!(
+                    "no age column: ages are read from age_years and gestational_age_weeks (the header has: {})",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let unused: Vec<&str> = names
+            .iter()
+            .filter(|n| {
+                !matches!(
+                    n.as_str(),
+                    "sample_id" | "age_years" | "gestational_age_weeks"
+                )
+            })
+            .map(String::as_str)
+            .collect();
+        if !unused.is_empty() {
+            tracing::info!(
+                "{path}: columns not read (ages come from age_years and gestational_age_weeks): {}",
+                unused.join(", ")
+            );
+        }
         let mut rows = Vec::new();
         let mut seen: HashMap<String, u64> = HashMap::new();
         for (i, line) in lines {
@@ -435,12 +492,7 @@ impl CohortSheet {
                 _ => format!("cannot read: {e}"),
             },
         })?;
-        let text = String::from_utf8(bytes).map_err(|_| SheetError {
-            path: path.to_string(),
-            row: None,
-            column: None,
-            message: "not UTF-8 text".to_string(),
-        })?;
+        let text = decode_utf8(path, bytes)?;
         let base = std::path::Path::new(path)
             .parent()
             .map(|p| p.to_path_buf())
@@ -488,6 +540,10 @@ impl CohortSheet {
                 .count() as u64
         };
         let first_line = text.lines().next().unwrap_or("");
+        if let Some(why) = semicolon_header(first_line) {
+            problem(Severity::Error, Some(1), None, why);
+            return done(problems, samples);
+        }
         let delim = if first_line.contains('\t') {
             b'\t'
         } else {
@@ -927,17 +983,45 @@ mod tests {
     }
 
     #[test]
+    fn semicolons_legacy_encodings_and_missing_ages_are_named() {
+        let e = SampleSheet::parse("s.csv", "sample_id;age_years\nA;4,5\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("s.csv: row 1: the header is separated by semicolons"),
+            "{e}"
+        );
+        let c = CohortSheet::parse(
+            "c.csv",
+            "sample_id;reads\nA;a.bam\n",
+            std::path::Path::new("."),
+            false,
+        );
+        assert!(
+            c.problems[0].error.message.contains("semicolons"),
+            "{:?}",
+            c.problems
+        );
+        let e = decode_utf8("s.csv", b"sample_id,age_years\nJos\xe9,4\n".to_vec()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.csv: row 2: not UTF-8 text (byte 0xE9): saved as Latin-1 or Windows-1252? Save the sheet as UTF-8 CSV"
+        );
+        let e = SampleSheet::parse("s.csv", "sample_id,gestation_wk\nA,39\n").unwrap_err();
+        assert!(e.to_string().contains("no age column"), "{e}");
+    }
+
+    #[test]
     fn errors_name_row_and_column() {
         let e = SampleSheet::parse("s.csv", "sample_id,age_years\nA,4x\n").unwrap_err();
         assert_eq!(
             e.to_string(),
             "s.csv: row 2: column age_years: not a number: '4x'"
         );
-        let e = SampleSheet::parse("s.csv", "sample_id\nA\nA\n").unwrap_err();
+        let e = SampleSheet::parse("s.csv", "sample_id,age_years\nA,1\nA,2\n").unwrap_err();
         assert!(e
             .to_string()
             .contains("row 3: column sample_id: duplicate sample id 'A'"));
-        let s = SampleSheet::parse("s.csv", "sample_id\nA\nZ\n").unwrap();
+        let s = SampleSheet::parse("s.csv", "sample_id,age_years\nA,1\nZ,2\n").unwrap();
         let e = s
             .check_matches("b.csv", &["A".to_string(), "B".to_string()])
             .unwrap_err();

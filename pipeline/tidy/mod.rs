@@ -271,6 +271,17 @@ pub fn prepare_output_dir(prefix: &Path) -> Result<(), WriteError> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // A file where a directory of the prefix should be: name it (create_dir_all says only
+    // "File exists").
+    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+        return Err(WriteError {
+            path: file.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "it is a file, but the output prefix needs it to be a directory",
+            ),
+        });
+    }
     fs::create_dir_all(&dir).map_err(|source| WriteError {
         path: dir.clone(),
         source,
